@@ -1,0 +1,94 @@
+"""codex-embedded: the OpenAI Codex agent engine, running inside your Python process.
+
+A drop-in for ``openai_codex``::
+
+    from codex import Codex, Sandbox
+
+    with Codex(base_url="http://127.0.0.1:8080/v1", api_key="sk-test") as codex:
+        thread = codex.thread_start(sandbox=Sandbox.workspace_write)
+        result = thread.run("Describe this project.")
+        print(result.final_response)
+"""
+
+from ._version import __version__
+from .client import AsyncCodex, Codex, InitializeResponse
+from .config import CodexConfig
+from .errors import (
+    CodexError,
+    CodexRpcError,
+    ConfigurationError,
+    EngineStartError,
+    InternalRpcError,
+    InvalidParamsError,
+    InvalidRequestError,
+    JsonRpcError,
+    MethodNotFoundError,
+    NotSupportedError,
+    ParseError,
+    RetryLimitExceededError,
+    ServerBusyError,
+    TransportClosedError,
+    TurnFailedError,
+    is_retryable_error,
+)
+from .events import Notification, ThreadItem, ThreadTokenUsage, TurnError, TurnStatus, UnknownNotification
+from .inputs import (
+    ExternalMessage,
+    ImageInput,
+    Input,
+    InputItem,
+    LocalImageInput,
+    MentionInput,
+    RunInput,
+    SkillInput,
+    TextInput,
+)
+from .sandbox import ApprovalMode, Sandbox
+from .threads import AsyncThread, Thread
+from .turns import AsyncTurnHandle, TurnHandle, TurnResult
+
+__all__ = [
+    "__version__",
+    "ApprovalMode",
+    "AsyncCodex",
+    "AsyncThread",
+    "AsyncTurnHandle",
+    "Codex",
+    "CodexConfig",
+    "CodexError",
+    "CodexRpcError",
+    "ConfigurationError",
+    "EngineStartError",
+    "ExternalMessage",
+    "ImageInput",
+    "InitializeResponse",
+    "Input",
+    "InputItem",
+    "InternalRpcError",
+    "InvalidParamsError",
+    "InvalidRequestError",
+    "JsonRpcError",
+    "LocalImageInput",
+    "MentionInput",
+    "MethodNotFoundError",
+    "Notification",
+    "NotSupportedError",
+    "ParseError",
+    "RetryLimitExceededError",
+    "RunInput",
+    "Sandbox",
+    "ServerBusyError",
+    "SkillInput",
+    "TextInput",
+    "Thread",
+    "ThreadItem",
+    "ThreadTokenUsage",
+    "TransportClosedError",
+    "TurnError",
+    "TurnFailedError",
+    "TurnHandle",
+    "TurnResult",
+    "TurnStatus",
+    "UnknownNotification",
+    "is_retryable_error",
+]

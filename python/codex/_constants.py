@@ -1,0 +1,27 @@
+"""Defaults in one place."""
+
+from __future__ import annotations
+
+#: The model slug used when none is given; it selects the engine's classic tool
+#: set (exec_command, apply_patch, ...), which needs no V8.
+DEFAULT_MODEL = "gpt-5.5"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: Our provider id in the engine's config when base URL / key are given explicitly.
+PROVIDER_ID = "codex-embedded"
+#: The engine drops notifications silently when its queue is full: keep it large.
+ENGINE_CHANNEL_CAPACITY = 65_536
+#: Events taken from the native queue per call.
+EVENT_BATCH = 512
+#: How long close() waits for an interrupted turn to finish before shutting down.
+CLOSE_INTERRUPT_GRACE_S = 2.0
+#: How long Ctrl-C waits for the interrupted turn to report completion.
+INTERRUPT_GRACE_S = 5.0
+#: Settings that keep the engine off the network except for the model provider.
+HERMETIC_OVERRIDES: dict[str, object] = {
+    "features.plugins": False,
+    "features.remote_plugin": False,
+    "features.apps": False,
+    "analytics.enabled": False,
+    "feedback.enabled": False,
+    "check_for_update_on_startup": False,
+}

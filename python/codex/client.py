@@ -1,0 +1,390 @@
+"""``Codex`` and ``AsyncCodex``: clients that own one embedded engine each."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+import threading
+import weakref
+from typing import Any
+
+from pydantic import BaseModel
+
+from . import _engine
+from ._native import NativeEngine
+from ._version import __version__
+from .config import CodexConfig, ResolvedConfig, resolve
+from .errors import TransportClosedError
+from .events import JsonObject
+from .sandbox import ApprovalMode, Sandbox, approval_settings, sandbox_mode
+from .threads import AsyncThread, Thread
+from .turns import AsyncTurnHandle, TurnHandle
+
+
+class ServerInfo(BaseModel):
+    name: str | None = None
+    version: str | None = None
+
+
+class InitializeResponse(BaseModel):
+    """Who answered: same fields as ``openai_codex``'s ``metadata``."""
+
+    serverInfo: ServerInfo | None = None  # noqa: N815 - wire name, as in openai_codex
+    userAgent: str | None = None  # noqa: N815
+    platformFamily: str | None = None  # noqa: N815
+    platformOs: str | None = None  # noqa: N815
+
+
+def _merge(config: CodexConfig | None, overrides: dict[str, Any]) -> CodexConfig:
+    base = config if config is not None else CodexConfig()
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return dataclasses.replace(base, **given) if given else base
+
+
+def _metadata(config: CodexConfig) -> InitializeResponse:
+    return InitializeResponse(
+        serverInfo=ServerInfo(name="codex-embedded", version=__version__),
+        userAgent=f"{config.client_name}/{__version__}",
+        platformFamily="windows" if sys.platform == "win32" else "unix",
+        platformOs=sys.platform,
+    )
+
+
+def _thread_start_params(
+    *,
+    approval_mode: ApprovalMode,
+    base_instructions: str | None,
+    config: JsonObject | None,
+    cwd: str | None,
+    developer_instructions: str | None,
+    ephemeral: bool | None,
+    model: str | None,
+    model_provider: str | None,
+    personality: str | None,
+    sandbox: Sandbox | None,
+    service_name: str | None,
+    service_tier: str | None,
+    session_start_source: str | None,
+    thread_source: str | None,
+) -> JsonObject:
+    params: dict[str, Any] = dict(approval_settings(approval_mode))
+    optional = {
+        "baseInstructions": base_instructions,
+        "config": config,
+        "cwd": cwd,
+        "developerInstructions": developer_instructions,
+        "ephemeral": ephemeral,
+        "model": model,
+        "modelProvider": model_provider,
+        "personality": personality,
+        "sandbox": sandbox_mode(sandbox),
+        "serviceName": service_name,
+        "serviceTier": service_tier,
+        "sessionStartSource": session_start_source,
+        "threadSource": thread_source,
+    }
+    params.update({key: value for key, value in optional.items() if value is not None})
+    return params
+
+
+class Codex:
+    """A synchronous client running its own Codex engine inside this process.
+
+    ``Codex()`` starts the engine at once; use it as a context manager (or call
+    :meth:`close`) to release it. Provider settings may be given directly::
+
+        with Codex(base_url="http://127.0.0.1:8080/v1", api_key="sk-...") as codex:
+            print(codex.thread_start().run("hi").final_response)
+    """
+
+    def __init__(
+        self,
+        config: CodexConfig | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str | None = None,
+        model: str | None = None,
+        codex_home: str | None = None,
+        cwd: str | None = None,
+        approval_handler: _engine.ApprovalHandler | None = None,
+    ) -> None:
+        self._config = _merge(
+            config,
+            {
+                "base_url": base_url,
+                "api_key": api_key,
+                "api_key_env": api_key_env,
+                "model": model,
+                "codex_home": codex_home,
+                "cwd": cwd,
+            },
+        )
+        self._approval_handler = approval_handler
+        self._resolved: ResolvedConfig = resolve(self._config)
+        self._cleanup = weakref.finalize(self, self._resolved.cleanup)
+        self._lock = threading.Lock()
+        try:
+            options = json.dumps(self._resolved.options)
+            self._engine: NativeEngine | None = _engine.call(lambda: NativeEngine.start(options), starting=True)
+        except BaseException:
+            self._cleanup()
+            raise
+        self._metadata = _metadata(self._config)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._engine is None else "open"
+        return f"Codex({state}, home={str(self._resolved.home)!r})"
+
+    def __enter__(self) -> Codex:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def metadata(self) -> InitializeResponse:
+        return self._metadata
+
+    @property
+    def codex_home(self) -> str:
+        """The engine's home directory (private and removed on close unless you gave one)."""
+        return str(self._resolved.home)
+
+    def close(self) -> None:
+        """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
+        with self._lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.shutdown()
+        self._cleanup()
+
+    # -- plumbing ------------------------------------------------------------
+    def _native_engine(self) -> NativeEngine:
+        engine = self._engine
+        if engine is None:
+            raise TransportClosedError("this Codex client is closed")
+        return engine
+
+    def _request(self, method: str, params: JsonObject | None) -> JsonObject:
+        engine = self._native_engine()
+        payload = _engine.dumps(params)
+        result = _engine.call(lambda: engine.request(method, payload))
+        value = json.loads(result)
+        return value if isinstance(value, dict) else {"result": value}
+
+    def _start_turn(self, thread_id: str, params: JsonObject) -> TurnHandle:
+        engine = self._native_engine()
+        # Subscribe before turn/start: the first events can beat the response.
+        subscription = _engine.call(lambda: engine.subscribe(thread_id))
+        try:
+            started = self._request("turn/start", params)
+        except BaseException:
+            subscription.close()
+            raise
+        return TurnHandle(self, thread_id, started["turn"]["id"], subscription)
+
+    # -- threads ---------------------------------------------------------------
+    def thread_start(
+        self,
+        *,
+        approval_mode: ApprovalMode = ApprovalMode.auto_review,
+        base_instructions: str | None = None,
+        config: JsonObject | None = None,
+        cwd: str | None = None,
+        developer_instructions: str | None = None,
+        ephemeral: bool | None = None,
+        model: str | None = None,
+        model_provider: str | None = None,
+        personality: str | None = None,
+        sandbox: Sandbox | None = None,
+        service_name: str | None = None,
+        service_tier: str | None = None,
+        session_start_source: str | None = None,
+        thread_source: str | None = None,
+    ) -> Thread:
+        """Creates a conversation thread."""
+        params = _thread_start_params(
+            approval_mode=approval_mode,
+            base_instructions=base_instructions,
+            config=config,
+            cwd=cwd,
+            developer_instructions=developer_instructions,
+            ephemeral=ephemeral,
+            model=model,
+            model_provider=model_provider,
+            personality=personality,
+            sandbox=sandbox,
+            service_name=service_name,
+            service_tier=service_tier,
+            session_start_source=session_start_source,
+            thread_source=thread_source,
+        )
+        started = self._request("thread/start", params)
+        return Thread(self, started["thread"]["id"])
+
+    def thread_resume(self, thread_id: str) -> Thread:
+        """Reopens a stored thread of this client's home."""
+        resumed = self._request("thread/resume", {"threadId": thread_id})
+        return Thread(self, resumed["thread"]["id"])
+
+    def thread_list(self, *, limit: int | None = None, cursor: str | None = None) -> JsonObject:
+        params = {key: value for key, value in {"limit": limit, "cursor": cursor}.items() if value is not None}
+        return self._request("thread/list", params)
+
+    def thread_archive(self, thread_id: str) -> JsonObject:
+        return self._request("thread/archive", {"threadId": thread_id})
+
+
+class AsyncCodex:
+    """The asyncio twin of :class:`Codex`; the engine starts on ``async with`` or first use."""
+
+    def __init__(
+        self,
+        config: CodexConfig | None = None,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str | None = None,
+        model: str | None = None,
+        codex_home: str | None = None,
+        cwd: str | None = None,
+        approval_handler: _engine.ApprovalHandler | None = None,
+    ) -> None:
+        self._config = _merge(
+            config,
+            {
+                "base_url": base_url,
+                "api_key": api_key,
+                "api_key_env": api_key_env,
+                "model": model,
+                "codex_home": codex_home,
+                "cwd": cwd,
+            },
+        )
+        self._approval_handler = approval_handler
+        self._resolved: ResolvedConfig = resolve(self._config)
+        self._cleanup = weakref.finalize(self, self._resolved.cleanup)
+        self._engine: NativeEngine | None = None
+        self._closed = False
+        self._init_lock = asyncio.Lock()
+        self._metadata: InitializeResponse | None = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("open" if self._engine is not None else "not started")
+        return f"AsyncCodex({state}, home={str(self._resolved.home)!r})"
+
+    async def __aenter__(self) -> AsyncCodex:
+        await self._ensure_started()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    @property
+    def metadata(self) -> InitializeResponse:
+        if self._metadata is None:
+            raise RuntimeError("AsyncCodex is not started yet: use `async with AsyncCodex()` first")
+        return self._metadata
+
+    @property
+    def codex_home(self) -> str:
+        return str(self._resolved.home)
+
+    async def _ensure_started(self) -> NativeEngine:
+        if self._closed:
+            raise TransportClosedError("this AsyncCodex client is closed")
+        if self._engine is not None:
+            return self._engine
+        async with self._init_lock:
+            if self._engine is None:
+                options = json.dumps(self._resolved.options)
+                try:
+                    self._engine = await _engine.call_async(lambda: NativeEngine.start_async(options), starting=True)
+                except BaseException:
+                    self._cleanup()
+                    raise
+                self._metadata = _metadata(self._config)
+            return self._engine
+
+    async def close(self) -> None:
+        """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
+        self._closed = True
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            await engine.shutdown_async()
+        self._cleanup()
+
+    def _native_engine(self) -> NativeEngine:
+        engine = self._engine
+        if engine is None:
+            raise TransportClosedError("this AsyncCodex client is closed or not started")
+        return engine
+
+    async def _request(self, method: str, params: JsonObject | None) -> JsonObject:
+        engine = await self._ensure_started()
+        payload = _engine.dumps(params)
+        result = await _engine.call_async(lambda: engine.request_async(method, payload))
+        value = json.loads(result)
+        return value if isinstance(value, dict) else {"result": value}
+
+    async def _start_turn(self, thread_id: str, params: JsonObject) -> AsyncTurnHandle:
+        engine = await self._ensure_started()
+        subscription = _engine.call(lambda: engine.subscribe(thread_id))
+        try:
+            started = await self._request("turn/start", params)
+        except BaseException:
+            subscription.close()
+            raise
+        return AsyncTurnHandle(self, thread_id, started["turn"]["id"], subscription)
+
+    async def thread_start(
+        self,
+        *,
+        approval_mode: ApprovalMode = ApprovalMode.auto_review,
+        base_instructions: str | None = None,
+        config: JsonObject | None = None,
+        cwd: str | None = None,
+        developer_instructions: str | None = None,
+        ephemeral: bool | None = None,
+        model: str | None = None,
+        model_provider: str | None = None,
+        personality: str | None = None,
+        sandbox: Sandbox | None = None,
+        service_name: str | None = None,
+        service_tier: str | None = None,
+        session_start_source: str | None = None,
+        thread_source: str | None = None,
+    ) -> AsyncThread:
+        """Creates a conversation thread."""
+        params = _thread_start_params(
+            approval_mode=approval_mode,
+            base_instructions=base_instructions,
+            config=config,
+            cwd=cwd,
+            developer_instructions=developer_instructions,
+            ephemeral=ephemeral,
+            model=model,
+            model_provider=model_provider,
+            personality=personality,
+            sandbox=sandbox,
+            service_name=service_name,
+            service_tier=service_tier,
+            session_start_source=session_start_source,
+            thread_source=thread_source,
+        )
+        started = await self._request("thread/start", params)
+        return AsyncThread(self, started["thread"]["id"])
+
+    async def thread_resume(self, thread_id: str) -> AsyncThread:
+        resumed = await self._request("thread/resume", {"threadId": thread_id})
+        return AsyncThread(self, resumed["thread"]["id"])
+
+    async def thread_list(self, *, limit: int | None = None, cursor: str | None = None) -> JsonObject:
+        params = {key: value for key, value in {"limit": limit, "cursor": cursor}.items() if value is not None}
+        return await self._request("thread/list", params)
+
+    async def thread_archive(self, thread_id: str) -> JsonObject:
+        return await self._request("thread/archive", {"threadId": thread_id})

@@ -1,0 +1,101 @@
+"""Turn inputs, shaped like ``openai_codex``'s so programs port by changing the import."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from .errors import ConfigurationError
+from .events import JsonObject
+
+
+@dataclass(slots=True)
+class TextInput:
+    """Text supplied to a turn or steering request."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class ImageInput:
+    """An image by URL (https or data URL)."""
+
+    url: str
+
+
+@dataclass(slots=True)
+class LocalImageInput:
+    """An image file on the local disk."""
+
+    path: str
+
+
+@dataclass(slots=True)
+class SkillInput:
+    """A named skill reference."""
+
+    name: str
+    path: str
+
+
+@dataclass(slots=True)
+class MentionInput:
+    """A named resource mention."""
+
+    name: str
+    path: str
+
+
+@dataclass(slots=True)
+class ExternalMessage:
+    """Untrusted content from another agent, tool or application (tool-level authority)."""
+
+    tool_name: str
+    content: str | Sequence[JsonObject]
+    namespace: str | None = None
+
+
+InputItem: TypeAlias = TextInput | ImageInput | LocalImageInput | SkillInput | MentionInput
+Input: TypeAlias = list[InputItem] | InputItem
+RunInput: TypeAlias = Input | str | ExternalMessage
+
+
+def _wire_item(item: object) -> JsonObject:
+    if isinstance(item, str):
+        return {"type": "text", "text": item, "text_elements": []}
+    if isinstance(item, TextInput):
+        return {"type": "text", "text": item.text, "text_elements": []}
+    if isinstance(item, ImageInput):
+        return {"type": "image", "url": item.url}
+    if isinstance(item, LocalImageInput):
+        return {"type": "localImage", "path": item.path}
+    if isinstance(item, SkillInput):
+        return {"type": "skill", "name": item.name, "path": item.path}
+    if isinstance(item, MentionInput):
+        return {"type": "mention", "name": item.name, "path": item.path}
+    raise ConfigurationError(
+        f"unsupported input item {type(item).__name__}: use str, TextInput, ImageInput, "
+        "LocalImageInput, SkillInput or MentionInput"
+    )
+
+
+def to_wire_input(value: object) -> list[JsonObject]:
+    """The ``input`` list of turn/start and turn/steer."""
+    items = value if isinstance(value, list | tuple) else [value]
+    if not items:
+        raise ConfigurationError("a turn needs at least one input item")
+    return [_wire_item(item) for item in items]
+
+
+def to_wire_turn_input(value: object) -> tuple[list[JsonObject], JsonObject | None]:
+    """(input, toolOutput) for turn/start; an ExternalMessage becomes a tool output."""
+    if isinstance(value, ExternalMessage):
+        if not isinstance(value.tool_name, str) or not value.tool_name.strip():
+            raise ConfigurationError("ExternalMessage.tool_name must be a nonempty string")
+        output = value.content if isinstance(value.content, str) else list(value.content)
+        tool_output: JsonObject = {"name": value.tool_name, "output": output}
+        if value.namespace is not None:
+            tool_output["namespace"] = value.namespace
+        return [], tool_output
+    return to_wire_input(value), None

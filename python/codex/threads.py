@@ -1,0 +1,242 @@
+"""Threads: conversations that run turns (sync and async twins)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import NotSupportedError
+from .events import JsonObject
+from .inputs import RunInput, to_wire_turn_input
+from .sandbox import ApprovalMode, Sandbox, approval_settings, sandbox_policy
+from .turns import AsyncTurnHandle, TurnHandle, TurnResult
+
+if TYPE_CHECKING:
+    from .client import AsyncCodex, Codex
+
+
+def turn_start_params(
+    thread_id: str,
+    input: RunInput,  # noqa: A002
+    *,
+    approval_mode: ApprovalMode | None,
+    cwd: str | None,
+    effort: str | None,
+    model: str | None,
+    output_schema: JsonObject | None,
+    personality: str | None,
+    sandbox: Sandbox | None,
+    service_tier: str | None,
+    source: str | None,
+    summary: str | None,
+    turn_service_tier: str | None,
+) -> JsonObject:
+    """turn/start params; options this engine revision lacks raise instead of vanishing."""
+    wire_input, tool_output = to_wire_turn_input(input)
+    if tool_output is not None:
+        raise NotSupportedError("ExternalMessage input needs a newer engine than the one embedded here")
+    if source is not None or turn_service_tier is not None:
+        raise NotSupportedError("source= and turn_service_tier= need a newer engine than the one embedded here")
+    params: dict[str, Any] = {"threadId": thread_id, "input": wire_input, **approval_settings(approval_mode)}
+    optional = {
+        "cwd": cwd,
+        "effort": effort,
+        "model": model,
+        "outputSchema": output_schema,
+        "personality": personality,
+        "sandboxPolicy": sandbox_policy(sandbox),
+        "serviceTier": service_tier,
+        "summary": summary,
+    }
+    params.update({key: value for key, value in optional.items() if value is not None})
+    return params
+
+
+class Thread:
+    """A conversation in a sync client; run turns on it."""
+
+    __slots__ = ("_codex", "id")
+
+    def __init__(self, codex: Codex, id: str) -> None:  # noqa: A002
+        self._codex = codex
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"Thread(id={self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Thread) and other.id == self.id and other._codex is self._codex
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def turn(
+        self,
+        input: RunInput,  # noqa: A002
+        *,
+        approval_mode: ApprovalMode | None = None,
+        cwd: str | None = None,
+        effort: str | None = None,
+        model: str | None = None,
+        output_schema: JsonObject | None = None,
+        personality: str | None = None,
+        sandbox: Sandbox | None = None,
+        service_tier: str | None = None,
+        source: str | None = None,
+        summary: str | None = None,
+        turn_service_tier: str | None = None,
+    ) -> TurnHandle:
+        """Starts a turn and returns its handle; iterate ``stream()`` or call ``run()``."""
+        params = turn_start_params(
+            self.id,
+            input,
+            approval_mode=approval_mode,
+            cwd=cwd,
+            effort=effort,
+            model=model,
+            output_schema=output_schema,
+            personality=personality,
+            sandbox=sandbox,
+            service_tier=service_tier,
+            source=source,
+            summary=summary,
+            turn_service_tier=turn_service_tier,
+        )
+        return self._codex._start_turn(self.id, params)
+
+    def run(
+        self,
+        input: RunInput,  # noqa: A002
+        *,
+        approval_mode: ApprovalMode | None = None,
+        cwd: str | None = None,
+        effort: str | None = None,
+        model: str | None = None,
+        output_schema: JsonObject | None = None,
+        personality: str | None = None,
+        sandbox: Sandbox | None = None,
+        service_tier: str | None = None,
+        source: str | None = None,
+        summary: str | None = None,
+        turn_service_tier: str | None = None,
+    ) -> TurnResult:
+        """Runs a whole turn and returns its result."""
+        return self.turn(
+            input,
+            approval_mode=approval_mode,
+            cwd=cwd,
+            effort=effort,
+            model=model,
+            output_schema=output_schema,
+            personality=personality,
+            sandbox=sandbox,
+            service_tier=service_tier,
+            source=source,
+            summary=summary,
+            turn_service_tier=turn_service_tier,
+        ).run()
+
+    def read(self, *, include_turns: bool = False) -> JsonObject:
+        """This thread's stored state, optionally with its turns."""
+        return self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
+
+    def set_name(self, name: str) -> JsonObject:
+        return self._codex._request("thread/name/set", {"threadId": self.id, "name": name})
+
+    def compact(self) -> JsonObject:
+        return self._codex._request("thread/compact/start", {"threadId": self.id})
+
+
+class AsyncThread:
+    """A conversation in an async client; run turns on it."""
+
+    __slots__ = ("_codex", "id")
+
+    def __init__(self, codex: AsyncCodex, id: str) -> None:  # noqa: A002
+        self._codex = codex
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"AsyncThread(id={self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AsyncThread) and other.id == self.id and other._codex is self._codex
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    async def turn(
+        self,
+        input: RunInput,  # noqa: A002
+        *,
+        approval_mode: ApprovalMode | None = None,
+        cwd: str | None = None,
+        effort: str | None = None,
+        model: str | None = None,
+        output_schema: JsonObject | None = None,
+        personality: str | None = None,
+        sandbox: Sandbox | None = None,
+        service_tier: str | None = None,
+        source: str | None = None,
+        summary: str | None = None,
+        turn_service_tier: str | None = None,
+    ) -> AsyncTurnHandle:
+        """Starts a turn and returns its handle; iterate ``stream()`` or await ``run()``."""
+        params = turn_start_params(
+            self.id,
+            input,
+            approval_mode=approval_mode,
+            cwd=cwd,
+            effort=effort,
+            model=model,
+            output_schema=output_schema,
+            personality=personality,
+            sandbox=sandbox,
+            service_tier=service_tier,
+            source=source,
+            summary=summary,
+            turn_service_tier=turn_service_tier,
+        )
+        return await self._codex._start_turn(self.id, params)
+
+    async def run(
+        self,
+        input: RunInput,  # noqa: A002
+        *,
+        approval_mode: ApprovalMode | None = None,
+        cwd: str | None = None,
+        effort: str | None = None,
+        model: str | None = None,
+        output_schema: JsonObject | None = None,
+        personality: str | None = None,
+        sandbox: Sandbox | None = None,
+        service_tier: str | None = None,
+        source: str | None = None,
+        summary: str | None = None,
+        turn_service_tier: str | None = None,
+    ) -> TurnResult:
+        """Runs a whole turn and returns its result."""
+        handle = await self.turn(
+            input,
+            approval_mode=approval_mode,
+            cwd=cwd,
+            effort=effort,
+            model=model,
+            output_schema=output_schema,
+            personality=personality,
+            sandbox=sandbox,
+            service_tier=service_tier,
+            source=source,
+            summary=summary,
+            turn_service_tier=turn_service_tier,
+        )
+        return await handle.run()
+
+    async def read(self, *, include_turns: bool = False) -> JsonObject:
+        """This thread's stored state, optionally with its turns."""
+        return await self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
+
+    async def set_name(self, name: str) -> JsonObject:
+        return await self._codex._request("thread/name/set", {"threadId": self.id, "name": name})
+
+    async def compact(self) -> JsonObject:
+        return await self._codex._request("thread/compact/start", {"threadId": self.id})

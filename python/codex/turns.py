@@ -1,0 +1,266 @@
+"""Running turns: handles, event streams and collected results (sync and async)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import _constants, _engine
+from ._native import NativeSubscription
+from .errors import TransportClosedError, TurnFailedError
+from .events import (
+    AgentMessageDeltaNotification,
+    AgentMessageThreadItem,
+    ItemCompletedNotification,
+    JsonObject,
+    Notification,
+    ThreadItem,
+    ThreadTokenUsage,
+    ThreadTokenUsageUpdatedNotification,
+    Turn,
+    TurnCompletedNotification,
+    TurnError,
+    TurnStatus,
+    parse_notification,
+)
+from .inputs import Input, to_wire_input
+
+if TYPE_CHECKING:
+    from .client import AsyncCodex, Codex
+
+
+@dataclass(slots=True)
+class TurnResult:
+    """What a finished turn produced (same fields as ``openai_codex.TurnResult``)."""
+
+    id: str
+    status: TurnStatus
+    error: TurnError | None
+    started_at: int | None
+    completed_at: int | None
+    duration_ms: int | None
+    final_response: str | None
+    items: list[ThreadItem]
+    usage: ThreadTokenUsage | None
+
+
+class _Collector:
+    """Folds a turn's notifications into a :class:`TurnResult`."""
+
+    def __init__(self, thread_id: str, turn_id: str) -> None:
+        self.thread_id = thread_id
+        self.turn_id = turn_id
+        self.items: list[ThreadItem] = []
+        self.usage: ThreadTokenUsage | None = None
+        self.completed: Turn | None = None
+
+    def add(self, event: Notification) -> bool:
+        """Returns True when ``event`` completes this turn."""
+        payload = event.payload
+        if isinstance(payload, ItemCompletedNotification) and payload.turn_id == self.turn_id:
+            self.items.append(payload.item)
+        elif isinstance(payload, ThreadTokenUsageUpdatedNotification) and payload.turn_id == self.turn_id:
+            self.usage = payload.token_usage
+        elif isinstance(payload, TurnCompletedNotification) and payload.turn.id == self.turn_id:
+            self.completed = payload.turn
+            return True
+        return False
+
+    def result(self) -> TurnResult:
+        turn = self.completed
+        if turn is None:
+            raise TransportClosedError("the turn ended without turn/completed (client closed?)")
+        if turn.status is TurnStatus.failed:
+            error = turn.error
+            raise TurnFailedError(
+                error.message if error is not None and error.message else "turn failed",
+                thread_id=self.thread_id,
+                turn_id=self.turn_id,
+                codex_error_info=error.codex_error_info if error is not None else None,
+                additional_details=error.additional_details if error is not None else None,
+            )
+        return TurnResult(
+            id=turn.id,
+            status=turn.status,
+            error=turn.error,
+            started_at=turn.started_at,
+            completed_at=turn.completed_at,
+            duration_ms=turn.duration_ms,
+            final_response=_final_response(self.items),
+            items=self.items,
+            usage=self.usage,
+        )
+
+
+def _final_response(items: list[ThreadItem]) -> str | None:
+    fallback: str | None = None
+    for item in reversed(items):
+        if not isinstance(item, AgentMessageThreadItem):
+            continue
+        if item.phase == "final_answer":
+            return item.text
+        if item.phase is None and fallback is None:
+            fallback = item.text
+    return fallback
+
+
+class TurnHandle:
+    """Control and consume a running turn (sync)."""
+
+    def __init__(self, codex: Codex, thread_id: str, turn_id: str, subscription: NativeSubscription) -> None:
+        self._codex = codex
+        self.thread_id = thread_id
+        self.id = turn_id
+        self._subscription = subscription
+        self._collector = _Collector(thread_id, turn_id)
+        self._consumed = False
+
+    def __repr__(self) -> str:
+        return f"TurnHandle(thread_id={self.thread_id!r}, id={self.id!r})"
+
+    def steer(self, input: Input | str) -> JsonObject:  # noqa: A002
+        """Adds user input to this running turn."""
+        return self._codex._request(
+            "turn/steer",
+            {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
+        )
+
+    def interrupt(self) -> JsonObject:
+        """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
+        return self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
+
+    def _events(self, timeout: float | None) -> Iterator[Notification]:
+        engine = self._codex._native_engine()
+        handler = self._codex._approval_handler
+        while True:
+            batch = self._subscription.next_batch(_constants.EVENT_BATCH, timeout)
+            if batch is None:
+                raise TransportClosedError("the client was closed while the turn was running")
+            for is_request, method, request_id, params_json in batch:
+                params = json.loads(params_json)
+                if is_request:
+                    _engine.handle_server_request(engine, handler, method, request_id or "null", params)
+                    continue
+                event = parse_notification(method, params)
+                done = self._collector.add(event)
+                yield event
+                if done:
+                    return
+
+    def stream(self) -> Iterator[Notification]:
+        """Yields this turn's notifications until (and including) ``turn/completed``.
+
+        Ctrl-C while iterating interrupts the turn, waits briefly for the engine to
+        confirm, and re-raises ``KeyboardInterrupt``; the thread stays usable.
+        """
+        if self._consumed:
+            raise RuntimeError("this turn's stream was already consumed")
+        self._consumed = True
+        try:
+            yield from self._events(None)
+        except KeyboardInterrupt:
+            self._interrupt_and_settle()
+            raise
+        finally:
+            self._subscription.close()
+
+    def _interrupt_and_settle(self) -> None:
+        with contextlib.suppress(Exception):
+            self.interrupt()
+        deadline = time.monotonic() + _constants.INTERRUPT_GRACE_S
+        with contextlib.suppress(Exception):
+            for _ in self._events(0.05):
+                if self._collector.completed is not None or time.monotonic() > deadline:
+                    break
+
+    def text_stream(self) -> Iterator[str]:
+        """Yields only the assistant's text deltas."""
+        for event in self.stream():
+            if isinstance(event.payload, AgentMessageDeltaNotification):
+                yield event.payload.delta
+
+    def run(self) -> TurnResult:
+        """Consumes the stream and returns the result; raises TurnFailedError on failure."""
+        if not self._consumed:
+            for _ in self.stream():
+                pass
+        return self._collector.result()
+
+
+class AsyncTurnHandle:
+    """Control and consume a running turn (async)."""
+
+    def __init__(self, codex: AsyncCodex, thread_id: str, turn_id: str, subscription: NativeSubscription) -> None:
+        self._codex = codex
+        self.thread_id = thread_id
+        self.id = turn_id
+        self._subscription = subscription
+        self._collector = _Collector(thread_id, turn_id)
+        self._consumed = False
+
+    def __repr__(self) -> str:
+        return f"AsyncTurnHandle(thread_id={self.thread_id!r}, id={self.id!r})"
+
+    async def steer(self, input: Input | str) -> JsonObject:  # noqa: A002
+        """Adds user input to this running turn."""
+        return await self._codex._request(
+            "turn/steer",
+            {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
+        )
+
+    async def interrupt(self) -> JsonObject:
+        """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
+        return await self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
+
+    async def stream(self) -> AsyncIterator[Notification]:
+        """Yields this turn's notifications until (and including) ``turn/completed``.
+
+        Cancelling the consuming task interrupts the turn; the thread stays usable.
+        """
+        if self._consumed:
+            raise RuntimeError("this turn's stream was already consumed")
+        self._consumed = True
+        engine = self._codex._native_engine()
+        handler = self._codex._approval_handler
+        try:
+            while True:
+                batch = await self._subscription.next_batch_async(_constants.EVENT_BATCH)
+                if batch is None:
+                    raise TransportClosedError("the client was closed while the turn was running")
+                for is_request, method, request_id, params_json in batch:
+                    params = json.loads(params_json)
+                    if is_request:
+                        await _engine.handle_server_request_async(
+                            engine, handler, method, request_id or "null", params
+                        )
+                        continue
+                    event = parse_notification(method, params)
+                    done = self._collector.add(event)
+                    yield event
+                    if done:
+                        return
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.interrupt())
+            raise
+        finally:
+            self._subscription.close()
+
+    async def text_stream(self) -> AsyncIterator[str]:
+        """Yields only the assistant's text deltas."""
+        async for event in self.stream():
+            if isinstance(event.payload, AgentMessageDeltaNotification):
+                yield event.payload.delta
+
+    async def run(self) -> TurnResult:
+        """Consumes the stream and returns the result; raises TurnFailedError on failure."""
+        if not self._consumed:
+            async for _ in self.stream():
+                pass
+        return self._collector.result()
+

@@ -1,0 +1,448 @@
+use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicI64;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use codex_vendor::codex_app_server::in_process;
+use codex_vendor::codex_app_server::in_process::InProcessClientHandle;
+use codex_vendor::codex_app_server::in_process::InProcessClientSender;
+use codex_vendor::codex_app_server::in_process::InProcessServerEvent;
+use codex_vendor::codex_app_server::in_process::InProcessStartArgs;
+use codex_vendor::codex_app_server_protocol::ClientInfo;
+use codex_vendor::codex_app_server_protocol::ClientRequest;
+use codex_vendor::codex_app_server_protocol::InitializeCapabilities;
+use codex_vendor::codex_app_server_protocol::InitializeParams;
+use codex_vendor::codex_app_server_protocol::JSONRPCErrorError;
+use codex_vendor::codex_app_server_protocol::RequestId;
+use codex_vendor::codex_arg0::Arg0DispatchPaths;
+use codex_vendor::codex_config::CloudConfigBundleLoader;
+use codex_vendor::codex_config::LoaderOverrides;
+use codex_vendor::codex_config::NoopThreadConfigLoader;
+use codex_vendor::codex_core::config::ConfigBuilder;
+use codex_vendor::codex_core::config::ConfigOverrides;
+use codex_vendor::codex_exec_server::EnvironmentManager;
+use codex_vendor::codex_exec_server::ExecServerRuntimePaths;
+use codex_vendor::codex_feedback::CodexFeedback;
+use codex_vendor::codex_protocol::protocol::SessionSource;
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::sync::watch;
+
+use crate::error::EngineError;
+use crate::options::EngineOptions;
+use crate::queue::Event;
+use crate::queue::EventKind;
+use crate::queue::Router;
+use crate::queue::Subscription;
+
+/// JSON-RPC "server error" code used when a server request is declined for lack of an answer.
+const DECLINED_CODE: i64 = -32000;
+/// How many unrouted notifications are kept for diagnostics.
+const UNROUTED_KEPT: usize = 1024;
+/// How long a request waits for room in the engine's submission queue.
+const SUBMIT_PATIENCE: Duration = Duration::from_secs(5);
+
+/// Counters describing one engine's event flow.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineStats {
+    pub events_delivered: u64,
+    pub events_lagged: u64,
+    pub unrouted_dropped: u64,
+    pub requests_declined: u64,
+}
+
+/// One running in-process app-server.
+pub struct Engine {
+    sender: InProcessClientSender,
+    router: Arc<Router>,
+    next_request_id: AtomicI64,
+    closing: AtomicBool,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+    stopped: watch::Receiver<bool>,
+    lagged: Arc<AtomicU64>,
+    declined: Arc<AtomicU64>,
+}
+
+impl Engine {
+    /// Configures and starts an engine. Runs on the engine runtime (large stacks).
+    pub async fn start(options: EngineOptions) -> Result<Self, EngineError> {
+        let overrides = options.toml_overrides()?;
+        std::fs::create_dir_all(&options.codex_home)
+            .map_err(|err| EngineError::startup("cannot create the engine home", err))?;
+        let home = options
+            .codex_home
+            .canonicalize()
+            .map_err(|err| EngineError::startup("cannot resolve the engine home", err))?;
+        let arg0_paths = match &options.helper {
+            Some(helper) => helper_paths(helper, &home).await?,
+            None => Arg0DispatchPaths::default(),
+        };
+
+        let config = ConfigBuilder::default()
+            .codex_home(home.clone())
+            .cli_overrides(overrides.clone())
+            .harness_overrides(ConfigOverrides {
+                cwd: options.cwd.clone(),
+                codex_self_exe: arg0_paths.codex_self_exe.clone(),
+                codex_linux_sandbox_exe: arg0_paths.codex_linux_sandbox_exe.clone(),
+                main_execve_wrapper_exe: arg0_paths.main_execve_wrapper_exe.clone(),
+                ..Default::default()
+            })
+            .build()
+            .await
+            .map_err(|err| EngineError::startup("invalid engine configuration", err))?;
+
+        let runtime_paths = match &arg0_paths.codex_self_exe {
+            Some(_) => Some(
+                ExecServerRuntimePaths::from_optional_paths(
+                    arg0_paths.codex_self_exe.clone(),
+                    arg0_paths.codex_linux_sandbox_exe.clone(),
+                )
+                .map_err(|err| EngineError::startup("invalid helper path", err))?,
+            ),
+            None => None,
+        };
+        let environment_manager = EnvironmentManager::from_codex_home(&home, runtime_paths)
+            .await
+            .map_err(|err| EngineError::startup("cannot set up the execution environment", err))?;
+        let state_db = codex_vendor::codex_core::init_state_db(&config).await;
+
+        let args = InProcessStartArgs {
+            arg0_paths,
+            config: Arc::new(config),
+            // The app-server rebuilds every thread's config from home + these.
+            cli_overrides: overrides,
+            loader_overrides: LoaderOverrides::default(),
+            strict_config: false,
+            cloud_config_bundle: CloudConfigBundleLoader::default(),
+            thread_config_loader: Arc::new(NoopThreadConfigLoader),
+            feedback: CodexFeedback::new(),
+            log_db: None,
+            state_db,
+            environment_manager: Arc::new(environment_manager),
+            config_warnings: Vec::new(),
+            session_source: SessionSource::Exec,
+            // The key comes from options, never from the process environment.
+            enable_codex_api_key_env: false,
+            initialize: InitializeParams {
+                client_info: ClientInfo {
+                    name: options.client_name.clone(),
+                    title: options.client_title.clone(),
+                    version: options.client_version.clone(),
+                },
+                capabilities: Some(InitializeCapabilities {
+                    experimental_api: options.experimental_api,
+                    ..Default::default()
+                }),
+            },
+            channel_capacity: options.channel_capacity.max(1),
+        };
+        let handle = in_process::start(args)
+            .await
+            .map_err(|err| EngineError::startup("the app-server did not initialize", err))?;
+
+        let sender = handle.sender();
+        let declined = Arc::new(AtomicU64::new(0));
+        let decliner = {
+            let sender = sender.clone();
+            let declined = declined.clone();
+            Box::new(move |event: &Event| {
+                declined.fetch_add(1, Ordering::Relaxed);
+                decline(&sender, event, "no handler answered this request; declined");
+            })
+        };
+        let router = Arc::new(Router::new(UNROUTED_KEPT, decliner));
+        let lagged = Arc::new(AtomicU64::new(0));
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let (stopped_tx, stopped_rx) = watch::channel(false);
+        tokio::spawn(pump(
+            handle,
+            router.clone(),
+            lagged.clone(),
+            stop_rx,
+            stopped_tx,
+        ));
+        Ok(Self {
+            sender,
+            router,
+            next_request_id: AtomicI64::new(1),
+            closing: AtomicBool::new(false),
+            stop: Mutex::new(Some(stop_tx)),
+            stopped: stopped_rx,
+            lagged,
+            declined,
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closing.load(Ordering::SeqCst) || *self.stopped.borrow()
+    }
+
+    /// Sends one client request (`method` + JSON `params`) and returns its JSON result.
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, EngineError> {
+        if self.is_closed() {
+            return Err(EngineError::Closed(format!("cannot send {method}")));
+        }
+        let id = self.next_request_id.fetch_add(1, Ordering::Relaxed);
+        let mut envelope = serde_json::Map::new();
+        envelope.insert("id".into(), Value::from(id));
+        envelope.insert("method".into(), Value::from(method));
+        if !params.is_null() {
+            envelope.insert("params".into(), params);
+        }
+        let request: ClientRequest =
+            serde_json::from_value(Value::Object(envelope)).map_err(|err| {
+                EngineError::InvalidInput(format!("invalid {method} request: {err}"))
+            })?;
+        let deadline = tokio::time::Instant::now() + SUBMIT_PATIENCE;
+        loop {
+            match self.sender.request(request.clone()).await {
+                Ok(Ok(result)) => return Ok(result),
+                Ok(Err(error)) => {
+                    return Err(EngineError::Rpc {
+                        code: error.code,
+                        message: error.message,
+                        data: error.data,
+                    });
+                }
+                Err(err)
+                    if err.kind() == std::io::ErrorKind::WouldBlock
+                        && tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                Err(err) => return Err(EngineError::Closed(format!("{method}: {err}"))),
+            }
+        }
+    }
+
+    /// Answers a server request with a JSON result.
+    pub fn respond(&self, request_id: &str, result: Value) -> Result<(), EngineError> {
+        let id = parse_request_id(request_id)?;
+        self.sender
+            .respond_to_server_request(id, result)
+            .map_err(|err| EngineError::Closed(format!("cannot answer request: {err}")))
+    }
+
+    /// Answers a server request with a JSON-RPC error (the engine treats it as a refusal).
+    pub fn fail_request(
+        &self,
+        request_id: &str,
+        code: i64,
+        message: String,
+    ) -> Result<(), EngineError> {
+        let id = parse_request_id(request_id)?;
+        self.sender
+            .fail_server_request(
+                id,
+                JSONRPCErrorError {
+                    code,
+                    message,
+                    data: None,
+                },
+            )
+            .map_err(|err| EngineError::Closed(format!("cannot answer request: {err}")))
+    }
+
+    /// Routes the events of `thread_id` to a new subscription. One at a time per thread.
+    pub fn subscribe(&self, thread_id: &str) -> Result<Subscription, EngineError> {
+        if self.is_closed() {
+            return Err(EngineError::Closed("cannot subscribe".into()));
+        }
+        if self.router.is_subscribed(thread_id) {
+            return Err(EngineError::InvalidInput(format!(
+                "thread {thread_id} already has an open event stream; finish or close it first"
+            )));
+        }
+        self.router
+            .subscribe(thread_id)
+            .ok_or_else(|| EngineError::Closed("cannot subscribe".into()))
+    }
+
+    /// Notifications that belonged to no subscribed thread (most recent first kept).
+    pub fn take_unrouted(&self) -> Vec<Event> {
+        self.router.take_unrouted()
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        EngineStats {
+            events_delivered: self.router.delivered.load(Ordering::Relaxed),
+            events_lagged: self.lagged.load(Ordering::Relaxed),
+            unrouted_dropped: self.router.unrouted_dropped.load(Ordering::Relaxed),
+            requests_declined: self.declined.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Stops the engine and waits (bounded by the engine's own timeouts) until it is down.
+    pub async fn shutdown(&self) {
+        self.begin_shutdown();
+        let mut stopped = self.stopped.clone();
+        let _ = stopped.wait_for(|done| *done).await;
+    }
+
+    fn begin_shutdown(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        let stop = self
+            .stop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(stop) = stop {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Dropped without shutdown(): let the pump stop the engine in the background.
+        self.begin_shutdown();
+    }
+}
+
+fn parse_request_id(text: &str) -> Result<RequestId, EngineError> {
+    serde_json::from_str(text)
+        .map_err(|err| EngineError::InvalidInput(format!("invalid request id {text:?}: {err}")))
+}
+
+fn decline(sender: &InProcessClientSender, event: &Event, message: &str) {
+    let Some(id) = event.id.as_deref().and_then(|id| parse_request_id(id).ok()) else {
+        return;
+    };
+    let error = JSONRPCErrorError {
+        code: DECLINED_CODE,
+        message: message.to_string(),
+        data: None,
+    };
+    if let Err(err) = sender.fail_server_request(id, error) {
+        tracing::warn!("could not decline server request {}: {err}", event.method);
+    }
+}
+
+/// Moves engine events into subscription queues as fast as they come, so the
+/// engine's bounded queue never fills (it drops events silently when full).
+async fn pump(
+    mut handle: InProcessClientHandle,
+    router: Arc<Router>,
+    lagged: Arc<AtomicU64>,
+    mut stop: oneshot::Receiver<()>,
+    stopped: watch::Sender<bool>,
+) {
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut stop => break,
+            event = handle.next_event() => match event {
+                Some(event) => dispatch(&router, &lagged, event),
+                None => break,
+            },
+        }
+    }
+    // Close routing first: requests still queued are declined while the engine
+    // can still hear the answer, and consumers see the end of their streams.
+    router.close_all();
+    if let Err(err) = handle.shutdown().await {
+        tracing::warn!("engine shutdown reported: {err}");
+    }
+    let _ = stopped.send(true);
+}
+
+fn dispatch(router: &Router, lagged: &AtomicU64, event: InProcessServerEvent) {
+    let (kind, wire) = match event {
+        InProcessServerEvent::ServerNotification(notification) => {
+            (EventKind::Notification, serde_json::to_value(&notification))
+        }
+        InProcessServerEvent::ServerRequest(request) => {
+            (EventKind::Request, serde_json::to_value(&request))
+        }
+        InProcessServerEvent::Lagged { skipped } => {
+            lagged.fetch_add(skipped as u64, Ordering::Relaxed);
+            tracing::warn!("the engine dropped {skipped} events under back-pressure");
+            return;
+        }
+    };
+    let mut wire = match wire {
+        Ok(Value::Object(map)) => map,
+        Ok(other) => {
+            tracing::warn!("engine event has an unexpected shape: {other}");
+            return;
+        }
+        Err(err) => {
+            tracing::warn!("engine event could not be serialized: {err}");
+            return;
+        }
+    };
+    let method = match wire.remove("method") {
+        Some(Value::String(method)) => method,
+        _ => String::new(),
+    };
+    let id = wire.remove("id").map(|id| id.to_string());
+    let params = wire.remove("params").unwrap_or(Value::Null);
+    let thread_id = thread_id_of(&params).map(str::to_owned);
+    let event = Event {
+        kind,
+        method,
+        id,
+        params: params.to_string(),
+    };
+    if let Some(event) = router.route(thread_id.as_deref(), event) {
+        if event.kind == EventKind::Request {
+            // Nobody is listening for this thread: fail closed.
+            router.decline(&event);
+        }
+        router.keep_unrouted(event);
+    }
+}
+
+fn thread_id_of(params: &Value) -> Option<&str> {
+    params
+        .get("threadId")
+        .or_else(|| params.get("thread").and_then(|thread| thread.get("id")))
+        .or_else(|| params.get("conversationId"))
+        .and_then(Value::as_str)
+}
+
+/// Verifies the helper and gives it the file name the sandbox dispatch keys on.
+async fn helper_paths(helper: &Path, home: &Path) -> Result<Arg0DispatchPaths, EngineError> {
+    let helper = helper.canonicalize().map_err(|err| {
+        EngineError::startup(&format!("helper executable {}", helper.display()), err)
+    })?;
+    // The engine never checks this path itself; a wrong one fails much later
+    // with garbage output, so ask the helper who it is now.
+    let output = tokio::process::Command::new(&helper)
+        .arg("--codex-embedded-probe")
+        .output()
+        .await
+        .map_err(|err| {
+            EngineError::startup(&format!("cannot run helper {}", helper.display()), err)
+        })?;
+    let answer = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() || !answer.starts_with("codex-embedded-helper ") {
+        return Err(EngineError::Startup(format!(
+            "{} is not the codex-embedded helper executable",
+            helper.display()
+        )));
+    }
+    let dir: PathBuf = home.join(".codex-embedded").join("bin");
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| EngineError::startup("cannot create the helper link directory", err))?;
+    let alias = dir.join("codex-linux-sandbox");
+    match std::fs::read_link(&alias) {
+        Ok(target) if target == helper => {}
+        _ => {
+            let _ = std::fs::remove_file(&alias);
+            std::os::unix::fs::symlink(&helper, &alias)
+                .map_err(|err| EngineError::startup("cannot link the sandbox helper", err))?;
+        }
+    }
+    Ok(Arg0DispatchPaths {
+        codex_self_exe: Some(helper),
+        codex_linux_sandbox_exe: Some(alias),
+        main_execve_wrapper_exe: None,
+    })
+}

@@ -1,0 +1,22 @@
+//! The codex-rs app-server, run inside the host process.
+//!
+//! This crate knows nothing about Python: it owns the process-wide tokio
+//! runtime, turns [`EngineOptions`] into an engine configuration, starts the
+//! in-process app-server, forwards JSON requests to it, and pumps its events
+//! into per-thread [`Subscription`] queues that a host drains at its own pace.
+
+mod engine;
+mod error;
+mod options;
+mod queue;
+mod runtime;
+
+pub use engine::Engine;
+pub use engine::EngineStats;
+pub use error::EngineError;
+pub use options::EngineOptions;
+pub use queue::Event;
+pub use queue::EventKind;
+pub use queue::Subscription;
+pub use runtime::runtime;
+pub use runtime::WORKER_STACK_BYTES;

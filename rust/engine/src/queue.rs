@@ -1,0 +1,233 @@
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::Weak;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+/// What the engine sent: a notification, or a request the host must answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Notification,
+    Request,
+}
+
+/// One engine event in wire form: the JSON-RPC method, the request id (JSON
+/// text) for server requests, and the params as JSON text.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub kind: EventKind,
+    pub method: String,
+    pub id: Option<String>,
+    pub params: String,
+}
+
+/// Unbounded FIFO with async and blocking consumers. Unbounded on purpose:
+/// back-pressure on the engine side means silently lost events.
+#[derive(Default)]
+pub(crate) struct EventQueue {
+    items: Mutex<VecDeque<Event>>,
+    notify: Notify,
+    closed: AtomicBool,
+}
+
+impl EventQueue {
+    pub(crate) fn push(&self, event: Event) {
+        lock(&self.items).push_back(event);
+        self.notify.notify_waiters();
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    fn take(&self, max: usize) -> Option<Vec<Event>> {
+        let mut items = lock(&self.items);
+        if items.is_empty() {
+            return None;
+        }
+        let n = max.max(1).min(items.len());
+        Some(items.drain(..n).collect())
+    }
+
+    fn drain_all(&self) -> Vec<Event> {
+        lock(&self.items).drain(..).collect()
+    }
+
+    /// Up to `max` events, waiting for the first; `None` once closed and empty.
+    pub(crate) async fn pop_batch(&self, max: usize) -> Option<Vec<Event>> {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(batch) = self.take(max) {
+                return Some(batch);
+            }
+            if self.closed.load(Ordering::SeqCst) {
+                return None;
+            }
+            notified.await;
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind; keep going.
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Routes engine events to the subscription of the thread they belong to.
+pub(crate) struct Router {
+    by_thread: Mutex<HashMap<String, Arc<EventQueue>>>,
+    unrouted: Mutex<VecDeque<Event>>,
+    unrouted_capacity: usize,
+    pub(crate) unrouted_dropped: AtomicU64,
+    pub(crate) delivered: AtomicU64,
+    closed: AtomicBool,
+    decline: Decliner,
+}
+
+/// Answers a server request nobody will handle; set by the engine.
+pub(crate) type Decliner = Box<dyn Fn(&Event) + Send + Sync>;
+
+impl Router {
+    pub(crate) fn new(unrouted_capacity: usize, decline: Decliner) -> Self {
+        Self {
+            decline,
+            by_thread: Mutex::new(HashMap::new()),
+            unrouted: Mutex::new(VecDeque::new()),
+            unrouted_capacity,
+            unrouted_dropped: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn subscribe(self: &Arc<Self>, thread_id: &str) -> Option<Subscription> {
+        if self.closed.load(Ordering::SeqCst) {
+            return None;
+        }
+        let queue = Arc::new(EventQueue::default());
+        let mut map = lock(&self.by_thread);
+        if map.contains_key(thread_id) {
+            return None;
+        }
+        map.insert(thread_id.to_string(), queue.clone());
+        Some(Subscription {
+            queue,
+            router: Arc::downgrade(self),
+            thread_id: thread_id.to_string(),
+        })
+    }
+
+    pub(crate) fn is_subscribed(&self, thread_id: &str) -> bool {
+        lock(&self.by_thread).contains_key(thread_id)
+    }
+
+    /// Delivers an event; returns it back when no subscriber takes it.
+    pub(crate) fn route(&self, thread_id: Option<&str>, event: Event) -> Option<Event> {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        let target = thread_id.and_then(|id| lock(&self.by_thread).get(id).cloned());
+        match target {
+            Some(queue) => {
+                queue.push(event);
+                None
+            }
+            None => Some(event),
+        }
+    }
+
+    /// Keeps the most recent unrouted notifications for diagnostics.
+    pub(crate) fn keep_unrouted(&self, event: Event) {
+        let mut unrouted = lock(&self.unrouted);
+        if unrouted.len() >= self.unrouted_capacity {
+            unrouted.pop_front();
+            self.unrouted_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        unrouted.push_back(event);
+    }
+
+    pub(crate) fn take_unrouted(&self) -> Vec<Event> {
+        lock(&self.unrouted).drain(..).collect()
+    }
+
+    pub(crate) fn decline(&self, event: &Event) {
+        (self.decline)(event);
+    }
+
+    pub(crate) fn close_all(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let queues: Vec<_> = lock(&self.by_thread).drain().map(|(_, q)| q).collect();
+        for queue in queues {
+            queue.close();
+            // Leave undelivered requests answered: the engine may still be waiting.
+            for event in queue.drain_all() {
+                if event.kind == EventKind::Request {
+                    self.decline(&event);
+                }
+            }
+        }
+    }
+
+    fn unsubscribe(&self, thread_id: &str, queue: &Arc<EventQueue>) -> Vec<Event> {
+        let mut map = lock(&self.by_thread);
+        if map.get(thread_id).is_some_and(|q| Arc::ptr_eq(q, queue)) {
+            map.remove(thread_id);
+        }
+        drop(map);
+        queue.close();
+        queue.drain_all()
+    }
+}
+
+/// The events of one thread, in engine order, until the subscription is closed.
+pub struct Subscription {
+    queue: Arc<EventQueue>,
+    router: Weak<Router>,
+    thread_id: String,
+}
+
+impl Subscription {
+    pub fn thread_id(&self) -> &str {
+        &self.thread_id
+    }
+
+    /// Waits for up to `max` events; `None` when the subscription or engine closed.
+    pub async fn next_batch(&self, max: usize) -> Option<Vec<Event>> {
+        self.queue.pop_batch(max).await
+    }
+
+    /// Like [`Self::next_batch`] with a deadline; `Some(vec![])` on timeout.
+    pub async fn next_batch_timeout(&self, max: usize, wait: Duration) -> Option<Vec<Event>> {
+        match tokio::time::timeout(wait, self.queue.pop_batch(max)).await {
+            Ok(batch) => batch,
+            Err(_) => Some(Vec::new()),
+        }
+    }
+
+    /// Stops routing. Server requests still queued are declined: the engine
+    /// waits for an answer to every one, and an unanswered one must never pass.
+    pub fn close(&self) {
+        if let Some(router) = self.router.upgrade() {
+            for event in router.unsubscribe(&self.thread_id, &self.queue) {
+                if event.kind == EventKind::Request {
+                    router.decline(&event);
+                }
+            }
+        } else {
+            self.queue.close();
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
