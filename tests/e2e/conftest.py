@@ -1,0 +1,49 @@
+"""Shared helpers for end-to-end tests: every test here runs the real embedded engine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from codex.testing import MockResponsesServer
+
+API_KEY = "sk-e2e-test-key"
+
+
+@pytest.fixture
+def outside_dir() -> Iterator[Path]:
+    """A directory outside the workspace and outside /tmp (writable for the sandbox)."""
+    root = Path.home() / ".cache" / "codex-embedded" / "test-outside"
+    path = root / secrets.token_hex(6)
+    path.mkdir(parents=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def client_kwargs(mock: MockResponsesServer, workspace: Path, **extra: object) -> dict[str, object]:
+    kwargs: dict[str, object] = {"base_url": mock.base_url, "api_key": API_KEY, "cwd": str(workspace)}
+    kwargs.update(extra)
+    return kwargs
+
+
+def child_processes() -> list[tuple[int, str]]:
+    """Direct children of this process (pid, command name), from /proc."""
+    me = str(os.getpid())
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[1] == me and fields[0] != "Z":
+            children.append((int(entry), stat[stat.index("(") + 1 : stat.rindex(")")]))
+    return children
