@@ -134,13 +134,17 @@ class TurnHandle:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
         return self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
 
-    def _events(self, timeout: float | None) -> Iterator[Notification]:
+    def _events(self, timeout: float | None = None) -> Iterator[Notification]:
+        """This turn's notifications; answers server requests on the way. Ends at completion,
+        or (with ``timeout``) when no event came within it."""
         engine = self._codex._native_engine()
         handler = self._codex._approval_handler
-        while True:
+        while self._collector.completed is None:
             batch = self._subscription.next_batch(_constants.EVENT_BATCH, timeout)
             if batch is None:
                 raise TransportClosedError("the client was closed while the turn was running")
+            if not batch:
+                return
             for is_request, method, request_id, params_json in batch:
                 params = json.loads(params_json)
                 if is_request:
@@ -155,28 +159,31 @@ class TurnHandle:
     def stream(self) -> Iterator[Notification]:
         """Yields this turn's notifications until (and including) ``turn/completed``.
 
-        Ctrl-C while iterating interrupts the turn, waits briefly for the engine to
-        confirm, and re-raises ``KeyboardInterrupt``; the thread stays usable.
+        Leaving the stream early (``break``, an exception, Ctrl-C) interrupts the
+        turn and waits briefly for the engine to confirm, so the thread stays
+        usable; ``run()`` afterwards returns the interrupted result.
         """
         if self._consumed:
             raise RuntimeError("this turn's stream was already consumed")
         self._consumed = True
         try:
-            yield from self._events(None)
-        except KeyboardInterrupt:
+            yield from self._events()
+        except (KeyboardInterrupt, GeneratorExit):
             self._interrupt_and_settle()
             raise
         finally:
             self._subscription.close()
 
     def _interrupt_and_settle(self) -> None:
+        if self._collector.completed is not None or self._codex._engine is None:
+            return
         with contextlib.suppress(Exception):
             self.interrupt()
         deadline = time.monotonic() + _constants.INTERRUPT_GRACE_S
         with contextlib.suppress(Exception):
-            for _ in self._events(0.05):
-                if self._collector.completed is not None or time.monotonic() > deadline:
-                    break
+            while self._collector.completed is None and time.monotonic() < deadline:
+                for _ in self._events(timeout=0.05):
+                    pass
 
     def text_stream(self) -> Iterator[str]:
         """Yields only the assistant's text deltas."""
@@ -244,9 +251,10 @@ class AsyncTurnHandle:
                     yield event
                     if done:
                         return
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.interrupt())
+        except (asyncio.CancelledError, GeneratorExit):
+            if self._collector.completed is None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.interrupt())
             raise
         finally:
             self._subscription.close()

@@ -42,7 +42,7 @@ def test_engine_rejections_are_typed(codex_client: Codex) -> None:
 
 
 def test_not_applicable_options_explain_themselves(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
-    with pytest.raises(NotSupportedError, match="in-process"):
+    with pytest.raises(NotSupportedError, match="inside this process"):
         Codex(CodexConfig(codex_bin="/usr/bin/codex"))
     with pytest.raises(NotSupportedError, match="environment"):
         Codex(CodexConfig(env={"PATH": "/bin"}))

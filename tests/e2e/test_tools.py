@@ -21,7 +21,7 @@ def test_exec_command_writes_inside_workspace(
     codex_mock: MockResponsesServer, codex_client: Codex, codex_workspace: Path
 ) -> None:
     codex_mock.enqueue(
-        responses.exec_command("echo sandboxed > inside.txt && cat inside.txt"),
+        responses.exec_command("echo sandboxed > inside.txt && cat inside.txt", login=False),
         responses.text("done"),
     )
     thread = codex_client.thread_start(sandbox=Sandbox.workspace_write)
@@ -42,7 +42,7 @@ def test_exec_command_cannot_write_outside_workspace(
     codex_mock: MockResponsesServer, codex_client: Codex, outside_dir: Path
 ) -> None:
     target = outside_dir / "escaped.txt"
-    codex_mock.enqueue(responses.exec_command(f"echo escaped > {target}"), responses.text("tried"))
+    codex_mock.enqueue(responses.exec_command(f"echo escaped > {target}", login=False), responses.text("tried"))
     thread = codex_client.thread_start(sandbox=Sandbox.workspace_write)
     result = thread.run("escape")
 
@@ -68,7 +68,7 @@ def test_apply_patch_adds_a_file(codex_mock: MockResponsesServer, codex_client: 
 
 def test_async_exec_command(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
     async def scenario() -> None:
-        codex_mock.enqueue(responses.exec_command("echo async > a.txt"), responses.text("ok"))
+        codex_mock.enqueue(responses.exec_command("echo async > a.txt", login=False), responses.text("ok"))
         async with AsyncCodex(**client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
             thread = await codex.thread_start(sandbox=Sandbox.workspace_write)
             result = await thread.run("go")

@@ -83,6 +83,6 @@ def test_mock_server_serves_scripted_sse_and_records() -> None:
         )
         with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback only
             body = response.read().decode()
-        assert body.count("response.output_text.delta") == 2
+        assert body.count("event: response.output_text.delta") == 2
         assert "response.completed" in body
         assert mock.response_requests[0].body == {"input": []}

@@ -61,14 +61,89 @@ impl EngineOptions {
     pub(crate) fn toml_overrides(&self) -> Result<Vec<(String, toml::Value)>, EngineError> {
         self.overrides
             .iter()
-            .map(|(key, value)| {
-                let converted = toml::Value::try_from(value).map_err(|err| {
-                    EngineError::InvalidInput(format!(
-                        "config override {key:?} has no TOML form ({err}); null is not allowed"
-                    ))
-                })?;
-                Ok((key.clone(), converted))
-            })
+            .map(|(key, value)| Ok((key.clone(), json_to_toml(key, value)?)))
             .collect()
+    }
+}
+
+/// Converts by hand: serde's generic path breaks on numbers when another crate in
+/// the engine's graph turns on serde_json's `arbitrary_precision`.
+fn json_to_toml(key: &str, value: &serde_json::Value) -> Result<toml::Value, EngineError> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::Null => {
+            return Err(EngineError::InvalidInput(format!(
+                "config override {key:?} is null, which TOML cannot express"
+            )));
+        }
+        Value::Bool(flag) => toml::Value::Boolean(*flag),
+        Value::Number(number) => {
+            if let Some(int) = number.as_i64() {
+                toml::Value::Integer(int)
+            } else if let Some(float) = number.as_f64() {
+                toml::Value::Float(float)
+            } else {
+                return Err(EngineError::InvalidInput(format!(
+                    "config override {key:?}: {number} does not fit a TOML number"
+                )));
+            }
+        }
+        Value::String(text) => toml::Value::String(text.clone()),
+        Value::Array(items) => toml::Value::Array(
+            items
+                .iter()
+                .map(|item| json_to_toml(key, item))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(map) => toml::Value::Table(
+            map.iter()
+                .map(|(name, item)| Ok((name.clone(), json_to_toml(key, item)?)))
+                .collect::<Result<_, EngineError>>()?,
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(overrides: serde_json::Value) -> EngineOptions {
+        EngineOptions::from_json(
+            &serde_json::json!({"codex_home": "/nonexistent", "overrides": overrides}).to_string(),
+        )
+        .expect("valid options")
+    }
+
+    #[test]
+    fn overrides_convert_to_toml() {
+        let converted = options(serde_json::json!([
+            ["a", 1], ["b", 1.5], ["c", true], ["d", "x"], ["e", [1, 2]], ["f", {"g": "h"}]
+        ]))
+        .toml_overrides()
+        .expect("convertible");
+        assert_eq!(converted[0].1, toml::Value::Integer(1));
+        assert_eq!(converted[1].1, toml::Value::Float(1.5));
+        assert_eq!(converted[2].1, toml::Value::Boolean(true));
+        assert_eq!(converted[3].1, toml::Value::String("x".into()));
+        assert_eq!(
+            converted[4].1,
+            toml::Value::Array(vec![toml::Value::Integer(1), toml::Value::Integer(2)])
+        );
+        assert_eq!(converted[5].1.get("g"), Some(&toml::Value::String("h".into())));
+    }
+
+    #[test]
+    fn null_override_is_rejected() {
+        let err = options(serde_json::json!([["a", null]]))
+            .toml_overrides()
+            .expect_err("null has no TOML form");
+        assert_eq!(err.kind(), "invalid_input");
+    }
+
+    #[test]
+    fn unknown_option_is_rejected() {
+        let err = EngineOptions::from_json(r#"{"codex_home": "/x", "bogus": 1}"#)
+            .expect_err("unknown field");
+        assert!(err.to_string().contains("bogus"));
     }
 }
