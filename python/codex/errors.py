@@ -102,8 +102,10 @@ _RETRYABLE_INFO = {
 }
 
 
-class TurnFailedError(CodexError):
+class TurnFailedError(CodexError, RuntimeError):
     """A turn ended with status ``failed``.
+
+    Also a ``RuntimeError``, which is what ``openai_codex`` raises for failed turns.
 
     ``codex_error_info`` is the engine's own classification (e.g.
     ``"usageLimitExceeded"`` or ``{"responseTooManyFailedAttempts": {...}}``);

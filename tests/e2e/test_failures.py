@@ -39,7 +39,9 @@ def test_persistent_http_error_raises_typed_error_and_next_turn_works(
         assert isinstance(error, RuntimeError)  # drop-in: openai_codex raises RuntimeError
         assert error.thread_id == thread.id
         assert error.turn_id
-        assert error.http_status == status
+        # 429 comes back with its status; a 500 is classified by the engine without one.
+        expected = {429: ("responseTooManyFailedAttempts", 429), 500: ("internalServerError", None)}[status]
+        assert (error.error_kind, error.http_status) == expected
         assert error.retryable is True
         assert error.codex_error_info is not None
 
@@ -76,7 +78,8 @@ def test_async_failure_is_typed(codex_mock: MockResponsesServer, codex_workspace
             thread = await codex.thread_start()
             with pytest.raises(TurnFailedError) as caught:
                 await thread.run("x")
-            assert caught.value.http_status == 500
+            assert caught.value.error_kind == "internalServerError"
+            assert caught.value.retryable
             assert (await thread.run("y")).final_response == "after"
 
     asyncio.run(scenario())
