@@ -70,7 +70,8 @@ def run_worker(python: str, impl: str, base_url: str) -> dict[str, Any]:
         raise SystemExit(f"{impl} worker failed:\n{exc.stderr[-4000:]}") from exc
     finally:
         shutil.rmtree(home_root, ignore_errors=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> int:
@@ -96,7 +97,7 @@ def main() -> int:
                 print(f"warning: {impl} received {run['deltas_received']} of {STREAM_DELTAS} deltas")
 
     print(f"\nmedian of {args.runs} runs each; ratio = ours / official\n")
-    print(f"| metric | official 0.163 | codex-embedded | ratio | better |")
+    print("| metric | official 0.163 | codex-embedded | ratio | better |")
     print("|---|---:|---:|---:|---|")
     for key, label, unit, better in METRICS:
         official = statistics.median(run[key] for run in samples["official"])

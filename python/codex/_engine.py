@@ -27,7 +27,7 @@ T = TypeVar("T")
 RawEvent = tuple[bool, str, str | None, str]
 
 #: Answers a server request: a result dict, or None to decline. May be async for AsyncCodex.
-ApprovalHandler = Callable[[str, JsonObject], "JsonObject | None | Awaitable[JsonObject | None]"]
+ApprovalHandler = Callable[[str, JsonObject], "JsonObject | Awaitable[JsonObject | None] | None"]
 
 # Typed refusals for the requests whose protocol has a "decline" answer; every
 # other kind is refused with a JSON-RPC error, which the engine treats as denial.

@@ -35,7 +35,7 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
 
-def run_demo(out: "_Writer") -> int:
+def run_demo(out: _Writer) -> int:
     """One agent turn: a shell command, a file patch, then streamed text."""
     with MockResponsesServer() as mock, tempfile.TemporaryDirectory(prefix="codex-demo-") as tmp:
         workspace = Path(tmp)

@@ -74,8 +74,6 @@ class CodexConfig:
             return value
         return os.environ.get("OPENAI_API_KEY")
 
-
-
     def __repr__(self) -> str:
         key = "None" if self.api_key is None and not self.env else "'***'"
         return (
@@ -98,8 +96,6 @@ def _parse_override(text: str) -> tuple[str, Any]:
         # Same rule as `codex -c`: what is not a TOML literal is a string.
         value = raw.strip()
     return key, value
-
-
 
 
 def _default_homes_root() -> Path:
@@ -132,9 +128,7 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
             "process, there is no codex binary to launch (see docs/compatibility.md)"
         )
     if config.launch_args_override is not None:
-        raise NotSupportedError(
-            "launch_args_override has no meaning in codex-embedded: no subprocess is launched"
-        )
+        raise NotSupportedError("launch_args_override has no meaning in codex-embedded: no subprocess is launched")
     env = dict(config.env or {})
     unknown = sorted(set(env) - _ENV_ALLOWED)
     if unknown:

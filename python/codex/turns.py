@@ -242,9 +242,7 @@ class AsyncTurnHandle:
                 for is_request, method, request_id, params_json in batch:
                     params = json.loads(params_json)
                     if is_request:
-                        await _engine.handle_server_request_async(
-                            engine, handler, method, request_id or "null", params
-                        )
+                        await _engine.handle_server_request_async(engine, handler, method, request_id or "null", params)
                         continue
                     event = parse_notification(method, params)
                     done = self._collector.add(event)
@@ -271,4 +269,3 @@ class AsyncTurnHandle:
             async for _ in self.stream():
                 pass
         return self._collector.result()
-

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from codex import AsyncCodex, Codex, TransportClosedError, TurnStatus
+from codex import AsyncCodex, Codex, TransportClosedError, TurnHandle, TurnStatus
 from codex.events import AgentMessageDeltaNotification
 from codex.testing import MockResponsesServer, responses
 
@@ -38,20 +38,31 @@ def test_interrupt_mid_stream(codex_mock: MockResponsesServer, codex_client: Cod
     assert thread.run("again").final_response == "still here"
 
 
-def test_ctrl_c_while_streaming_interrupts_the_turn(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
+def _consume_until_sigint(turn: TurnHandle, pause_in_loop_body: float) -> None:
+    for event in turn.stream():
+        if isinstance(event.payload, AgentMessageDeltaNotification):
+            threading.Timer(0.02, os.kill, (os.getpid(), signal.SIGINT)).start()
+            time.sleep(pause_in_loop_body)
+
+
+@pytest.mark.parametrize(
+    "pause",
+    [
+        pytest.param(0.0, id="sigint-while-waiting-in-native-code"),
+        pytest.param(0.2, id="sigint-in-the-loop-body"),
+    ],
+)
+def test_ctrl_c_while_streaming_interrupts_the_turn(
+    codex_mock: MockResponsesServer, codex_client: Codex, pause: float
+) -> None:
     codex_mock.enqueue(SLOW)
     thread = codex_client.thread_start()
     turn = thread.turn("talk slowly")
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        for event in turn.stream():
-            if isinstance(event.payload, AgentMessageDeltaNotification):
-                # A real SIGINT, delivered while the stream waits in native code.
-                threading.Timer(0.02, os.kill, (os.getpid(), signal.SIGINT)).start()
-                time.sleep(0.2)
+        _consume_until_sigint(turn, pause)
     assert time.monotonic() - started < 9  # the stream would take 10 s to finish on its own
-    assert turn._collector.completed is not None
-    assert turn._collector.completed.status is TurnStatus.interrupted
+    assert turn.run().status is TurnStatus.interrupted
 
     codex_mock.enqueue(responses.text("usable"))
     assert thread.run("after ctrl-c").final_response == "usable"

@@ -39,9 +39,7 @@ def test_plain_turn_leaves_no_child_process(codex_mock: MockResponsesServer, cod
     assert [c for c in child_processes() if c not in before] == []
 
 
-def test_twenty_thousand_deltas_all_reach_python_in_order(
-    codex_mock: MockResponsesServer, codex_client: Codex
-) -> None:
+def test_twenty_thousand_deltas_all_reach_python_in_order(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
     chunks = [f"{i}," for i in range(20_000)]
     codex_mock.enqueue(responses.streamed_text(chunks))
     turn = codex_client.thread_start().turn("flood")

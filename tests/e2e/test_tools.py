@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from codex import AsyncCodex, Codex, Sandbox, TurnStatus
@@ -12,8 +13,7 @@ from codex.testing import MockResponsesServer, responses
 from .conftest import client_kwargs
 
 
-
-def _command_items(items: list[object]) -> list[CommandExecutionThreadItem]:
+def _command_items(items: Sequence[object]) -> list[CommandExecutionThreadItem]:
     return [item for item in items if isinstance(item, CommandExecutionThreadItem)]
 
 
@@ -35,7 +35,8 @@ def test_exec_command_writes_inside_workspace(
     # The engine sent the command's output back to the model.
     follow_up = codex_mock.response_requests[1]
     outputs = follow_up.tool_outputs()
-    assert outputs and "sandboxed" in str(outputs[0].get("output"))
+    assert outputs
+    assert "sandboxed" in str(outputs[0].get("output"))
 
 
 def test_exec_command_cannot_write_outside_workspace(

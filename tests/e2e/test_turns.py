@@ -20,7 +20,8 @@ def test_plain_turn(codex_mock: MockResponsesServer, codex_client: Codex) -> Non
     assert result.status is TurnStatus.completed
     assert result.final_response == "The answer is 42."
     assert any(isinstance(item, AgentMessageThreadItem) for item in result.items)
-    assert result.usage is not None and result.usage.last.total_tokens == 15
+    assert result.usage is not None
+    assert result.usage.last.total_tokens == 15
     (request,) = codex_mock.response_requests
     assert "What is the answer?" in request.input_texts()
     assert request.headers["authorization"] == "Bearer sk-codex-testing-not-a-real-key"

@@ -55,7 +55,9 @@ def test_error_mapping_matches_official_rules() -> None:
     failed = TurnFailedError(
         "x", thread_id="t", turn_id="u", codex_error_info={"responseStreamDisconnected": {"httpStatusCode": 502}}
     )
-    assert failed.http_status == 502 and failed.retryable and is_retryable_error(failed)
+    assert failed.http_status == 502
+    assert failed.retryable
+    assert is_retryable_error(failed)
     assert not TurnFailedError("x", thread_id="t", turn_id="u", codex_error_info="unauthorized").retryable
 
 
@@ -71,7 +73,9 @@ def test_unknown_notifications_are_kept() -> None:
     event = parse_notification("brand/new", {"x": 1})
     assert isinstance(event.payload, UnknownNotification)
     assert event.to_dict() == {"method": "brand/new", "params": {"x": 1}}
-    known = parse_notification("item/agentMessage/delta", {"threadId": "t", "turnId": "u", "itemId": "i", "delta": "d", "extra": 5})
+    known = parse_notification(
+        "item/agentMessage/delta", {"threadId": "t", "turnId": "u", "itemId": "i", "delta": "d", "extra": 5}
+    )
     assert known.to_dict()["params"]["extra"] == 5
 
 
@@ -81,7 +85,7 @@ def test_mock_server_serves_scripted_sse_and_records() -> None:
         request = urllib.request.Request(
             f"{mock.base_url}/responses", data=json.dumps({"input": []}).encode(), method="POST"
         )
-        with urllib.request.urlopen(request) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request) as response:
             body = response.read().decode()
         assert body.count("event: response.output_text.delta") == 2
         assert "response.completed" in body

@@ -6,8 +6,8 @@ Each helper returns a :class:`ScriptedResponse`; queue them on a
 
 from __future__ import annotations
 
-import json
 import itertools
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,9 +88,7 @@ def streamed_text(chunks: Sequence[str], *, delay_s: float = 0.0) -> ScriptedRes
     """An assistant message streamed as ``response.output_text.delta`` events."""
     item_id = _next_id("msg")
     added = {"type": "message", "role": "assistant", "id": item_id, "content": []}
-    events: list[dict[str, Any]] = [
-        {"type": "response.output_item.added", "output_index": 0, "item": added}
-    ]
+    events: list[dict[str, Any]] = [{"type": "response.output_item.added", "output_index": 0, "item": added}]
     events.extend(
         {
             "type": "response.output_text.delta",

@@ -210,14 +210,14 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._record(None)
             if self.path.split("?")[0].rstrip("/").endswith("/models"):
                 self._json(200, {"models": [], "data": []})
             else:
                 self._json(404, {"error": {"message": f"no mock route for GET {self.path}"}})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             request = self._record(self._read_body())
             if not self.path.split("?")[0].rstrip("/").endswith("/responses"):
                 self._json(404, {"error": {"message": f"no mock route for POST {self.path}"}})

@@ -195,10 +195,8 @@ impl Engine {
         if !params.is_null() {
             envelope.insert("params".into(), params);
         }
-        let request: ClientRequest =
-            serde_json::from_value(Value::Object(envelope)).map_err(|err| {
-                EngineError::InvalidInput(format!("invalid {method} request: {err}"))
-            })?;
+        let request: ClientRequest = serde_json::from_value(Value::Object(envelope))
+            .map_err(|err| EngineError::InvalidInput(format!("invalid {method} request: {err}")))?;
         let deadline = tokio::time::Instant::now() + SUBMIT_PATIENCE;
         loop {
             match self.sender.request(request.clone()).await {

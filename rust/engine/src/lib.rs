@@ -18,5 +18,5 @@ pub use options::EngineOptions;
 pub use queue::Event;
 pub use queue::EventKind;
 pub use queue::Subscription;
-pub use runtime::runtime;
 pub use runtime::WORKER_STACK_BYTES;
+pub use runtime::runtime;

@@ -129,7 +129,10 @@ mod tests {
             converted[4].1,
             toml::Value::Array(vec![toml::Value::Integer(1), toml::Value::Integer(2)])
         );
-        assert_eq!(converted[5].1.get("g"), Some(&toml::Value::String("h".into())));
+        assert_eq!(
+            converted[5].1.get("g"),
+            Some(&toml::Value::String("h".into()))
+        );
     }
 
     #[test]

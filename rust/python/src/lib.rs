@@ -147,8 +147,7 @@ impl NativeEngine {
     fn request(&self, py: Python<'_>, method: String, params_json: &str) -> PyResult<String> {
         let engine = self.live()?.clone();
         let params = parse_json(params_json, "params")?;
-        let result =
-            wait_on_runtime(py, async move { engine.request(&method, params).await })?;
+        let result = wait_on_runtime(py, async move { engine.request(&method, params).await })?;
         result.map(|value| value.to_string()).map_err(to_py_err)
     }
 
@@ -246,14 +245,18 @@ impl NativeSubscription {
     ) -> PyResult<Option<Vec<RawEvent>>> {
         let deadline = match timeout {
             Some(seconds) if !(seconds.is_finite() && seconds >= 0.0) => {
-                return Err(invalid(format!("timeout must be >= 0 seconds, got {seconds}")));
+                return Err(invalid(format!(
+                    "timeout must be >= 0 seconds, got {seconds}"
+                )));
             }
             Some(seconds) => Some(Instant::now() + Duration::from_secs_f64(seconds)),
             None => None,
         };
         loop {
             let wait = match deadline {
-                Some(deadline) => deadline.saturating_duration_since(Instant::now()).min(SIGNAL_CHECK),
+                Some(deadline) => deadline
+                    .saturating_duration_since(Instant::now())
+                    .min(SIGNAL_CHECK),
                 None => SIGNAL_CHECK,
             };
             let inner = self.inner.clone();
@@ -302,7 +305,10 @@ impl NativeSubscription {
 #[pyfunction]
 fn runtime_info<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
-    dict.set_item("worker_stack_bytes", codex_embedded_engine::WORKER_STACK_BYTES)?;
+    dict.set_item(
+        "worker_stack_bytes",
+        codex_embedded_engine::WORKER_STACK_BYTES,
+    )?;
     dict.set_item("workers", runtime().metrics().num_workers())?;
     dict.set_item("alive_tasks", runtime().metrics().num_alive_tasks())?;
     Ok(dict)
