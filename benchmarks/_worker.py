@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import sys
 import threading
@@ -50,6 +51,57 @@ else:
         return sdk.CodexConfig(config_overrides=HERMETIC + provider, env={"CODEX_HOME": str(home)})
 
 
+class TreeRssSampler:
+    """Peak of (RSS of this process + all its descendants), sampled every few ms.
+
+    ``ru_maxrss`` of children is useless here: a child forked from a large process
+    reports the parent's pages, and children are not summed.
+    """
+
+    def __init__(self) -> None:
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> TreeRssSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
+
+    def _run(self) -> None:
+        root = os.getpid()
+        while not self._stop.is_set():
+            parents: dict[int, int] = {}
+            rss: dict[int, int] = {}
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                try:
+                    with open(f"/proc/{entry}/stat") as handle:
+                        fields = handle.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                parents[int(entry)] = int(fields[1])
+                rss[int(entry)] = int(fields[21]) * PAGE_KB
+            tree = {root}
+            changed = True
+            while changed:
+                changed = False
+                for pid, parent in parents.items():
+                    if parent in tree and pid not in tree:
+                        tree.add(pid)
+                        changed = True
+            self.peak_kb = max(self.peak_kb, sum(rss.get(pid, 0) for pid in tree))
+            self._stop.wait(0.005)
+
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
 def fresh_home(name: str) -> Path:
     home = HOME_ROOT / f"{IMPL}-{name}"
     home.mkdir(parents=True, exist_ok=True)
@@ -58,6 +110,7 @@ def fresh_home(name: str) -> Path:
 
 def main() -> None:
     out: dict[str, Any] = {}
+    sampler = TreeRssSampler().start()
     t0 = time.perf_counter()
     codex = sdk.Codex(make_config(fresh_home("main")))
     out["client_ready_ms"] = (time.perf_counter() - t0) * 1000
@@ -98,11 +151,8 @@ def main() -> None:
             return (time.perf_counter() - start) * 1000
 
     out["concurrent_asyncio_ms"] = asyncio.run(async_concurrent())
-    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    out["peak_rss_python_mb"] = self_kb / 1024
-    out["peak_rss_children_mb"] = children_kb / 1024
-    out["peak_rss_total_mb"] = (self_kb + children_kb) / 1024
+    out["peak_rss_total_mb"] = sampler.stop()
+    out["peak_rss_python_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
 

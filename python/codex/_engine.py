@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import time
@@ -20,6 +21,10 @@ from .errors import (
 from .events import JsonObject
 
 logger = logging.getLogger("codex")
+
+# An engine thread handing an awaitable's result to asyncio while the interpreter
+# finalizes would abort the process; let those hand-overs finish first.
+atexit.register(_native.quiesce, 1.0)
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 from collections.abc import Awaitable
 from typing import TypeAlias, final
 
-__all__ = ["NativeEngine", "NativeError", "NativeSubscription", "__version__", "runtime_info"]
+__all__ = ["NativeEngine", "NativeError", "NativeSubscription", "__version__", "quiesce", "runtime_info"]
 
 __version__: str
 
@@ -38,3 +38,4 @@ class NativeSubscription:
     def close(self) -> None: ...
 
 def runtime_info() -> dict[str, int]: ...
+def quiesce(timeout: float = 1.0) -> None: ...

@@ -5,6 +5,8 @@
 //! The public Python API lives in `python/codex/`.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use std::time::Instant;
 
@@ -29,6 +31,40 @@ create_exception!(
 
 /// How often a blocking wait comes back to let Python handle signals (Ctrl-C).
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+/// Awaitables whose Rust side has not finished yet (see `quiesce`).
+static AWAITABLES_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        AWAITABLES_IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        Self
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        AWAITABLES_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Wraps `future` as an asyncio awaitable run on the engine runtime.
+fn awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: std::future::Future<Output = PyResult<T>> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    // pyo3-async-runtimes would otherwise build its own runtime with 2 MiB worker
+    // stacks, on which the engine overflows and the interpreter dies silently.
+    let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime());
+    let guard = InFlight::enter();
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let _guard = guard;
+        future.await
+    })
+}
 
 /// (is_request, method, request_id_json, params_json)
 type RawEvent = (bool, String, Option<String>, String);
@@ -60,12 +96,6 @@ fn raw(event: Event) -> RawEvent {
         event.id,
         event.params,
     )
-}
-
-fn bridge_async_runtime() {
-    // pyo3-async-runtimes would otherwise build its own runtime with 2 MiB worker
-    // stacks, on which the engine overflows and the interpreter dies silently.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime());
 }
 
 /// Runs `future` on the engine runtime and waits for it with the GIL released,
@@ -127,9 +157,8 @@ impl NativeEngine {
     /// Awaitable twin of `start`.
     #[staticmethod]
     fn start_async<'py>(py: Python<'py>, options_json: &str) -> PyResult<Bound<'py, PyAny>> {
-        bridge_async_runtime();
         let options = EngineOptions::from_json(options_json).map_err(to_py_err)?;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        awaitable(py, async move {
             let engine = Engine::start(options).await.map_err(to_py_err)?;
             Ok(NativeEngine {
                 engine: Arc::new(engine),
@@ -157,10 +186,9 @@ impl NativeEngine {
         method: String,
         params_json: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        bridge_async_runtime();
         let engine = self.live()?.clone();
         let params = parse_json(params_json, "params")?;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        awaitable(py, async move {
             let value = engine.request(&method, params).await.map_err(to_py_err)?;
             Ok(value.to_string())
         })
@@ -212,9 +240,8 @@ impl NativeEngine {
     }
 
     fn shutdown_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        bridge_async_runtime();
         let engine = self.engine.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        awaitable(py, async move {
             engine.shutdown().await;
             Ok(())
         })
@@ -285,9 +312,8 @@ impl NativeSubscription {
         py: Python<'py>,
         max_events: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
-        bridge_async_runtime();
         let inner = self.inner.clone();
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        awaitable(py, async move {
             Ok(inner
                 .next_batch(max_events)
                 .await
@@ -301,6 +327,23 @@ impl NativeSubscription {
     }
 }
 
+/// Waits (GIL released, at most `timeout` seconds) until no awaitable is still
+/// completing on an engine thread. Registered with `atexit`: an engine thread
+/// that hands a result to asyncio while the interpreter finalizes aborts the
+/// process, so exit waits for those hand-overs first.
+#[pyfunction]
+#[pyo3(signature = (timeout = 1.0))]
+fn quiesce(py: Python<'_>, timeout: f64) {
+    let deadline = Instant::now() + Duration::from_secs_f64(timeout.clamp(0.0, 60.0));
+    py.detach(|| {
+        while AWAITABLES_IN_FLIGHT.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // The last one may still be inside its hand-over to Python.
+        std::thread::sleep(Duration::from_millis(5));
+    });
+}
+
 /// Facts about the process-wide runtime, for diagnostics and tests.
 #[pyfunction]
 fn runtime_info<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -311,6 +354,10 @@ fn runtime_info<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     )?;
     dict.set_item("workers", runtime().metrics().num_workers())?;
     dict.set_item("alive_tasks", runtime().metrics().num_alive_tasks())?;
+    dict.set_item(
+        "awaitables_in_flight",
+        AWAITABLES_IN_FLIGHT.load(Ordering::SeqCst),
+    )?;
     Ok(dict)
 }
 
@@ -321,5 +368,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeEngine>()?;
     m.add_class::<NativeSubscription>()?;
     m.add_function(wrap_pyfunction!(runtime_info, m)?)?;
+    m.add_function(wrap_pyfunction!(quiesce, m)?)?;
     Ok(())
 }
