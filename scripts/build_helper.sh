@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-dev}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/codex-embedded/target}"
+# Release builds get their own directory: cargo locks a target dir while building,
+# and a 40-minute release build must not block dev builds and tests.
+default_target="$HOME/.cache/codex-embedded/target"
+[ "$profile" = "dev" ] || default_target="$default_target-$profile"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$default_target}"
 cargo build --locked --profile "$profile" -p codex-embedded-helper
 dir="debug"
 [ "$profile" = "dev" ] || dir="$profile"

@@ -7,7 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile="${CODEX_EMBEDDED_PROFILE:-dev}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/codex-embedded/target}"
+# Release builds get their own directory: cargo locks a target dir while building,
+# and a 40-minute release build must not block dev builds and tests.
+default_target="$HOME/.cache/codex-embedded/target"
+[ "$profile" = "dev" ] || default_target="$default_target-$profile"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$default_target}"
 python="${PYTHON:-python3.11}"
 command -v "$python" >/dev/null || python=python3
 

@@ -233,3 +233,105 @@ impl Drop for Subscription {
         self.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    fn event(kind: EventKind, n: usize) -> Event {
+        Event {
+            kind,
+            method: format!("m{n}"),
+            id: (kind == EventKind::Request).then(|| n.to_string()),
+            params: "{}".into(),
+        }
+    }
+
+    fn router() -> (Arc<Router>, Arc<AtomicUsize>) {
+        let declined = Arc::new(AtomicUsize::new(0));
+        let counter = declined.clone();
+        let router = Router::new(
+            2,
+            Box::new(move |_| {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }),
+        );
+        (Arc::new(router), declined)
+    }
+
+    #[tokio::test]
+    async fn routes_by_thread_in_order_and_returns_unrouted() {
+        let (router, _) = router();
+        let sub = router.subscribe("t1").expect("subscribe");
+        assert!(
+            router.subscribe("t1").is_none(),
+            "one subscription per thread"
+        );
+        for n in 0..5 {
+            assert!(
+                router
+                    .route(Some("t1"), event(EventKind::Notification, n))
+                    .is_none()
+            );
+        }
+        let back = router.route(Some("other"), event(EventKind::Notification, 9));
+        assert_eq!(back.map(|e| e.method), Some("m9".to_string()));
+        let batch = sub.next_batch(3).await.expect("open");
+        assert_eq!(
+            batch.iter().map(|e| e.method.as_str()).collect::<Vec<_>>(),
+            ["m0", "m1", "m2"]
+        );
+        assert_eq!(sub.next_batch(10).await.expect("open").len(), 2);
+    }
+
+    #[tokio::test]
+    async fn closing_declines_queued_requests_and_ends_the_stream() {
+        let (router, declined) = router();
+        let sub = router.subscribe("t").expect("subscribe");
+        router.route(Some("t"), event(EventKind::Request, 1));
+        router.route(Some("t"), event(EventKind::Notification, 2));
+        sub.close();
+        assert_eq!(declined.load(Ordering::SeqCst), 1);
+        assert!(sub.next_batch(10).await.is_none());
+        assert!(!router.is_subscribed("t"));
+    }
+
+    #[tokio::test]
+    async fn close_all_wakes_waiters() {
+        let (router, declined) = router();
+        let sub = Arc::new(router.subscribe("t").expect("subscribe"));
+        let waiter = {
+            let sub = sub.clone();
+            tokio::spawn(async move { sub.next_batch(1).await })
+        };
+        tokio::task::yield_now().await;
+        router.route(Some("t"), event(EventKind::Request, 3));
+        let first = waiter.await.expect("join");
+        assert_eq!(first.map(|b| b.len()), Some(1));
+        router.route(Some("t"), event(EventKind::Request, 4));
+        router.close_all();
+        assert_eq!(declined.load(Ordering::SeqCst), 1);
+        assert!(sub.next_batch(1).await.is_none());
+        assert!(
+            router.subscribe("u").is_none(),
+            "closed router takes no subscriptions"
+        );
+    }
+
+    #[test]
+    fn unrouted_keeps_only_the_most_recent() {
+        let (router, _) = router();
+        for n in 0..5 {
+            router.keep_unrouted(event(EventKind::Notification, n));
+        }
+        let kept: Vec<_> = router
+            .take_unrouted()
+            .into_iter()
+            .map(|e| e.method)
+            .collect();
+        assert_eq!(kept, ["m3", "m4"]);
+        assert_eq!(router.unrouted_dropped.load(Ordering::Relaxed), 3);
+    }
+}
