@@ -126,7 +126,9 @@ impl Engine {
             state_db,
             environment_manager: Arc::new(environment_manager),
             config_warnings: Vec::new(),
-            session_source: SessionSource::Exec,
+            // What `codex app-server` (and so the official SDK) uses: threads are then
+            // stamped the same way and appear in thread/list's default filter.
+            session_source: SessionSource::VSCode,
             // The key comes from options, never from the process environment.
             enable_codex_api_key_env: false,
             initialize: InitializeParams {
