@@ -126,3 +126,45 @@ def test_escalation_request_reaches_the_handler_which_can_allow(
         codex.thread_start(sandbox=Sandbox.workspace_write).run("escalate")
     assert seen == ["item/commandExecution/requestApproval"]
     assert target.read_text() == "allowed\n"
+
+
+def _escalating_call(target: Path) -> responses.ScriptedResponse:
+    return responses.function_call(
+        "exec_command",
+        {"cmd": f"echo hi > {target}", "sandbox_permissions": "require_escalated", "justification": "x"},
+    )
+
+
+def test_handler_that_raises_fails_closed(
+    codex_mock: MockResponsesServer, codex_workspace: Path, outside_dir: Path
+) -> None:
+    target = outside_dir / "never.txt"
+
+    def handler(method: str, params: dict[str, object]) -> dict[str, object] | None:
+        raise RuntimeError("handler bug")
+
+    codex_mock.enqueue(_escalating_call(target), responses.text("ok"))
+    with Codex(**client_kwargs(codex_mock, codex_workspace), approval_handler=handler) as codex:  # type: ignore[arg-type]
+        result = codex.thread_start(sandbox=Sandbox.workspace_write).run("escalate")
+    assert result.status is TurnStatus.completed
+    assert not target.exists()
+
+
+def test_async_handler_allows_on_async_client(
+    codex_mock: MockResponsesServer, codex_workspace: Path, outside_dir: Path
+) -> None:
+    target = outside_dir / "async-allowed.txt"
+
+    async def handler(method: str, params: dict[str, object]) -> dict[str, object] | None:
+        await asyncio.sleep(0.01)
+        return {"decision": "accept"}
+
+    async def scenario() -> None:
+        codex_mock.enqueue(_escalating_call(target), responses.text("ok"))
+        kwargs = client_kwargs(codex_mock, codex_workspace)
+        async with AsyncCodex(**kwargs, approval_handler=handler) as codex:  # type: ignore[arg-type]
+            thread = await codex.thread_start(sandbox=Sandbox.workspace_write)
+            await thread.run("escalate")
+
+    asyncio.run(scenario())
+    assert target.read_text() == "hi\n"
