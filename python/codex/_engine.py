@@ -99,6 +99,18 @@ def answer_builtin(engine: _native.NativeEngine, method: str, request_id: str) -
     return False
 
 
+def answered_without_handler(
+    engine: _native.NativeEngine, handler: ApprovalHandler | None, method: str, request_id: str
+) -> bool:
+    """True when no handler call is needed: a built-in answer, or declined for lack of a handler."""
+    if answer_builtin(engine, method, request_id):
+        return True
+    if handler is None:
+        decline(engine, method, request_id, "declined: no approval handler is configured")
+        return True
+    return False
+
+
 def respond(engine: _native.NativeEngine, method: str, request_id: str, result: object) -> None:
     if not isinstance(result, dict):
         logger.warning("approval handler returned %r for %s; declining", type(result).__name__, method)
@@ -121,10 +133,7 @@ def handle_server_request(
     params: JsonObject,
 ) -> None:
     """Answers one server request from a sync client. Fails closed on every error."""
-    if answer_builtin(engine, method, request_id):
-        return
-    if handler is None:
-        decline(engine, method, request_id, "declined: no approval handler is configured")
+    if answered_without_handler(engine, handler, method, request_id) or handler is None:
         return
     try:
         result = handler(method, params)
@@ -153,10 +162,7 @@ async def handle_server_request_async(
     params: JsonObject,
 ) -> None:
     """Answers one server request from an async client. Fails closed on every error."""
-    if answer_builtin(engine, method, request_id):
-        return
-    if handler is None:
-        decline(engine, method, request_id, "declined: no approval handler is configured")
+    if answered_without_handler(engine, handler, method, request_id) or handler is None:
         return
     try:
         result: Any = handler(method, params)

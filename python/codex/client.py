@@ -89,7 +89,36 @@ def _thread_start_params(
     return params
 
 
-class Codex:
+class _ClientBase:
+    """What both clients share: the merged config, the resolved engine options, cleanup."""
+
+    def __init__(
+        self,
+        config: CodexConfig | None,
+        provider: dict[str, Any],
+        approval_handler: _engine.ApprovalHandler | None,
+    ) -> None:
+        self._config = _merge(config, provider)
+        self._approval_handler = approval_handler
+        self._resolved: ResolvedConfig = resolve(self._config)
+        # Removes a private home even if the client is never closed.
+        self._cleanup = weakref.finalize(self, self._resolved.cleanup)
+
+    @property
+    def codex_home(self) -> str:
+        """The engine's home directory (private and removed on close unless you gave one)."""
+        return str(self._resolved.home)
+
+    def _options_json(self) -> str:
+        return json.dumps(self._resolved.options)
+
+    def _default_cwd(self, cwd: str | None) -> str | None:
+        # The app-server rebuilds each thread's config from the home and overrides,
+        # so the client's cwd must travel with every thread/start.
+        return cwd if cwd is not None else self._resolved.options["cwd"]
+
+
+class Codex(_ClientBase):
     """A synchronous client running its own Codex engine inside this process.
 
     ``Codex()`` starts the engine at once; use it as a context manager (or call
@@ -111,23 +140,18 @@ class Codex:
         cwd: str | None = None,
         approval_handler: _engine.ApprovalHandler | None = None,
     ) -> None:
-        self._config = _merge(
-            config,
-            {
-                "base_url": base_url,
-                "api_key": api_key,
-                "api_key_env": api_key_env,
-                "model": model,
-                "codex_home": codex_home,
-                "cwd": cwd,
-            },
-        )
-        self._approval_handler = approval_handler
-        self._resolved: ResolvedConfig = resolve(self._config)
-        self._cleanup = weakref.finalize(self, self._resolved.cleanup)
+        provider = {
+            "base_url": base_url,
+            "api_key": api_key,
+            "api_key_env": api_key_env,
+            "model": model,
+            "codex_home": codex_home,
+            "cwd": cwd,
+        }
+        super().__init__(config, provider, approval_handler)
         self._lock = threading.Lock()
         try:
-            options = json.dumps(self._resolved.options)
+            options = self._options_json()
             self._engine: NativeEngine | None = _engine.call(lambda: NativeEngine.start(options), starting=True)
         except BaseException:
             self._cleanup()
@@ -147,11 +171,6 @@ class Codex:
     @property
     def metadata(self) -> InitializeResponse:
         return self._metadata
-
-    @property
-    def codex_home(self) -> str:
-        """The engine's home directory (private and removed on close unless you gave one)."""
-        return str(self._resolved.home)
 
     def close(self) -> None:
         """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
@@ -210,9 +229,7 @@ class Codex:
             approval_mode=approval_mode,
             base_instructions=base_instructions,
             config=config,
-            # The app-server rebuilds each thread's config from the home and overrides,
-            # so the client's cwd must travel with every thread/start.
-            cwd=cwd if cwd is not None else self._resolved.options["cwd"],
+            cwd=self._default_cwd(cwd),
             developer_instructions=developer_instructions,
             ephemeral=ephemeral,
             model=model,
@@ -240,7 +257,7 @@ class Codex:
         return self._request("thread/archive", {"threadId": thread_id})
 
 
-class AsyncCodex:
+class AsyncCodex(_ClientBase):
     """The asyncio twin of :class:`Codex`; the engine starts on ``async with`` or first use."""
 
     def __init__(
@@ -255,20 +272,15 @@ class AsyncCodex:
         cwd: str | None = None,
         approval_handler: _engine.ApprovalHandler | None = None,
     ) -> None:
-        self._config = _merge(
-            config,
-            {
-                "base_url": base_url,
-                "api_key": api_key,
-                "api_key_env": api_key_env,
-                "model": model,
-                "codex_home": codex_home,
-                "cwd": cwd,
-            },
-        )
-        self._approval_handler = approval_handler
-        self._resolved: ResolvedConfig = resolve(self._config)
-        self._cleanup = weakref.finalize(self, self._resolved.cleanup)
+        provider = {
+            "base_url": base_url,
+            "api_key": api_key,
+            "api_key_env": api_key_env,
+            "model": model,
+            "codex_home": codex_home,
+            "cwd": cwd,
+        }
+        super().__init__(config, provider, approval_handler)
         self._engine: NativeEngine | None = None
         self._closed = False
         self._init_lock = asyncio.Lock()
@@ -291,10 +303,6 @@ class AsyncCodex:
             raise RuntimeError("AsyncCodex is not started yet: use `async with AsyncCodex()` first")
         return self._metadata
 
-    @property
-    def codex_home(self) -> str:
-        return str(self._resolved.home)
-
     async def _ensure_started(self) -> NativeEngine:
         if self._closed:
             raise TransportClosedError("this AsyncCodex client is closed")
@@ -302,7 +310,7 @@ class AsyncCodex:
             return self._engine
         async with self._init_lock:
             if self._engine is None:
-                options = json.dumps(self._resolved.options)
+                options = self._options_json()
                 try:
                     self._engine = await _engine.call_async(lambda: NativeEngine.start_async(options), starting=True)
                 except BaseException:
@@ -365,9 +373,7 @@ class AsyncCodex:
             approval_mode=approval_mode,
             base_instructions=base_instructions,
             config=config,
-            # The app-server rebuilds each thread's config from the home and overrides,
-            # so the client's cwd must travel with every thread/start.
-            cwd=cwd if cwd is not None else self._resolved.options["cwd"],
+            cwd=self._default_cwd(cwd),
             developer_instructions=developer_instructions,
             ephemeral=ephemeral,
             model=model,
