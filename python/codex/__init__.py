@@ -45,7 +45,7 @@ from .inputs import (
 )
 from .sandbox import ApprovalMode, Sandbox
 from .threads import AsyncThread, Thread
-from .turns import AsyncTurnHandle, TurnHandle, TurnResult
+from .turns import AsyncTurnHandle, AsyncTurnStream, TurnHandle, TurnResult, TurnStream
 
 __all__ = [
     "__version__",
@@ -89,6 +89,8 @@ __all__ = [
     "TurnHandle",
     "TurnResult",
     "TurnStatus",
+    "TurnStream",
+    "AsyncTurnStream",
     "UnknownNotification",
     "is_retryable_error",
 ]

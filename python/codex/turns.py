@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -156,16 +156,20 @@ class TurnHandle:
                 if done:
                     return
 
-    def stream(self) -> Iterator[Notification]:
-        """Yields this turn's notifications until (and including) ``turn/completed``.
+    def stream(self) -> TurnStream:
+        """This turn's notifications until (and including) ``turn/completed``.
 
-        Leaving the stream early (``break``, an exception, Ctrl-C) interrupts the
-        turn and waits briefly for the engine to confirm, so the thread stays
-        usable; ``run()`` afterwards returns the interrupted result.
+        Iterate it, or use it as a context manager (``with turn.stream() as s:``).
+        Leaving it early (``break``, an exception, Ctrl-C) interrupts the turn and
+        waits briefly for the engine to confirm, so the thread stays usable;
+        ``run()`` afterwards returns the interrupted result.
         """
         if self._consumed:
             raise RuntimeError("this turn's stream was already consumed")
         self._consumed = True
+        return TurnStream(self, self._stream())
+
+    def _stream(self) -> Iterator[Notification]:
         try:
             yield from self._events()
         except (KeyboardInterrupt, GeneratorExit):
@@ -187,16 +191,50 @@ class TurnHandle:
 
     def text_stream(self) -> Iterator[str]:
         """Yields only the assistant's text deltas."""
-        for event in self.stream():
-            if isinstance(event.payload, AgentMessageDeltaNotification):
-                yield event.payload.delta
+        return self.stream().text_stream
 
     def run(self) -> TurnResult:
         """Consumes the stream and returns the result; raises TurnFailedError on failure."""
         if not self._consumed:
-            for _ in self.stream():
-                pass
+            return self.stream().get_final_result()
         return self._collector.result()
+
+
+class TurnStream(Iterator[Notification]):
+    """A turn's notifications: an iterator and a context manager (closing interrupts)."""
+
+    def __init__(self, handle: TurnHandle, events: Iterator[Notification]) -> None:
+        self._handle = handle
+        self._events = events
+
+    def __iter__(self) -> TurnStream:
+        return self
+
+    def __next__(self) -> Notification:
+        return next(self._events)
+
+    def __enter__(self) -> TurnStream:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stops reading; an unfinished turn is interrupted."""
+        close = getattr(self._events, "close", None)
+        if callable(close):
+            close()
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """The rest of the stream as assistant text deltas only."""
+        return (event.payload.delta for event in self if isinstance(event.payload, AgentMessageDeltaNotification))
+
+    def get_final_result(self) -> TurnResult:
+        """Reads to the end and returns the result; raises TurnFailedError on failure."""
+        for _ in self:
+            pass
+        return self._handle._collector.result()
 
 
 class AsyncTurnHandle:
@@ -224,14 +262,19 @@ class AsyncTurnHandle:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
         return await self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
 
-    async def stream(self) -> AsyncIterator[Notification]:
-        """Yields this turn's notifications until (and including) ``turn/completed``.
+    def stream(self) -> AsyncTurnStream:
+        """This turn's notifications until (and including) ``turn/completed``.
 
-        Cancelling the consuming task interrupts the turn; the thread stays usable.
+        Iterate it with ``async for``, or use ``async with turn.stream() as s:``.
+        Leaving it early or cancelling the consuming task interrupts the turn; the
+        thread stays usable.
         """
         if self._consumed:
             raise RuntimeError("this turn's stream was already consumed")
         self._consumed = True
+        return AsyncTurnStream(self, self._stream())
+
+    async def _stream(self) -> AsyncGenerator[Notification, None]:
         engine = self._codex._native_engine()
         handler = self._codex._approval_handler
         try:
@@ -257,15 +300,49 @@ class AsyncTurnHandle:
         finally:
             self._subscription.close()
 
-    async def text_stream(self) -> AsyncIterator[str]:
+    def text_stream(self) -> AsyncIterator[str]:
         """Yields only the assistant's text deltas."""
-        async for event in self.stream():
-            if isinstance(event.payload, AgentMessageDeltaNotification):
-                yield event.payload.delta
+        return self.stream().text_stream
 
     async def run(self) -> TurnResult:
         """Consumes the stream and returns the result; raises TurnFailedError on failure."""
         if not self._consumed:
-            async for _ in self.stream():
-                pass
+            return await self.stream().get_final_result()
         return self._collector.result()
+
+
+class AsyncTurnStream(AsyncIterator[Notification]):
+    """A turn's notifications: an async iterator and an async context manager."""
+
+    def __init__(self, handle: AsyncTurnHandle, events: AsyncGenerator[Notification, None]) -> None:
+        self._handle = handle
+        self._events = events
+
+    def __aiter__(self) -> AsyncTurnStream:
+        return self
+
+    async def __anext__(self) -> Notification:
+        return await self._events.__anext__()
+
+    async def __aenter__(self) -> AsyncTurnStream:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stops reading; an unfinished turn is interrupted."""
+        await self._events.aclose()
+
+    @property
+    async def text_stream(self) -> AsyncIterator[str]:
+        """The rest of the stream as assistant text deltas only."""
+        async for event in self:
+            if isinstance(event.payload, AgentMessageDeltaNotification):
+                yield event.payload.delta
+
+    async def get_final_result(self) -> TurnResult:
+        """Reads to the end and returns the result; raises TurnFailedError on failure."""
+        async for _ in self:
+            pass
+        return self._handle._collector.result()

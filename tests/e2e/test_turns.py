@@ -110,3 +110,40 @@ def test_async_concurrent_turns_on_separate_threads(codex_mock: MockResponsesSer
 
     assert asyncio.run(scenario()) == ["Hello from the mock."] * 4
     assert len(codex_mock.response_requests) == 4
+
+
+def test_stream_as_context_manager(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
+    codex_mock.enqueue(responses.streamed_text(["x", "y", "z"]))
+    thread = codex_client.thread_start()
+    with thread.turn("go").stream() as stream:
+        assert list(stream.text_stream) == ["x", "y", "z"]
+        result = stream.get_final_result()
+    assert result.final_response == "xyz"
+
+
+def test_leaving_a_stream_early_interrupts_and_keeps_the_thread_usable(
+    codex_mock: MockResponsesServer, codex_client: Codex
+) -> None:
+    codex_mock.enqueue(responses.slow_stream([f"{i} " for i in range(100)], delay_s=0.05))
+    thread = codex_client.thread_start()
+    turn = thread.turn("long")
+    with turn.stream() as stream:
+        for event in stream:
+            if isinstance(event.payload, AgentMessageDeltaNotification):
+                break
+    assert turn.run().status is TurnStatus.interrupted
+    codex_mock.enqueue(responses.text("next"))
+    assert thread.run("again").final_response == "next"
+
+
+def test_async_stream_as_context_manager(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
+    async def scenario() -> None:
+        codex_mock.enqueue(responses.streamed_text(["p", "q"]))
+        async with AsyncCodex(**client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
+            thread = await codex.thread_start()
+            turn = await thread.turn("go")
+            async with turn.stream() as stream:
+                assert [text async for text in stream.text_stream] == ["p", "q"]
+                assert (await stream.get_final_result()).final_response == "pq"
+
+    asyncio.run(scenario())
