@@ -224,9 +224,11 @@ impl Engine {
     /// Answers a server request with a JSON result.
     pub fn respond(&self, request_id: &str, result: Value) -> Result<(), EngineError> {
         let id = parse_request_id(request_id)?;
-        self.sender
-            .respond_to_server_request(id, result)
-            .map_err(|err| EngineError::Closed(format!("cannot answer request: {err}")))
+        submit(|| {
+            self.sender
+                .respond_to_server_request(id.clone(), result.clone())
+        })
+        .map_err(|err| EngineError::Closed(format!("cannot answer request: {err}")))
     }
 
     /// Answers a server request with a JSON-RPC error (the engine treats it as a refusal).
@@ -237,15 +239,12 @@ impl Engine {
         message: String,
     ) -> Result<(), EngineError> {
         let id = parse_request_id(request_id)?;
-        self.sender
-            .fail_server_request(
-                id,
-                JSONRPCErrorError {
-                    code,
-                    message,
-                    data: None,
-                },
-            )
+        let error = JSONRPCErrorError {
+            code,
+            message,
+            data: None,
+        };
+        submit(|| self.sender.fail_server_request(id.clone(), error.clone()))
             .map_err(|err| EngineError::Closed(format!("cannot answer request: {err}")))
     }
 
@@ -305,6 +304,23 @@ impl Drop for Engine {
     }
 }
 
+/// Answers go through the engine's bounded queue with `try_send`; an answer lost
+/// to a momentarily full queue would stall the turn, so retry briefly.
+fn submit(mut send: impl FnMut() -> std::io::Result<()>) -> std::io::Result<()> {
+    let deadline = std::time::Instant::now() + SUBMIT_PATIENCE;
+    loop {
+        match send() {
+            Err(err)
+                if err.kind() == std::io::ErrorKind::WouldBlock
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn parse_request_id(text: &str) -> Result<RequestId, EngineError> {
     serde_json::from_str(text)
         .map_err(|err| EngineError::InvalidInput(format!("invalid request id {text:?}: {err}")))
@@ -319,7 +335,7 @@ fn decline(sender: &InProcessClientSender, event: &Event, message: &str) {
         message: message.to_string(),
         data: None,
     };
-    if let Err(err) = sender.fail_server_request(id, error) {
+    if let Err(err) = submit(|| sender.fail_server_request(id.clone(), error.clone())) {
         tracing::warn!("could not decline server request {}: {err}", event.method);
     }
 }
