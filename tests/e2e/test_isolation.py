@@ -54,6 +54,7 @@ def test_twenty_thousand_deltas_all_reach_python_in_order(codex_mock: MockRespon
 
 def test_two_clients_with_own_homes_and_keys_run_concurrently(codex_workspace: Path, tmp_path: Path) -> None:
     env_before = dict(os.environ)
+    cwd_before = os.getcwd()
     libc_before = _libc_environ()
     homes = [Path.home() / ".cache" / "codex-embedded" / "test-homes" / f"{os.getpid()}-{name}" for name in "ab"]
     results: dict[str, str | None] = {}
@@ -85,6 +86,7 @@ def test_two_clients_with_own_homes_and_keys_run_concurrently(codex_workspace: P
         assert (home / "sessions").is_dir() or any(home.iterdir())
     assert dict(os.environ) == env_before
     assert _libc_environ() == libc_before
+    assert os.getcwd() == cwd_before
 
 
 def test_private_home_is_created_outside_tmp_and_removed_on_close(
