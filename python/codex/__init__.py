@@ -44,6 +44,7 @@ from .inputs import (
     TextInput,
 )
 from .sandbox import ApprovalMode, Sandbox
+from .structured import StructuredOutputError
 from .threads import AsyncThread, Thread
 from .turns import AsyncTurnHandle, AsyncTurnStream, TurnHandle, TurnResult, TurnStream
 
@@ -79,6 +80,7 @@ __all__ = [
     "Sandbox",
     "ServerBusyError",
     "SkillInput",
+    "StructuredOutputError",
     "TextInput",
     "Thread",
     "ThreadItem",

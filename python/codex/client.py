@@ -19,6 +19,7 @@ from .config import CodexConfig, ResolvedConfig, resolve
 from .errors import TransportClosedError
 from .events import JsonObject
 from .sandbox import ApprovalMode, Sandbox, approval_settings, sandbox_mode
+from .structured import OutputSpec
 from .threads import AsyncThread, Thread
 from .turns import AsyncTurnHandle, TurnHandle
 
@@ -194,7 +195,7 @@ class Codex(_ClientBase):
         value = json.loads(result)
         return value if isinstance(value, dict) else {"result": value}
 
-    def _start_turn(self, thread_id: str, params: JsonObject) -> TurnHandle:
+    def _start_turn(self, thread_id: str, params: JsonObject, output: OutputSpec | None = None) -> TurnHandle:
         engine = self._native_engine()
         # Subscribe before turn/start: the first events can beat the response.
         subscription = _engine.call(lambda: engine.subscribe(thread_id))
@@ -203,7 +204,7 @@ class Codex(_ClientBase):
         except BaseException:
             subscription.close()
             raise
-        return TurnHandle(self, thread_id, started["turn"]["id"], subscription)
+        return TurnHandle(self, thread_id, started["turn"]["id"], subscription, output)
 
     # -- threads ---------------------------------------------------------------
     def thread_start(
@@ -340,7 +341,9 @@ class AsyncCodex(_ClientBase):
         value = json.loads(result)
         return value if isinstance(value, dict) else {"result": value}
 
-    async def _start_turn(self, thread_id: str, params: JsonObject) -> AsyncTurnHandle:
+    async def _start_turn(
+        self, thread_id: str, params: JsonObject, output: OutputSpec | None = None
+    ) -> AsyncTurnHandle:
         engine = await self._ensure_started()
         subscription = _engine.call(lambda: engine.subscribe(thread_id))
         try:
@@ -348,7 +351,7 @@ class AsyncCodex(_ClientBase):
         except BaseException:
             subscription.close()
             raise
-        return AsyncTurnHandle(self, thread_id, started["turn"]["id"], subscription)
+        return AsyncTurnHandle(self, thread_id, started["turn"]["id"], subscription, output)
 
     async def thread_start(
         self,

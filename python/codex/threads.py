@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotSupportedError
+from .errors import ConfigurationError, NotSupportedError
 from .events import JsonObject
 from .inputs import RunInput, to_wire_turn_input
 from .sandbox import ApprovalMode, Sandbox, approval_settings, sandbox_policy
+from .structured import OutputSpec
 from .turns import AsyncTurnHandle, TurnHandle, TurnResult
 
 if TYPE_CHECKING:
@@ -51,6 +52,14 @@ def turn_start_params(
     return params
 
 
+def output_spec(output_type: object | None, output_schema: JsonObject | None) -> OutputSpec | None:
+    if output_type is None:
+        return None
+    if output_schema is not None:
+        raise ConfigurationError("give output_type or output_schema, not both")
+    return OutputSpec(output_type)
+
+
 class Thread:
     """A conversation in a sync client; run turns on it."""
 
@@ -84,8 +93,14 @@ class Thread:
         source: str | None = None,
         summary: str | None = None,
         turn_service_tier: str | None = None,
+        output_type: object | None = None,
     ) -> TurnHandle:
-        """Starts a turn and returns its handle; iterate ``stream()`` or call ``run()``."""
+        """Starts a turn and returns its handle; iterate ``stream()`` or call ``run()``.
+
+        ``output_type`` (a pydantic model, dataclass, TypedDict or JSON Schema dict)
+        asks for structured output; ``run()`` then returns it validated as ``result.output``.
+        """
+        spec = output_spec(output_type, output_schema)
         params = turn_start_params(
             self.id,
             input,
@@ -93,7 +108,7 @@ class Thread:
             cwd=cwd,
             effort=effort,
             model=model,
-            output_schema=output_schema,
+            output_schema=spec.schema if spec is not None else output_schema,
             personality=personality,
             sandbox=sandbox,
             service_tier=service_tier,
@@ -101,7 +116,7 @@ class Thread:
             summary=summary,
             turn_service_tier=turn_service_tier,
         )
-        return self._codex._start_turn(self.id, params)
+        return self._codex._start_turn(self.id, params, spec)
 
     def run(
         self,
@@ -118,6 +133,7 @@ class Thread:
         source: str | None = None,
         summary: str | None = None,
         turn_service_tier: str | None = None,
+        output_type: object | None = None,
     ) -> TurnResult:
         """Runs a whole turn and returns its result."""
         return self.turn(
@@ -133,6 +149,7 @@ class Thread:
             source=source,
             summary=summary,
             turn_service_tier=turn_service_tier,
+            output_type=output_type,
         ).run()
 
     def read(self, *, include_turns: bool = False) -> JsonObject:
@@ -179,8 +196,13 @@ class AsyncThread:
         source: str | None = None,
         summary: str | None = None,
         turn_service_tier: str | None = None,
+        output_type: object | None = None,
     ) -> AsyncTurnHandle:
-        """Starts a turn and returns its handle; iterate ``stream()`` or await ``run()``."""
+        """Starts a turn and returns its handle; iterate ``stream()`` or await ``run()``.
+
+        ``output_type`` works as in :meth:`Thread.turn`.
+        """
+        spec = output_spec(output_type, output_schema)
         params = turn_start_params(
             self.id,
             input,
@@ -188,7 +210,7 @@ class AsyncThread:
             cwd=cwd,
             effort=effort,
             model=model,
-            output_schema=output_schema,
+            output_schema=spec.schema if spec is not None else output_schema,
             personality=personality,
             sandbox=sandbox,
             service_tier=service_tier,
@@ -196,7 +218,7 @@ class AsyncThread:
             summary=summary,
             turn_service_tier=turn_service_tier,
         )
-        return await self._codex._start_turn(self.id, params)
+        return await self._codex._start_turn(self.id, params, spec)
 
     async def run(
         self,
@@ -213,6 +235,7 @@ class AsyncThread:
         source: str | None = None,
         summary: str | None = None,
         turn_service_tier: str | None = None,
+        output_type: object | None = None,
     ) -> TurnResult:
         """Runs a whole turn and returns its result."""
         handle = await self.turn(
@@ -228,6 +251,7 @@ class AsyncThread:
             source=source,
             summary=summary,
             turn_service_tier=turn_service_tier,
+            output_type=output_type,
         )
         return await handle.run()
 

@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import _constants, _engine
 from ._native import NativeSubscription
@@ -29,6 +29,7 @@ from .events import (
     parse_notification,
 )
 from .inputs import Input, to_wire_input
+from .structured import OutputSpec
 
 if TYPE_CHECKING:
     from .client import AsyncCodex, Codex
@@ -47,12 +48,15 @@ class TurnResult:
     final_response: str | None
     items: list[ThreadItem]
     usage: ThreadTokenUsage | None
+    #: The validated structured output when the turn was started with ``output_type``.
+    output: Any = None
 
 
 class _Collector:
     """Folds a turn's notifications into a :class:`TurnResult`."""
 
-    def __init__(self, thread_id: str, turn_id: str) -> None:
+    def __init__(self, thread_id: str, turn_id: str, output: OutputSpec | None) -> None:
+        self.output = output
         self.thread_id = thread_id
         self.turn_id = turn_id
         self.items: list[ThreadItem] = []
@@ -84,6 +88,10 @@ class _Collector:
                 codex_error_info=error.codex_error_info if error is not None else None,
                 additional_details=error.additional_details if error is not None else None,
             )
+        final_response = _final_response(self.items)
+        parsed = None
+        if self.output is not None and turn.status is TurnStatus.completed:
+            parsed = self.output.parse(final_response)
         return TurnResult(
             id=turn.id,
             status=turn.status,
@@ -91,9 +99,10 @@ class _Collector:
             started_at=turn.started_at,
             completed_at=turn.completed_at,
             duration_ms=turn.duration_ms,
-            final_response=_final_response(self.items),
+            final_response=final_response,
             items=self.items,
             usage=self.usage,
+            output=parsed,
         )
 
 
@@ -112,12 +121,19 @@ def _final_response(items: list[ThreadItem]) -> str | None:
 class TurnHandle:
     """Control and consume a running turn (sync)."""
 
-    def __init__(self, codex: Codex, thread_id: str, turn_id: str, subscription: NativeSubscription) -> None:
+    def __init__(
+        self,
+        codex: Codex,
+        thread_id: str,
+        turn_id: str,
+        subscription: NativeSubscription,
+        output: OutputSpec | None = None,
+    ) -> None:
         self._codex = codex
         self.thread_id = thread_id
         self.id = turn_id
         self._subscription = subscription
-        self._collector = _Collector(thread_id, turn_id)
+        self._collector = _Collector(thread_id, turn_id, output)
         self._consumed = False
 
     def __repr__(self) -> str:
@@ -240,12 +256,19 @@ class TurnStream(Iterator[Notification]):
 class AsyncTurnHandle:
     """Control and consume a running turn (async)."""
 
-    def __init__(self, codex: AsyncCodex, thread_id: str, turn_id: str, subscription: NativeSubscription) -> None:
+    def __init__(
+        self,
+        codex: AsyncCodex,
+        thread_id: str,
+        turn_id: str,
+        subscription: NativeSubscription,
+        output: OutputSpec | None = None,
+    ) -> None:
         self._codex = codex
         self.thread_id = thread_id
         self.id = turn_id
         self._subscription = subscription
-        self._collector = _Collector(thread_id, turn_id)
+        self._collector = _Collector(thread_id, turn_id, output)
         self._consumed = False
 
     def __repr__(self) -> str:
