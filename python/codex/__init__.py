@@ -43,6 +43,7 @@ from .inputs import (
     SkillInput,
     TextInput,
 )
+from .retry import retry_on_overload
 from .sandbox import ApprovalMode, Sandbox
 from .structured import StructuredOutputError
 from .threads import AsyncThread, Thread
@@ -95,4 +96,5 @@ __all__ = [
     "AsyncTurnStream",
     "UnknownNotification",
     "is_retryable_error",
+    "retry_on_overload",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codex import AsyncCodex, Codex, CodexConfig, TurnFailedError, TurnStatus
+from codex import AsyncCodex, Codex, CodexConfig, TurnFailedError, TurnStatus, retry_on_overload
 from codex.testing import MockResponsesServer, responses
 
 from .conftest import client_kwargs
@@ -83,3 +83,12 @@ def test_async_failure_is_typed(codex_mock: MockResponsesServer, codex_workspace
             assert (await thread.run("y")).final_response == "after"
 
     asyncio.run(scenario())
+
+
+def test_retry_on_overload_reruns_a_transient_failure(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
+    codex_mock.enqueue(responses.http_error(500), responses.text("second try"))
+    with _client(codex_mock, codex_workspace, retries=0) as codex:
+        thread = codex.thread_start()
+        result = retry_on_overload(lambda: thread.run("flaky"), initial_delay_s=0.01)
+    assert result.final_response == "second try"
+    assert len(codex_mock.response_requests) == 2
