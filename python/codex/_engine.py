@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import atexit
 import json
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from . import _native
+from ._logging import logger
 from .errors import (
     CodexError,
     ConfigurationError,
@@ -19,8 +19,6 @@ from .errors import (
     map_jsonrpc_error,
 )
 from .events import JsonObject
-
-logger = logging.getLogger("codex")
 
 # An engine thread handing an awaitable's result to asyncio while the interpreter
 # finalizes would abort the process; let those hand-overs finish first.
@@ -106,6 +104,7 @@ def answered_without_handler(
     if answer_builtin(engine, method, request_id):
         return True
     if handler is None:
+        logger.info("declining %s: no approval handler is configured", method)
         decline(engine, method, request_id, "declined: no approval handler is configured")
         return True
     return False

@@ -7,12 +7,14 @@ import dataclasses
 import json
 import sys
 import threading
+import time
 import weakref
 from typing import Any
 
 from pydantic import BaseModel
 
 from . import _engine
+from ._logging import logger
 from ._native import NativeEngine
 from ._version import __version__
 from .config import CodexConfig, ResolvedConfig, resolve
@@ -153,7 +155,9 @@ class Codex(_ClientBase):
         self._lock = threading.Lock()
         try:
             options = self._options_json()
+            started = time.perf_counter()
             self._engine: NativeEngine | None = _engine.call(lambda: NativeEngine.start(options), starting=True)
+            logger.debug("engine ready in %.1f ms (home %s)", (time.perf_counter() - started) * 1000, self.codex_home)
         except BaseException:
             self._cleanup()
             raise
@@ -243,6 +247,7 @@ class Codex(_ClientBase):
             thread_source=thread_source,
         )
         started = self._request("thread/start", params)
+        logger.debug("thread %s started", started["thread"]["id"])
         return Thread(self, started["thread"]["id"])
 
     def thread_resume(self, thread_id: str) -> Thread:

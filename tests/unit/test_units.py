@@ -90,3 +90,20 @@ def test_mock_server_serves_scripted_sse_and_records() -> None:
         assert body.count("event: response.output_text.delta") == 2
         assert "response.completed" in body
         assert mock.response_requests[0].body == {"input": []}
+
+
+def test_codex_log_env_switches_logging_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from codex import _logging
+
+    logger = logging.getLogger("codex")
+    saved = (list(logger.handlers), logger.level)
+    try:
+        monkeypatch.setenv("CODEX_LOG", "info")
+        _logging.configure_from_env()
+        _logging.configure_from_env()  # idempotent
+        assert logger.level == logging.INFO
+        assert sum(getattr(h, "_codex_env_handler", False) for h in logger.handlers) == 1
+    finally:
+        logger.handlers[:], logger.level = saved
