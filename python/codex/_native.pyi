@@ -2,7 +2,15 @@
 from collections.abc import Awaitable
 from typing import TypeAlias, final
 
-__all__ = ["NativeEngine", "NativeError", "NativeSubscription", "__version__", "quiesce", "runtime_info"]
+__all__ = [
+    "NativeEngine",
+    "NativeError",
+    "NativeSubscription",
+    "__version__",
+    "protocol_schema",
+    "quiesce",
+    "runtime_info",
+]
 
 __version__: str
 
@@ -39,3 +47,4 @@ class NativeSubscription:
 
 def runtime_info() -> dict[str, int]: ...
 def quiesce(timeout: float = 1.0) -> None: ...
+def protocol_schema(experimental: bool = True) -> str: ...

@@ -10,6 +10,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 use std::time::Instant;
 
+mod schema;
+
 use codex_embedded_engine::Engine;
 use codex_embedded_engine::EngineError;
 use codex_embedded_engine::EngineOptions;
@@ -369,5 +371,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeSubscription>()?;
     m.add_function(wrap_pyfunction!(runtime_info, m)?)?;
     m.add_function(wrap_pyfunction!(quiesce, m)?)?;
+    m.add_function(wrap_pyfunction!(schema::protocol_schema, m)?)?;
     Ok(())
 }
