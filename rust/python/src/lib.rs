@@ -4,6 +4,8 @@
 //! engine errors mapped to one exception class that `codex.errors` refines.
 //! The public Python API lives in `python/codex/`.
 
+mod tracing_bridge;
+
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
@@ -371,6 +373,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeSubscription>()?;
     m.add_function(wrap_pyfunction!(runtime_info, m)?)?;
     m.add_function(wrap_pyfunction!(quiesce, m)?)?;
+    tracing_bridge::register(m)?;
     m.add_function(wrap_pyfunction!(schema::protocol_schema, m)?)?;
     Ok(())
 }
