@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,8 +21,11 @@ from ._version import __version__
 from .config import CodexConfig, ResolvedConfig, resolve
 from .errors import TransportClosedError
 from .events import JsonObject
-from .sandbox import ApprovalMode, Sandbox, approval_settings, sandbox_mode
+from .login import AccountApi, AsyncAccountApi
+from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides
+from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_mode, sandbox_thread_config
 from .structured import OutputSpec
+from .thread_admin import AsyncThreadAdminApi, ThreadAdminApi
 from .threads import AsyncThread, Thread
 from .turns import AsyncTurnHandle, TurnHandle
 
@@ -66,13 +70,18 @@ def _thread_start_params(
     model: str | None,
     model_provider: str | None,
     personality: str | None,
-    sandbox: Sandbox | None,
+    sandbox: SandboxSetting | None,
+    mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None,
     service_name: str | None,
     service_tier: str | None,
     session_start_source: str | None,
     thread_source: str | None,
 ) -> JsonObject:
     params: dict[str, Any] = dict(approval_settings(approval_mode))
+    # Sandbox options and MCP servers travel as config overrides; explicit config= wins.
+    extra_config = {**sandbox_thread_config(sandbox), **mcp_config_overrides(mcp_servers)}
+    if extra_config:
+        config = {**extra_config, **(config or {})}
     optional = {
         "baseInstructions": base_instructions,
         "config": config,
@@ -121,7 +130,7 @@ class _ClientBase:
         return cwd if cwd is not None else self._resolved.options["cwd"]
 
 
-class Codex(_ClientBase):
+class Codex(AccountApi, ThreadAdminApi, _ClientBase):
     """A synchronous client running its own Codex engine inside this process.
 
     ``Codex()`` starts the engine at once; use it as a context manager (or call
@@ -142,6 +151,7 @@ class Codex(_ClientBase):
         codex_home: str | None = None,
         cwd: str | None = None,
         approval_handler: _engine.ApprovalHandler | None = None,
+        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
     ) -> None:
         provider = {
             "base_url": base_url,
@@ -150,6 +160,7 @@ class Codex(_ClientBase):
             "model": model,
             "codex_home": codex_home,
             "cwd": cwd,
+            "mcp_servers": mcp_servers,
         }
         super().__init__(config, provider, approval_handler)
         self._lock = threading.Lock()
@@ -223,7 +234,8 @@ class Codex(_ClientBase):
         model: str | None = None,
         model_provider: str | None = None,
         personality: str | None = None,
-        sandbox: Sandbox | None = None,
+        sandbox: SandboxSetting | None = None,
+        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
         service_name: str | None = None,
         service_tier: str | None = None,
         session_start_source: str | None = None,
@@ -241,6 +253,7 @@ class Codex(_ClientBase):
             model_provider=model_provider,
             personality=personality,
             sandbox=sandbox,
+            mcp_servers=mcp_servers,
             service_name=service_name,
             service_tier=service_tier,
             session_start_source=session_start_source,
@@ -250,20 +263,9 @@ class Codex(_ClientBase):
         logger.debug("thread %s started", started["thread"]["id"])
         return Thread(self, started["thread"]["id"])
 
-    def thread_resume(self, thread_id: str) -> Thread:
-        """Reopens a stored thread of this client's home."""
-        resumed = self._request("thread/resume", {"threadId": thread_id})
-        return Thread(self, resumed["thread"]["id"])
-
-    def thread_list(self, *, limit: int | None = None, cursor: str | None = None) -> JsonObject:
-        params = {key: value for key, value in {"limit": limit, "cursor": cursor}.items() if value is not None}
-        return self._request("thread/list", params)
-
-    def thread_archive(self, thread_id: str) -> JsonObject:
-        return self._request("thread/archive", {"threadId": thread_id})
 
 
-class AsyncCodex(_ClientBase):
+class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
     """The asyncio twin of :class:`Codex`; the engine starts on ``async with`` or first use."""
 
     def __init__(
@@ -277,6 +279,7 @@ class AsyncCodex(_ClientBase):
         codex_home: str | None = None,
         cwd: str | None = None,
         approval_handler: _engine.ApprovalHandler | None = None,
+        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
     ) -> None:
         provider = {
             "base_url": base_url,
@@ -285,6 +288,7 @@ class AsyncCodex(_ClientBase):
             "model": model,
             "codex_home": codex_home,
             "cwd": cwd,
+            "mcp_servers": mcp_servers,
         }
         super().__init__(config, provider, approval_handler)
         self._engine: NativeEngine | None = None
@@ -370,7 +374,8 @@ class AsyncCodex(_ClientBase):
         model: str | None = None,
         model_provider: str | None = None,
         personality: str | None = None,
-        sandbox: Sandbox | None = None,
+        sandbox: SandboxSetting | None = None,
+        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
         service_name: str | None = None,
         service_tier: str | None = None,
         session_start_source: str | None = None,
@@ -388,6 +393,7 @@ class AsyncCodex(_ClientBase):
             model_provider=model_provider,
             personality=personality,
             sandbox=sandbox,
+            mcp_servers=mcp_servers,
             service_name=service_name,
             service_tier=service_tier,
             session_start_source=session_start_source,
@@ -396,13 +402,3 @@ class AsyncCodex(_ClientBase):
         started = await self._request("thread/start", params)
         return AsyncThread(self, started["thread"]["id"])
 
-    async def thread_resume(self, thread_id: str) -> AsyncThread:
-        resumed = await self._request("thread/resume", {"threadId": thread_id})
-        return AsyncThread(self, resumed["thread"]["id"])
-
-    async def thread_list(self, *, limit: int | None = None, cursor: str | None = None) -> JsonObject:
-        params = {key: value for key, value in {"limit": limit, "cursor": cursor}.items() if value is not None}
-        return await self._request("thread/list", params)
-
-    async def thread_archive(self, thread_id: str) -> JsonObject:
-        return await self._request("thread/archive", {"threadId": thread_id})

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigurationError, NotSupportedError
 from .events import JsonObject
 from .inputs import RunInput, to_wire_turn_input
-from .sandbox import ApprovalMode, Sandbox, approval_settings, sandbox_policy
+from .retry import RetryPolicy
+from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_policy
 from .structured import OutputSpec
+from .thread_controls import AsyncThreadControls, ThreadControls
 from .turns import AsyncTurnHandle, TurnHandle, TurnResult
 
 if TYPE_CHECKING:
@@ -25,7 +28,7 @@ def turn_start_params(
     model: str | None,
     output_schema: JsonObject | None,
     personality: str | None,
-    sandbox: Sandbox | None,
+    sandbox: SandboxSetting | None,
     service_tier: str | None,
     source: str | None,
     summary: str | None,
@@ -60,7 +63,7 @@ def output_spec(output_type: object | None, output_schema: JsonObject | None) ->
     return OutputSpec(output_type)
 
 
-class Thread:
+class Thread(ThreadControls):
     """A conversation in a sync client; run turns on it."""
 
     __slots__ = ("_codex", "id")
@@ -88,7 +91,7 @@ class Thread:
         model: str | None = None,
         output_schema: JsonObject | None = None,
         personality: str | None = None,
-        sandbox: Sandbox | None = None,
+        sandbox: SandboxSetting | None = None,
         service_tier: str | None = None,
         source: str | None = None,
         summary: str | None = None,
@@ -116,7 +119,10 @@ class Thread:
             summary=summary,
             turn_service_tier=turn_service_tier,
         )
-        return self._codex._start_turn(self.id, params, spec)
+        started = time.perf_counter()
+        handle = self._codex._start_turn(self.id, params, spec)
+        handle._collector.started_s = started
+        return handle
 
     def run(
         self,
@@ -128,42 +134,42 @@ class Thread:
         model: str | None = None,
         output_schema: JsonObject | None = None,
         personality: str | None = None,
-        sandbox: Sandbox | None = None,
+        sandbox: SandboxSetting | None = None,
         service_tier: str | None = None,
         source: str | None = None,
         summary: str | None = None,
         turn_service_tier: str | None = None,
         output_type: object | None = None,
+        retry: RetryPolicy | None = None,
     ) -> TurnResult:
-        """Runs a whole turn and returns its result."""
-        return self.turn(
-            input,
-            approval_mode=approval_mode,
-            cwd=cwd,
-            effort=effort,
-            model=model,
-            output_schema=output_schema,
-            personality=personality,
-            sandbox=sandbox,
-            service_tier=service_tier,
-            source=source,
-            summary=summary,
-            turn_service_tier=turn_service_tier,
-            output_type=output_type,
-        ).run()
+        """Runs a whole turn and returns its result.
 
-    def read(self, *, include_turns: bool = False) -> JsonObject:
-        """This thread's stored state, optionally with its turns."""
-        return self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
+        With ``retry=RetryPolicy(...)`` a turn that fails with a retryable error is
+        started again (same input); ``result.metrics`` then counts every attempt.
+        """
 
-    def set_name(self, name: str) -> JsonObject:
-        return self._codex._request("thread/name/set", {"threadId": self.id, "name": name})
+        def attempt() -> TurnResult:
+            return self.turn(
+                input,
+                approval_mode=approval_mode,
+                cwd=cwd,
+                effort=effort,
+                model=model,
+                output_schema=output_schema,
+                personality=personality,
+                sandbox=sandbox,
+                service_tier=service_tier,
+                source=source,
+                summary=summary,
+                turn_service_tier=turn_service_tier,
+                output_type=output_type,
+            ).run()
 
-    def compact(self) -> JsonObject:
-        return self._codex._request("thread/compact/start", {"threadId": self.id})
+        return attempt() if retry is None else retry.run(attempt)
 
 
-class AsyncThread:
+
+class AsyncThread(AsyncThreadControls):
     """A conversation in an async client; run turns on it."""
 
     __slots__ = ("_codex", "id")
@@ -191,7 +197,7 @@ class AsyncThread:
         model: str | None = None,
         output_schema: JsonObject | None = None,
         personality: str | None = None,
-        sandbox: Sandbox | None = None,
+        sandbox: SandboxSetting | None = None,
         service_tier: str | None = None,
         source: str | None = None,
         summary: str | None = None,
@@ -218,7 +224,10 @@ class AsyncThread:
             summary=summary,
             turn_service_tier=turn_service_tier,
         )
-        return await self._codex._start_turn(self.id, params, spec)
+        started = time.perf_counter()
+        handle = await self._codex._start_turn(self.id, params, spec)
+        handle._collector.started_s = started
+        return handle
 
     async def run(
         self,
@@ -230,37 +239,33 @@ class AsyncThread:
         model: str | None = None,
         output_schema: JsonObject | None = None,
         personality: str | None = None,
-        sandbox: Sandbox | None = None,
+        sandbox: SandboxSetting | None = None,
         service_tier: str | None = None,
         source: str | None = None,
         summary: str | None = None,
         turn_service_tier: str | None = None,
         output_type: object | None = None,
+        retry: RetryPolicy | None = None,
     ) -> TurnResult:
-        """Runs a whole turn and returns its result."""
-        handle = await self.turn(
-            input,
-            approval_mode=approval_mode,
-            cwd=cwd,
-            effort=effort,
-            model=model,
-            output_schema=output_schema,
-            personality=personality,
-            sandbox=sandbox,
-            service_tier=service_tier,
-            source=source,
-            summary=summary,
-            turn_service_tier=turn_service_tier,
-            output_type=output_type,
-        )
-        return await handle.run()
+        """Runs a whole turn and returns its result; ``retry`` works as in :meth:`Thread.run`."""
 
-    async def read(self, *, include_turns: bool = False) -> JsonObject:
-        """This thread's stored state, optionally with its turns."""
-        return await self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
+        async def attempt() -> TurnResult:
+            handle = await self.turn(
+                input,
+                approval_mode=approval_mode,
+                cwd=cwd,
+                effort=effort,
+                model=model,
+                output_schema=output_schema,
+                personality=personality,
+                sandbox=sandbox,
+                service_tier=service_tier,
+                source=source,
+                summary=summary,
+                turn_service_tier=turn_service_tier,
+                output_type=output_type,
+            )
+            return await handle.run()
 
-    async def set_name(self, name: str) -> JsonObject:
-        return await self._codex._request("thread/name/set", {"threadId": self.id, "name": name})
+        return await attempt() if retry is None else await retry.run_async(attempt)
 
-    async def compact(self) -> JsonObject:
-        return await self._codex._request("thread/compact/start", {"threadId": self.id})

@@ -7,18 +7,20 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import _constants, _engine
 from ._native import NativeSubscription
-from .errors import TransportClosedError, TurnFailedError
+from .api_models import TurnInterruptResponse, TurnSteerResponse
+from .errors import TransportClosedError, turn_failed_error
 from .events import (
     AgentMessageDeltaNotification,
     AgentMessageThreadItem,
     ItemCompletedNotification,
-    JsonObject,
+    ItemStartedNotification,
     Notification,
+    ReasoningSummaryTextDeltaNotification,
     ThreadItem,
     ThreadTokenUsage,
     ThreadTokenUsageUpdatedNotification,
@@ -29,6 +31,7 @@ from .events import (
     parse_notification,
 )
 from .inputs import Input, to_wire_input
+from .metrics import TurnMetrics, Usage
 from .structured import OutputSpec
 
 if TYPE_CHECKING:
@@ -50,6 +53,8 @@ class TurnResult:
     usage: ThreadTokenUsage | None
     #: The validated structured output when the turn was started with ``output_type``.
     output: Any = None
+    #: Usage summed over the turn's model calls (and retry attempts), latency, attempts.
+    metrics: TurnMetrics = field(default_factory=TurnMetrics)
 
 
 class _Collector:
@@ -62,18 +67,40 @@ class _Collector:
         self.items: list[ThreadItem] = []
         self.usage: ThreadTokenUsage | None = None
         self.completed: Turn | None = None
+        # perf_counter() just before turn/start; the thread resets it when it knows better.
+        self.started_s = time.perf_counter()
+        self.first_output_s: float | None = None
+        self.completed_s: float | None = None
+        self.usage_sum = Usage()
 
     def add(self, event: Notification) -> bool:
         """Returns True when ``event`` completes this turn."""
         payload = event.payload
+        if self.first_output_s is None and _is_model_output(payload, self.turn_id):
+            self.first_output_s = time.perf_counter()
         if isinstance(payload, ItemCompletedNotification) and payload.turn_id == self.turn_id:
             self.items.append(payload.item)
         elif isinstance(payload, ThreadTokenUsageUpdatedNotification) and payload.turn_id == self.turn_id:
             self.usage = payload.token_usage
+            # One update per model call; ``last`` is that call's usage.
+            self.usage_sum += Usage.from_breakdown(payload.token_usage.last)
         elif isinstance(payload, TurnCompletedNotification) and payload.turn.id == self.turn_id:
             self.completed = payload.turn
+            self.completed_s = time.perf_counter()
             return True
         return False
+
+    def metrics(self) -> TurnMetrics:
+        def since_start(moment: float | None) -> float | None:
+            return None if moment is None else moment - self.started_s
+
+        duration = since_start(self.completed_s)
+        return TurnMetrics(
+            usage=self.usage_sum,
+            time_to_first_token_s=since_start(self.first_output_s),
+            duration_s=duration,
+            total_duration_s=duration,
+        )
 
     def result(self) -> TurnResult:
         turn = self.completed
@@ -81,13 +108,15 @@ class _Collector:
             raise TransportClosedError("the turn ended without turn/completed (client closed?)")
         if turn.status is TurnStatus.failed:
             error = turn.error
-            raise TurnFailedError(
+            failure = turn_failed_error(
                 error.message if error is not None and error.message else "turn failed",
                 thread_id=self.thread_id,
                 turn_id=self.turn_id,
                 codex_error_info=error.codex_error_info if error is not None else None,
                 additional_details=error.additional_details if error is not None else None,
             )
+            failure.usage = self.usage_sum
+            raise failure
         final_response = _final_response(self.items)
         parsed = None
         if self.output is not None and turn.status is TurnStatus.completed:
@@ -103,7 +132,17 @@ class _Collector:
             items=self.items,
             usage=self.usage,
             output=parsed,
+            metrics=self.metrics(),
         )
+
+
+def _is_model_output(payload: object, turn_id: str) -> bool:
+    """The first sign the model answered: a delta, or an item that is not the user's message."""
+    if isinstance(payload, AgentMessageDeltaNotification | ReasoningSummaryTextDeltaNotification):
+        return payload.turn_id == turn_id
+    if isinstance(payload, ItemStartedNotification | ItemCompletedNotification):
+        return payload.turn_id == turn_id and payload.item.type != "userMessage"
+    return False
 
 
 def _final_response(items: list[ThreadItem]) -> str | None:
@@ -139,16 +178,18 @@ class TurnHandle:
     def __repr__(self) -> str:
         return f"TurnHandle(thread_id={self.thread_id!r}, id={self.id!r})"
 
-    def steer(self, input: Input | str) -> JsonObject:  # noqa: A002
+    def steer(self, input: Input | str) -> TurnSteerResponse:  # noqa: A002
         """Adds user input to this running turn."""
-        return self._codex._request(
+        response = self._codex._request(
             "turn/steer",
             {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
         )
+        return TurnSteerResponse.model_validate(response)
 
-    def interrupt(self) -> JsonObject:
+    def interrupt(self) -> TurnInterruptResponse:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
-        return self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
+        response = self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
+        return TurnInterruptResponse.model_validate(response)
 
     def _events(self, timeout: float | None = None) -> Iterator[Notification]:
         """This turn's notifications; answers server requests on the way. Ends at completion,
@@ -274,16 +315,18 @@ class AsyncTurnHandle:
     def __repr__(self) -> str:
         return f"AsyncTurnHandle(thread_id={self.thread_id!r}, id={self.id!r})"
 
-    async def steer(self, input: Input | str) -> JsonObject:  # noqa: A002
+    async def steer(self, input: Input | str) -> TurnSteerResponse:  # noqa: A002
         """Adds user input to this running turn."""
-        return await self._codex._request(
+        response = await self._codex._request(
             "turn/steer",
             {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
         )
+        return TurnSteerResponse.model_validate(response)
 
-    async def interrupt(self) -> JsonObject:
+    async def interrupt(self) -> TurnInterruptResponse:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
-        return await self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
+        response = await self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
+        return TurnInterruptResponse.model_validate(response)
 
     def stream(self) -> AsyncTurnStream:
         """This turn's notifications until (and including) ``turn/completed``.

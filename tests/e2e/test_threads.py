@@ -18,10 +18,10 @@ def test_read_and_set_name(codex_mock: MockResponsesServer, codex_client: Codex)
     thread.run("remember this")
     thread.set_name("my thread")
     state = thread.read(include_turns=True)
-    assert state["thread"]["id"] == thread.id
-    assert state["thread"]["name"] == "my thread"
-    (turn,) = state["thread"]["turns"]
-    assert turn["status"] == "completed"
+    assert state.thread.id == thread.id
+    assert state.thread.name == "my thread"
+    (turn,) = state.thread.turns
+    assert turn.status == "completed"
 
 
 def test_resume_from_a_kept_home_sees_the_history(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
@@ -38,7 +38,7 @@ def test_resume_from_a_kept_home_sees_the_history(codex_mock: MockResponsesServe
         codex_mock.enqueue(responses.text("second"))
         with Codex(config, **client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
             listed = codex.thread_list(limit=10)
-            assert thread_id in [entry["id"] for entry in listed["data"]]
+            assert thread_id in [entry.id for entry in listed.data]
             resumed = codex.thread_resume(thread_id)
             assert resumed.run("again").final_response == "second"
         texts = codex_mock.response_requests[-1].input_texts()

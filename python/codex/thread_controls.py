@@ -1,0 +1,140 @@
+"""Thread methods beyond running turns (sync and async twins).
+
+``read``, ``set_name`` and ``compact`` are ``openai_codex``'s; ``rollback``,
+``unsubscribe`` and the goal methods expose what the embedded engine offers beyond it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .api_models import (
+    ThreadCompactStartResponse,
+    ThreadGoalClearResponse,
+    ThreadGoalResponse,
+    ThreadReadResponse,
+    ThreadRollbackResponse,
+    ThreadSetNameResponse,
+    ThreadUnsubscribeResponse,
+)
+from .errors import ConfigurationError
+from .thread_params import goal_set_params, rollback_params
+
+if TYPE_CHECKING:
+    from .client import AsyncCodex, Codex
+
+
+def _name_params(thread_id: str, name: str) -> dict[str, str]:
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigurationError("a thread name must be a nonempty string")
+    return {"threadId": thread_id, "name": name}
+
+
+class ThreadControls:
+    """Non-turn methods of :class:`~codex.Thread`."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        _codex: Codex
+        id: str
+
+    def read(self, *, include_turns: bool = False) -> ThreadReadResponse:
+        """This thread's stored state, optionally with its turns."""
+        response = self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
+        return ThreadReadResponse.model_validate(response)
+
+    def set_name(self, name: str) -> ThreadSetNameResponse:
+        response = self._codex._request("thread/name/set", _name_params(self.id, name))
+        return ThreadSetNameResponse.model_validate(response)
+
+    def compact(self) -> ThreadCompactStartResponse:
+        """Starts compacting this thread's history (the engine summarises it with the model)."""
+        response = self._codex._request("thread/compact/start", {"threadId": self.id})
+        return ThreadCompactStartResponse.model_validate(response)
+
+    def rollback(self, num_turns: int = 1) -> ThreadRollbackResponse:
+        """Drops the last ``num_turns`` turns from the history the model sees next.
+
+        Files the dropped turns changed stay as they are.
+        """
+        response = self._codex._request("thread/rollback", rollback_params(self.id, num_turns))
+        return ThreadRollbackResponse.model_validate(response)
+
+    def unsubscribe(self) -> ThreadUnsubscribeResponse:
+        """Lets the engine unload this thread; ``thread_resume`` brings it back."""
+        response = self._codex._request("thread/unsubscribe", {"threadId": self.id})
+        return ThreadUnsubscribeResponse.model_validate(response)
+
+    def get_goal(self) -> ThreadGoalResponse:
+        """The thread's goal (``goal`` is None when it has none)."""
+        return ThreadGoalResponse.model_validate(self._codex._request("thread/goal/get", {"threadId": self.id}))
+
+    def set_goal(
+        self,
+        objective: str | None = None,
+        *,
+        status: object | None = None,
+        token_budget: int | None = None,
+    ) -> ThreadGoalResponse:
+        """Sets or updates the thread's goal (objective, status, token budget)."""
+        params = goal_set_params(self.id, objective, status=status, token_budget=token_budget)
+        return ThreadGoalResponse.model_validate(self._codex._request("thread/goal/set", params))
+
+    def clear_goal(self) -> ThreadGoalClearResponse:
+        response = self._codex._request("thread/goal/clear", {"threadId": self.id})
+        return ThreadGoalClearResponse.model_validate(response)
+
+
+class AsyncThreadControls:
+    """Non-turn methods of :class:`~codex.AsyncThread`."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        _codex: AsyncCodex
+        id: str
+
+    async def read(self, *, include_turns: bool = False) -> ThreadReadResponse:
+        """This thread's stored state, optionally with its turns."""
+        response = await self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
+        return ThreadReadResponse.model_validate(response)
+
+    async def set_name(self, name: str) -> ThreadSetNameResponse:
+        response = await self._codex._request("thread/name/set", _name_params(self.id, name))
+        return ThreadSetNameResponse.model_validate(response)
+
+    async def compact(self) -> ThreadCompactStartResponse:
+        """Starts compacting this thread's history (the engine summarises it with the model)."""
+        response = await self._codex._request("thread/compact/start", {"threadId": self.id})
+        return ThreadCompactStartResponse.model_validate(response)
+
+    async def rollback(self, num_turns: int = 1) -> ThreadRollbackResponse:
+        """Drops the last ``num_turns`` turns from the history the model sees next."""
+        response = await self._codex._request("thread/rollback", rollback_params(self.id, num_turns))
+        return ThreadRollbackResponse.model_validate(response)
+
+    async def unsubscribe(self) -> ThreadUnsubscribeResponse:
+        """Lets the engine unload this thread; ``thread_resume`` brings it back."""
+        response = await self._codex._request("thread/unsubscribe", {"threadId": self.id})
+        return ThreadUnsubscribeResponse.model_validate(response)
+
+    async def get_goal(self) -> ThreadGoalResponse:
+        """The thread's goal (``goal`` is None when it has none)."""
+        response = await self._codex._request("thread/goal/get", {"threadId": self.id})
+        return ThreadGoalResponse.model_validate(response)
+
+    async def set_goal(
+        self,
+        objective: str | None = None,
+        *,
+        status: object | None = None,
+        token_budget: int | None = None,
+    ) -> ThreadGoalResponse:
+        """Sets or updates the thread's goal (objective, status, token budget)."""
+        params = goal_set_params(self.id, objective, status=status, token_budget=token_budget)
+        return ThreadGoalResponse.model_validate(await self._codex._request("thread/goal/set", params))
+
+    async def clear_goal(self) -> ThreadGoalClearResponse:
+        response = await self._codex._request("thread/goal/clear", {"threadId": self.id})
+        return ThreadGoalClearResponse.model_validate(response)
