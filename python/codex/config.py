@@ -7,6 +7,7 @@ import secrets
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from . import _constants
 from ._version import __version__
 from .errors import ConfigurationError, NotSupportedError
+from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,6 +60,7 @@ class CodexConfig:
     shell_snapshot: bool = False
     helper_path: str | os.PathLike[str] | None = None
     channel_capacity: int = _constants.ENGINE_CHANNEL_CAPACITY
+    mcp_servers: Sequence[McpStdioServer | McpHttpServer] = ()
 
     def resolved_api_key(self) -> str | None:
         """The key the client will send: api_key, env=, api_key_env, then OPENAI_API_KEY."""
@@ -183,6 +186,7 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
                 if not isinstance(value, int) or value < 0:
                     raise ConfigurationError(f"{name} must be a non-negative int, got {value!r}")
                 overrides.append((f"{prefix}.{name}", value))
+    overrides += list(mcp_config_overrides(config.mcp_servers).items())
     overrides += [_parse_override(text) for text in config.config_overrides]
 
     options: dict[str, Any] = {

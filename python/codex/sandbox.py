@@ -1,8 +1,17 @@
-"""Filesystem access presets and approval modes (same values as ``openai_codex``)."""
+"""Filesystem and network access for sandboxed commands, and approval modes.
+
+``Sandbox`` has the same values as ``openai_codex``; :class:`SandboxPolicy` adds
+what the engine's policies can say beyond the mode (extra writable roots, network).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
+from typing import Any
 
 from .errors import ConfigurationError
 from .events import JsonObject
@@ -40,25 +49,93 @@ def _require(value: object, enum: type[Enum], name: str) -> None:
         raise ConfigurationError(f"{name} must be one of: {options}; got {value!r}")
 
 
-def sandbox_mode(sandbox: Sandbox | None) -> str | None:
+@dataclass(frozen=True, slots=True)
+class SandboxPolicy:
+    """A :class:`Sandbox` mode with its options, for ``sandbox=`` on threads and turns.
+
+    ``writable_roots`` are directories writable besides the working directory
+    (``workspace_write`` only). ``network_access`` lets sandboxed commands open
+    network connections; ``None`` keeps the engine's default, which is off for
+    ``read_only`` and ``workspace_write``. ``full_access`` runs commands
+    unsandboxed, so it cannot switch the network off.
+    """
+
+    mode: Sandbox
+    writable_roots: Sequence[str | os.PathLike[str]] = ()
+    network_access: bool | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.mode, Sandbox, "SandboxPolicy.mode")
+        if isinstance(self.writable_roots, (str, os.PathLike)):
+            raise ConfigurationError("writable_roots must be a list of paths, not a single path")
+        if self.writable_roots and self.mode is not Sandbox.workspace_write:
+            raise ConfigurationError(f"writable_roots only apply to Sandbox.workspace_write, not {self.mode}")
+        if self.network_access is not None and not isinstance(self.network_access, bool):
+            raise ConfigurationError(f"network_access must be a bool or None, got {self.network_access!r}")
+        if self.mode is Sandbox.full_access and self.network_access is False:
+            raise ConfigurationError("Sandbox.full_access runs commands unsandboxed: it cannot block the network")
+        object.__setattr__(self, "writable_roots", tuple(self.writable_roots))
+
+    def absolute_roots(self) -> list[str]:
+        """The writable roots as absolute paths (the engine rejects relative ones)."""
+        return [str(Path(root).expanduser().resolve()) for root in self.writable_roots]
+
+
+SandboxSetting = Sandbox | SandboxPolicy
+"""What ``sandbox=`` accepts: a bare mode or a mode with options."""
+
+
+def _as_policy(sandbox: SandboxSetting) -> SandboxPolicy:
+    if isinstance(sandbox, SandboxPolicy):
+        return sandbox
+    _require(sandbox, Sandbox, "sandbox")
+    return SandboxPolicy(sandbox)
+
+
+def sandbox_mode(sandbox: SandboxSetting | None) -> str | None:
     """The thread-level wire value (thread/start ``sandbox``)."""
     if sandbox is None:
         return None
-    _require(sandbox, Sandbox, "sandbox")
-    return "danger-full-access" if sandbox is Sandbox.full_access else sandbox.value
+    mode = _as_policy(sandbox).mode
+    return "danger-full-access" if mode is Sandbox.full_access else mode.value
 
 
-def sandbox_policy(sandbox: Sandbox | None) -> JsonObject | None:
+def sandbox_thread_config(sandbox: SandboxSetting | None) -> dict[str, Any]:
+    """Config overrides (thread/start ``config``) for a policy's options; empty for a bare mode.
+
+    thread/start takes only the mode; the engine reads writable roots and network
+    access for ``workspace_write`` from its ``sandbox_workspace_write`` table.
+    """
+    if sandbox is None:
+        return {}
+    policy = _as_policy(sandbox)
+    if policy.mode is Sandbox.read_only and policy.network_access:
+        raise ConfigurationError(
+            "a read-only sandbox with network access can only be set per turn (thread.run(..., sandbox=...))"
+        )
+    overrides: dict[str, Any] = {}
+    if policy.mode is Sandbox.workspace_write:
+        if policy.writable_roots:
+            overrides["sandbox_workspace_write.writable_roots"] = policy.absolute_roots()
+        if policy.network_access is not None:
+            overrides["sandbox_workspace_write.network_access"] = policy.network_access
+    return overrides
+
+
+def sandbox_policy(sandbox: SandboxSetting | None) -> JsonObject | None:
     """The turn-level wire value (turn/start ``sandboxPolicy``)."""
     if sandbox is None:
         return None
-    _require(sandbox, Sandbox, "sandbox")
-    kinds = {
-        Sandbox.read_only: "readOnly",
-        Sandbox.workspace_write: "workspaceWrite",
-        Sandbox.full_access: "dangerFullAccess",
+    policy = _as_policy(sandbox)
+    if policy.mode is Sandbox.full_access:
+        return {"type": "dangerFullAccess"}
+    if policy.mode is Sandbox.read_only:
+        return {"type": "readOnly", "networkAccess": bool(policy.network_access)}
+    return {
+        "type": "workspaceWrite",
+        "writableRoots": policy.absolute_roots(),
+        "networkAccess": bool(policy.network_access),
     }
-    return {"type": kinds[sandbox]}
 
 
 def approval_settings(mode: ApprovalMode | None) -> JsonObject:

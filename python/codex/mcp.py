@@ -1,0 +1,166 @@
+"""MCP servers as typed objects: what the engine starts (stdio) or connects to (streamable HTTP).
+
+The engine performs the MCP handshake, lists the server's tools and offers them to
+the model; calls show up as :class:`~codex.events.McpToolCallThreadItem`. These
+models turn into the engine's ``mcp_servers.<name>`` config tables, so a server
+can be given to a whole client (``Codex(mcp_servers=[...])``) or to one thread
+(``codex.thread_start(mcp_servers=[...])``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from .errors import ConfigurationError
+
+McpToolApproval = Literal["auto", "prompt", "writes", "approve"]
+"""When the engine asks before calling a server's tool.
+
+``auto`` (the engine's default) asks unless the tool is annotated read-only and
+not destructive; ``prompt`` always asks; ``writes`` asks unless the tool is
+read-only; ``approve`` never asks. A question goes to the client's approval
+handler, and without one it is declined (fail closed), so the tool is not called.
+"""
+
+SERVER_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+
+class _McpServerBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=SERVER_NAME_PATTERN, description="How the model sees the server (tool prefix).")
+    enabled: bool = True
+    required: bool = Field(default=False, description="Fail thread start when the server cannot start.")
+    startup_timeout_s: float | None = Field(default=None, gt=0, description="Handshake + tool listing limit.")
+    tool_timeout_s: float | None = Field(default=None, gt=0, description="Limit for one tool call.")
+    tool_approval: McpToolApproval | None = Field(default=None, description="Approval for all tools of the server.")
+    tool_approvals: dict[str, McpToolApproval] = Field(default_factory=dict, description="Per-tool approval.")
+    enabled_tools: list[str] | None = Field(default=None, description="Only these tools are offered.")
+    disabled_tools: list[str] | None = Field(default=None, description="These tools are never offered.")
+
+    @model_validator(mode="after")
+    def _tool_lists_do_not_overlap(self) -> _McpServerBase:
+        both = sorted(set(self.enabled_tools or ()) & set(self.disabled_tools or ()))
+        if both:
+            raise ValueError(f"tools both enabled and disabled: {', '.join(both)}")
+        return self
+
+    def _shared_table(self) -> dict[str, Any]:
+        table: dict[str, Any] = {"enabled": self.enabled}
+        if self.required:
+            table["required"] = True
+        if self.startup_timeout_s is not None:
+            table["startup_timeout_sec"] = float(self.startup_timeout_s)
+        if self.tool_timeout_s is not None:
+            table["tool_timeout_sec"] = float(self.tool_timeout_s)
+        if self.tool_approval is not None:
+            table["default_tools_approval_mode"] = self.tool_approval
+        if self.tool_approvals:
+            table["tools"] = {tool: {"approval_mode": mode} for tool, mode in self.tool_approvals.items()}
+        if self.enabled_tools is not None:
+            table["enabled_tools"] = list(self.enabled_tools)
+        if self.disabled_tools is not None:
+            table["disabled_tools"] = list(self.disabled_tools)
+        return table
+
+
+class McpStdioServer(_McpServerBase):
+    """A server the engine launches as a child process and talks to over stdin/stdout.
+
+    The child gets a small default environment (PATH, HOME, ...), plus ``env`` and
+    the variables named in ``env_vars`` copied from this process.
+    """
+
+    transport: Literal["stdio"] = "stdio"
+    command: str = Field(min_length=1)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] | None = None
+    env_vars: list[str] = Field(default_factory=list)
+    cwd: str | None = None
+
+    def engine_table(self) -> dict[str, Any]:
+        """This server as the engine's ``mcp_servers.<name>`` TOML table."""
+        table: dict[str, Any] = {"command": self.command, "args": list(self.args)}
+        if self.env is not None:
+            table["env"] = dict(self.env)
+        if self.env_vars:
+            table["env_vars"] = list(self.env_vars)
+        if self.cwd is not None:
+            table["cwd"] = os.path.abspath(os.path.expanduser(self.cwd))
+        return {**table, **self._shared_table()}
+
+
+class McpHttpServer(_McpServerBase):
+    """A server the engine connects to over streamable HTTP.
+
+    ``bearer_token_env_var`` names a variable of this process holding the token;
+    ``env_http_headers`` maps header names to such variables.
+    """
+
+    transport: Literal["streamable_http"] = "streamable_http"
+    url: str = Field(pattern=r"^https?://\S+$")
+    bearer_token_env_var: str | None = None
+    http_headers: dict[str, str] | None = None
+    env_http_headers: dict[str, str] | None = None
+
+    def engine_table(self) -> dict[str, Any]:
+        """This server as the engine's ``mcp_servers.<name>`` TOML table."""
+        table: dict[str, Any] = {"url": self.url}
+        if self.bearer_token_env_var is not None:
+            table["bearer_token_env_var"] = self.bearer_token_env_var
+        if self.http_headers is not None:
+            table["http_headers"] = dict(self.http_headers)
+        if self.env_http_headers is not None:
+            table["env_http_headers"] = dict(self.env_http_headers)
+        return {**table, **self._shared_table()}
+
+
+def _transport_tag(value: Any) -> str | None:
+    if isinstance(value, (McpStdioServer, McpHttpServer)):
+        return value.transport
+    if isinstance(value, dict):
+        if "transport" in value:
+            return str(value["transport"])
+        if "command" in value:
+            return "stdio"
+        if "url" in value:
+            return "streamable_http"
+    return None
+
+
+McpServer = Annotated[
+    Annotated[McpStdioServer, Tag("stdio")] | Annotated[McpHttpServer, Tag("streamable_http")],
+    Discriminator(
+        _transport_tag,
+        custom_error_type="mcp_transport",
+        custom_error_message="an MCP server needs `command` (stdio) or `url` (streamable HTTP)",
+    ),
+]
+"""Either kind of server; plain dicts are told apart by ``command`` or ``url``."""
+
+
+def mcp_config_overrides(servers: Iterable[McpStdioServer | McpHttpServer] | None) -> dict[str, Any]:
+    """Engine config overrides (``mcp_servers.<name>`` → table) for ``servers``.
+
+    Raises :class:`~codex.errors.ConfigurationError` for anything but server
+    objects, and for two servers with one name.
+    """
+    if servers is None:
+        return {}
+    if isinstance(servers, (McpStdioServer, McpHttpServer, str, bytes, dict)):
+        raise ConfigurationError("mcp_servers must be a list of McpStdioServer / McpHttpServer objects")
+    overrides: dict[str, Any] = {}
+    for server in servers:
+        if not isinstance(server, (McpStdioServer, McpHttpServer)):
+            raise ConfigurationError(
+                f"mcp_servers entries must be McpStdioServer or McpHttpServer objects, got {type(server).__name__}"
+            )
+        key = f"mcp_servers.{server.name}"
+        if key in overrides:
+            raise ConfigurationError(f"two MCP servers are named {server.name!r}")
+        overrides[key] = server.engine_table()
+    return overrides
