@@ -17,7 +17,9 @@ from .errors import (
     CodexError,
     CodexRpcError,
     ConfigurationError,
+    ContextWindowExceededError,
     EngineStartError,
+    HttpStatusError,
     InternalRpcError,
     InvalidParamsError,
     InvalidRequestError,
@@ -25,10 +27,17 @@ from .errors import (
     MethodNotFoundError,
     NotSupportedError,
     ParseError,
+    RateLimitError,
     RetryLimitExceededError,
+    SandboxDeniedError,
     ServerBusyError,
+    StreamDisconnectedError,
+    ToolError,
     TransportClosedError,
     TurnFailedError,
+    TurnInterruptedError,
+    UsageLimitExceededError,
+    is_retryable,
     is_retryable_error,
 )
 from .events import Notification, ThreadItem, ThreadTokenUsage, TurnError, TurnStatus, UnknownNotification
@@ -43,8 +52,10 @@ from .inputs import (
     SkillInput,
     TextInput,
 )
-from .retry import retry_on_overload
-from .sandbox import ApprovalMode, Sandbox
+from .mcp import McpHttpServer, McpServer, McpStdioServer, McpToolApproval
+from .metrics import TurnMetrics, Usage
+from .retry import RetryAttempt, RetryPolicy, retry_on_overload
+from .sandbox import ApprovalMode, Sandbox, SandboxPolicy
 from .structured import StructuredOutputError
 from .threads import AsyncThread, Thread
 from .turns import AsyncTurnHandle, AsyncTurnStream, TurnHandle, TurnResult, TurnStream
@@ -71,6 +82,10 @@ __all__ = [
     "InvalidRequestError",
     "JsonRpcError",
     "LocalImageInput",
+    "McpHttpServer",
+    "McpServer",
+    "McpStdioServer",
+    "McpToolApproval",
     "MentionInput",
     "MethodNotFoundError",
     "Notification",
@@ -79,6 +94,7 @@ __all__ = [
     "RetryLimitExceededError",
     "RunInput",
     "Sandbox",
+    "SandboxPolicy",
     "ServerBusyError",
     "SkillInput",
     "StructuredOutputError",
@@ -96,5 +112,18 @@ __all__ = [
     "AsyncTurnStream",
     "UnknownNotification",
     "is_retryable_error",
+    "is_retryable",
+    "ContextWindowExceededError",
+    "HttpStatusError",
+    "RateLimitError",
+    "RetryAttempt",
+    "RetryPolicy",
+    "SandboxDeniedError",
+    "StreamDisconnectedError",
+    "ToolError",
+    "TurnInterruptedError",
+    "TurnMetrics",
+    "Usage",
+    "UsageLimitExceededError",
     "retry_on_overload",
 ]

@@ -1,13 +1,20 @@
 """Every error the SDK raises derives from :class:`CodexError`.
 
 The JSON-RPC classes mirror ``openai_codex.errors`` name for name, so code that
-catches them keeps working; :class:`TurnFailedError` and friends add what a
-failed turn carries (HTTP status, retryability, thread and turn ids).
+catches them keeps working; :class:`TurnFailedError` and its subclasses (one per
+cause: HTTP status, rate limit, context window, usage limit, sandbox, stream,
+interruption) add what a failed turn carries: ``code``, ``http_status``,
+``retryable``, ``retry_after``, ``thread_id`` and ``turn_id``.
+See docs/errors-and-retries.md for the whole tree.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .metrics import Usage
 
 __all__ = [
     "CodexError",
@@ -25,8 +32,17 @@ __all__ = [
     "ServerBusyError",
     "RetryLimitExceededError",
     "TurnFailedError",
+    "HttpStatusError",
+    "RateLimitError",
+    "StreamDisconnectedError",
+    "ContextWindowExceededError",
+    "UsageLimitExceededError",
+    "SandboxDeniedError",
     "TurnInterruptedError",
+    "ToolError",
     "is_retryable_error",
+    "is_retryable",
+    "turn_failed_error",
 ]
 
 
@@ -109,7 +125,11 @@ class TurnFailedError(CodexError, RuntimeError):
 
     ``codex_error_info`` is the engine's own classification (e.g.
     ``"usageLimitExceeded"`` or ``{"responseTooManyFailedAttempts": {...}}``);
-    ``http_status`` and ``retryable`` are derived from it. The thread stays usable.
+    ``code`` (alias ``error_kind``) is its name, and ``http_status``, ``retryable``
+    and ``retry_after`` (seconds, when the provider said how long to wait) are
+    derived from it and from the message. ``usage`` is what the failed attempt
+    consumed, when the engine reported it. The thread stays usable.
+    :func:`turn_failed_error` picks the subclass that names the cause.
     """
 
     def __init__(
@@ -128,20 +148,131 @@ class TurnFailedError(CodexError, RuntimeError):
         self.codex_error_info = codex_error_info
         self.additional_details = additional_details
         self.error_kind, self.http_status = _classify(codex_error_info)
-        self.retryable = self.error_kind in _RETRYABLE_INFO or (
-            self.http_status is not None and (self.http_status == 429 or self.http_status >= 500)
+        if self.http_status is None:
+            self.http_status = _status_in_message(message)
+        self.code = self.error_kind
+        self.retry_after = _retry_after_in_message(message)
+        self.retryable = (
+            self.error_kind in _RETRYABLE_INFO
+            or _is_stream_drop(message)
+            or (self.http_status is not None and (self.http_status == 429 or self.http_status >= 500))
         )
+        self.usage: Usage | None = None
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}({self.message!r}, kind={self.error_kind!r}, "
+            f"{type(self).__name__}({self.message!r}, code={self.code!r}, "
             f"http_status={self.http_status!r}, retryable={self.retryable!r}, "
-            f"thread_id={self.thread_id!r}, turn_id={self.turn_id!r})"
+            f"retry_after={self.retry_after!r}, thread_id={self.thread_id!r}, turn_id={self.turn_id!r})"
         )
 
 
-class TurnInterruptedError(CodexError):
-    """Raised by ``run()`` helpers that require completion when a turn was interrupted."""
+class HttpStatusError(TurnFailedError):
+    """The model API answered with an HTTP error status (``http_status``; a 500 is
+    classified by the engine as ``internalServerError`` and carries no status)."""
+
+
+class RateLimitError(HttpStatusError):
+    """The model API answered 429 Too Many Requests, or said to try again later.
+
+    The engine does not pass the HTTP ``Retry-After`` header on; ``retry_after`` is
+    set when the provider's error message says how long to wait ("try again in 2s").
+    """
+
+
+class StreamDisconnectedError(TurnFailedError):
+    """The connection or the response stream to the model dropped before completion."""
+
+
+class ContextWindowExceededError(TurnFailedError):
+    """The conversation no longer fits the model's context window (not retryable)."""
+
+
+class UsageLimitExceededError(TurnFailedError):
+    """The account's usage limit or quota is exhausted (not retryable)."""
+
+
+class SandboxDeniedError(TurnFailedError):
+    """The sandbox or an approval policy refused what the turn needed."""
+
+
+class TurnInterruptedError(TurnFailedError):
+    """A turn was interrupted; for helpers that require a completed turn
+    (``run()`` itself returns the interrupted result)."""
+
+    def __init__(
+        self, message: str = "the turn was interrupted", *, thread_id: str = "", turn_id: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(message, thread_id=thread_id, turn_id=turn_id, **kwargs)
+        self.code = self.error_kind = "interrupted"
+        self.retryable = False
+
+
+class ToolError(CodexError):
+    """A tool the SDK serves to the agent failed (the agent sees the failure)."""
+
+
+_STREAM_DROP_INFO = {"httpConnectionFailed", "responseStreamConnectionFailed", "responseStreamDisconnected"}
+_CAUSE_BY_INFO: dict[str, type[TurnFailedError]] = {
+    "contextWindowExceeded": ContextWindowExceededError,
+    "usageLimitExceeded": UsageLimitExceededError,
+    "sandboxError": SandboxDeniedError,
+    "internalServerError": HttpStatusError,
+    "serverOverloaded": HttpStatusError,
+    "unauthorized": HttpStatusError,
+}
+
+
+def turn_failed_error(
+    message: str,
+    *,
+    thread_id: str,
+    turn_id: str,
+    codex_error_info: Any = None,
+    additional_details: str | None = None,
+) -> TurnFailedError:
+    """The :class:`TurnFailedError` subclass that names why a turn failed."""
+    kind, status = _classify(codex_error_info)
+    if status is None:
+        status = _status_in_message(message)
+    cls: type[TurnFailedError] = _CAUSE_BY_INFO.get(kind or "", TurnFailedError)
+    if cls in (TurnFailedError, HttpStatusError) and (status == 429 or _retry_after_in_message(message) is not None):
+        cls = RateLimitError
+    elif cls is TurnFailedError and (kind in _STREAM_DROP_INFO or _is_stream_drop(message)) and status is None:
+        cls = StreamDisconnectedError
+    elif cls is TurnFailedError and status is not None:
+        cls = HttpStatusError
+    return cls(
+        message,
+        thread_id=thread_id,
+        turn_id=turn_id,
+        codex_error_info=codex_error_info,
+        additional_details=additional_details,
+    )
+
+
+# The engine puts the status only in its message for some failures
+# ("unexpected status 503 Service Unavailable: ...", "last status: 429 Too Many Requests").
+_STATUS_RE = re.compile(r"\b(?:unexpected|last) status:? (\d{3})\b")
+# Providers phrase the wait in the message ("Please try again in 1.5s" / "in 300ms").
+_RETRY_IN_RE = re.compile(r"(?i)try again in\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|secs|seconds?)\b")
+
+
+def _status_in_message(message: str) -> int | None:
+    match = _STATUS_RE.search(message)
+    return int(match.group(1)) if match else None
+
+
+def _retry_after_in_message(message: str) -> float | None:
+    match = _RETRY_IN_RE.search(message)
+    if match is None:
+        return None
+    value = float(match.group(1))
+    return value / 1000 if match.group(2).lower() == "ms" else value
+
+
+def _is_stream_drop(message: str) -> bool:
+    return message.startswith("stream disconnected before completion")
 
 
 def _classify(info: Any) -> tuple[str | None, int | None]:
@@ -198,3 +329,7 @@ def is_retryable_error(exc: BaseException) -> bool:
     if isinstance(exc, JsonRpcError):
         return _is_server_overloaded(exc.data)
     return False
+
+
+#: Short name of :func:`is_retryable_error`.
+is_retryable = is_retryable_error

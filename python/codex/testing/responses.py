@@ -6,6 +6,7 @@ Each helper returns a :class:`ScriptedResponse`; queue them on a
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Iterable, Sequence
@@ -46,6 +47,27 @@ def usage(input_tokens: int = 10, output_tokens: int = 5) -> dict[str, Any]:
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": input_tokens + output_tokens,
     }
+
+
+def with_usage(
+    reply: ScriptedResponse,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int = 0,
+    reasoning_tokens: int = 0,
+) -> ScriptedResponse:
+    """``reply`` with this token usage in its ``response.completed`` event."""
+    tokens = usage(input_tokens, output_tokens)
+    tokens["input_tokens_details"] = {"cached_tokens": cached_tokens}
+    tokens["output_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    events = tuple(
+        {**event, "response": {**event["response"], "usage": tokens}}
+        if event.get("type") == "response.completed"
+        else event
+        for event in reply.events
+    )
+    return dataclasses.replace(reply, events=events)
 
 
 def _created(response_id: str) -> dict[str, Any]:
