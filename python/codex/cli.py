@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import _parity
 from .client import Codex
 from .events import (
     AgentMessageDeltaNotification,
@@ -107,8 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codex", description="codex-embedded command line")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run one real agent turn against the built-in mock (no network, no key)")
+    parity = commands.add_parser("parity", help="compare with the official SDK on the contract scenarios")
+    _parity.add_arguments(parity)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(_Writer())
+    if args.command == "parity":
+        return _parity.run_command(args)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _constants, _engine
+from . import _constants
 from ._native import NativeSubscription
 from .api_models import TurnInterruptResponse, TurnSteerResponse
 from .errors import TransportClosedError, turn_failed_error
@@ -145,6 +145,19 @@ def _is_model_output(payload: object, turn_id: str) -> bool:
     return False
 
 
+def _turn_id_of(params: dict[str, Any]) -> str | None:
+    """The turn a notification belongs to. Thread-level ones (``thread/started``,
+    ``thread/status/changed``) have none and, as in ``openai_codex``, are not part
+    of a turn's stream."""
+    turn_id = params.get("turnId")
+    if isinstance(turn_id, str):
+        return turn_id
+    turn = params.get("turn")
+    if isinstance(turn, dict) and isinstance(turn.get("id"), str):
+        return str(turn["id"])
+    return None
+
+
 def _final_response(items: list[ThreadItem]) -> str | None:
     fallback: str | None = None
     for item in reversed(items):
@@ -159,6 +172,9 @@ def _final_response(items: list[ThreadItem]) -> str | None:
 
 class TurnHandle:
     """Control and consume a running turn (sync)."""
+
+    thread_id: str
+    id: str
 
     def __init__(
         self,
@@ -195,7 +211,7 @@ class TurnHandle:
         """This turn's notifications; answers server requests on the way. Ends at completion,
         or (with ``timeout``) when no event came within it."""
         engine = self._codex._native_engine()
-        handler = self._codex._approval_handler
+        requests = self._codex._server_requests
         while self._collector.completed is None:
             batch = self._subscription.next_batch(_constants.EVENT_BATCH, timeout)
             if batch is None:
@@ -205,7 +221,11 @@ class TurnHandle:
             for is_request, method, request_id, params_json in batch:
                 params = json.loads(params_json)
                 if is_request:
-                    _engine.handle_server_request(engine, handler, method, request_id or "null", params)
+                    requests.dispatch(engine, self.thread_id, method, request_id or "null", params)
+                    continue
+                # The SDK's own events (approval outcomes) come before what the engine did next.
+                yield from requests.drain_events(self.thread_id)
+                if _turn_id_of(params) != self.id:
                     continue
                 event = parse_notification(method, params)
                 done = self._collector.add(event)
@@ -297,6 +317,9 @@ class TurnStream(Iterator[Notification]):
 class AsyncTurnHandle:
     """Control and consume a running turn (async)."""
 
+    thread_id: str
+    id: str
+
     def __init__(
         self,
         codex: AsyncCodex,
@@ -342,7 +365,7 @@ class AsyncTurnHandle:
 
     async def _stream(self) -> AsyncGenerator[Notification, None]:
         engine = self._codex._native_engine()
-        handler = self._codex._approval_handler
+        requests = self._codex._server_requests
         try:
             while True:
                 batch = await self._subscription.next_batch_async(_constants.EVENT_BATCH)
@@ -351,7 +374,11 @@ class AsyncTurnHandle:
                 for is_request, method, request_id, params_json in batch:
                     params = json.loads(params_json)
                     if is_request:
-                        await _engine.handle_server_request_async(engine, handler, method, request_id or "null", params)
+                        requests.dispatch_async(engine, self.thread_id, method, request_id or "null", params)
+                        continue
+                    for own_event in requests.drain_events(self.thread_id):
+                        yield own_event
+                    if _turn_id_of(params) != self.id:
                         continue
                     event = parse_notification(method, params)
                     done = self._collector.add(event)

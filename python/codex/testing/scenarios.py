@@ -1,0 +1,397 @@
+"""Named scenarios that run unchanged through codex-embedded or the official SDK.
+
+A scenario is the model's side (scripted replies for the mock Responses API)
+plus a script of SDK calls written against the API both SDKs share
+(``Codex(config)``, ``thread_start``, ``thread.turn(...)``, ``stream()``,
+``run()``, ``interrupt()``). :func:`run_scenario` drives one with either SDK
+module and returns a normalized transcript; the official SDK's transcripts are
+stored as fixtures and ours must match them (``python -m codex parity``).
+
+Each scenario runs in two modes, because the shared API cannot both stream a
+turn and collect its result: ``stream`` records every notification of
+``turn.stream()``, ``run`` records what ``thread.run()`` returns or raises.
+
+Run as a program (any interpreter that can import the SDK under test and this
+package) it prints transcripts as JSON::
+
+    python -m codex.testing.scenarios --sdk official [NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from . import responses
+from .normalize import Normalizer, collapse_deltas, to_wire
+from .responses import ScriptedResponse
+from .server import MockResponsesServer, RecordedRequest
+
+API_KEY = "sk-contract-not-a-real-key"
+PROVIDER_ID = "codex-embedded"
+MODEL = "gpt-5.5"
+MODES = ("stream", "run")
+DELTA_METHODS = ("item/agentMessage/delta", "item/commandExecution/outputDelta")
+#: The fields of ``openai_codex.TurnResult``; ours has more (``output``), compared separately.
+RESULT_FIELDS = (
+    "id",
+    "status",
+    "error",
+    "started_at",
+    "completed_at",
+    "duration_ms",
+    "final_response",
+    "items",
+    "usage",
+)
+_HERMETIC = (
+    "features.plugins=false",
+    "features.remote_plugin=false",
+    "features.apps=false",
+    "analytics.enabled=false",
+    "feedback.enabled=false",
+    "check_for_update_on_startup=false",
+    "features.shell_snapshot=false",
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One named contract: what the model answers and what the program does."""
+
+    name: str
+    description: str
+    replies: Callable[[], Sequence[ScriptedResponse]]
+    script: Callable[[ScenarioRun], None]
+    retries: int = 0
+    #: Answers requests the queued replies do not cover (outcome depends on the prompt).
+    responder: Callable[[RecordedRequest], ScriptedResponse] | None = None
+    modes: tuple[str, ...] = MODES
+    #: Collapse runs of deltas whose count depends on timing (interrupts).
+    timing_dependent_deltas: bool = False
+
+
+@dataclass
+class ScenarioRun:
+    """What a scenario script works with: the SDK module, a client, the mock, a workspace."""
+
+    sdk: ModuleType
+    codex: Any
+    mock: MockResponsesServer
+    workspace: Path
+    mode: str
+    turns: list[dict[str, Any]] = field(default_factory=list)
+
+    def thread_start(self, **options: Any) -> Any:
+        return self.codex.thread_start(cwd=str(self.workspace), **options)
+
+    def full_access(self) -> Any:
+        # Not workspace_write: the official binary's bubblewrap sandbox cannot start
+        # in every container, and the contract is about events, not confinement.
+        return self.sdk.Sandbox.full_access
+
+    def turn(self, thread: Any, prompt: str, *, interrupt_after_deltas: int | None = None, **options: Any) -> None:
+        """Runs one turn in this run's mode and records it."""
+        if self.mode == "stream":
+            self.turns.append(self._streamed_turn(thread, prompt, interrupt_after_deltas, options))
+        else:
+            self.turns.append(self._run_turn(thread, prompt, options))
+
+    def _streamed_turn(
+        self, thread: Any, prompt: str, interrupt_after_deltas: int | None, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        handle = thread.turn(prompt, **options)
+        events: list[dict[str, Any]] = []
+        deltas = 0
+        for event in handle.stream():
+            events.append(_event_record(event))
+            if event.method == "item/agentMessage/delta":
+                deltas += 1
+                if interrupt_after_deltas is not None and deltas == interrupt_after_deltas:
+                    handle.interrupt()
+        return {"events": events}
+
+    def _run_turn(self, thread: Any, prompt: str, options: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result = thread.run(prompt, **options)
+        except Exception as exc:  # the exception is the recorded outcome
+            return {"raised": {"is_runtime_error": isinstance(exc, RuntimeError), "message": str(exc)}}
+        return {"result": {name: to_wire(getattr(result, name)) for name in RESULT_FIELDS}}
+
+
+def _event_record(event: Any) -> dict[str, Any]:
+    payload = event.payload
+    # Both SDKs call a notification they have no model for UnknownNotification.
+    typed = type(payload).__name__ != "UnknownNotification"
+    params = payload.params if not typed and hasattr(payload, "params") else to_wire(payload)
+    return {"method": event.method, "typed": typed, "params": params}
+
+
+# --------------------------------------------------------------------------- scenarios
+def _plain_text(run: ScenarioRun) -> None:
+    run.turn(run.thread_start(), "Say hello.")
+
+
+def _streaming(run: ScenarioRun) -> None:
+    run.turn(run.thread_start(), "Stream a sentence.")
+
+
+def _shell(run: ScenarioRun) -> None:
+    run.turn(run.thread_start(sandbox=run.full_access()), "Write a file with the shell.")
+
+
+def _apply_patch(run: ScenarioRun) -> None:
+    run.turn(run.thread_start(sandbox=run.full_access()), "Add a file with a patch.")
+
+
+STRUCTURED_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "population": {"type": "integer"}},
+    "required": ["city", "population"],
+    "additionalProperties": False,
+}
+
+
+def _structured(run: ScenarioRun) -> None:
+    run.turn(run.thread_start(), "Largest city of France, as JSON.", output_schema=STRUCTURED_SCHEMA)
+
+
+def _multi_turn(run: ScenarioRun) -> None:
+    thread = run.thread_start()
+    run.turn(thread, "First question.")
+    run.turn(thread, "Second question.")
+    run.turn(thread, "Third question.")
+
+
+def _single_turn(run: ScenarioRun) -> None:
+    run.turn(run.thread_start(), "Answer, please.")
+
+
+def _failure_then_recovery(run: ScenarioRun) -> None:
+    thread = run.thread_start()
+    run.turn(thread, "This one fails.")
+    run.turn(thread, "And this one works.")
+
+
+def _interrupt(run: ScenarioRun) -> None:
+    thread = run.thread_start()
+    run.turn(thread, "Talk slowly.", interrupt_after_deltas=3)
+    run.turn(thread, "Still there?")
+
+
+def _fail_first_prompt(request: RecordedRequest) -> ScriptedResponse:
+    # However many times the engine retries, "This one fails." keeps failing.
+    texts = request.input_texts()
+    if texts and texts[-1] == "This one fails.":
+        return responses.http_error(500, "mock 500")
+    return responses.text("Works again.")
+
+
+SCENARIOS: dict[str, Scenario] = {
+    scenario.name: scenario
+    for scenario in (
+        Scenario(
+            "plain_text", "one assistant message, delivered whole", lambda: [responses.text("Hello!")], _plain_text
+        ),
+        Scenario(
+            "streaming",
+            "an assistant message streamed as text deltas",
+            lambda: [responses.streamed_text(["The ", "quick ", "brown ", "fox."])],
+            _streaming,
+        ),
+        Scenario(
+            "shell_tool",
+            "exec_command writes a file, then a text answer",
+            lambda: [
+                responses.exec_command("printf 'hi\\n' > out.txt && cat out.txt", login=False, call_id="call_shell"),
+                responses.text("Wrote out.txt."),
+            ],
+            _shell,
+        ),
+        Scenario(
+            "apply_patch",
+            "the freeform apply_patch tool adds a file",
+            lambda: [
+                responses.apply_patch(responses.add_file_patch("notes.md", "# Notes\nsecond line"), call_id="call_p"),
+                responses.text("Added notes.md."),
+            ],
+            _apply_patch,
+        ),
+        Scenario(
+            "structured_output",
+            "output_schema is sent and the JSON answer comes back as text",
+            lambda: [responses.structured({"city": "Paris", "population": 2100000})],
+            _structured,
+        ),
+        Scenario(
+            "multi_turn",
+            "three turns on one thread",
+            lambda: [responses.text("One."), responses.streamed_text(["Two", "."]), responses.text("Three.")],
+            _multi_turn,
+        ),
+        Scenario(
+            "http_500_then_ok",
+            "a 500 is retried by the engine, the retry succeeds",
+            lambda: [responses.http_error(500, "mock 500"), responses.text("Recovered.")],
+            _single_turn,
+            retries=1,
+        ),
+        Scenario(
+            "persistent_500",
+            "500 on every attempt: the turn fails; the next turn works",
+            list,
+            _failure_then_recovery,
+            retries=1,
+            responder=_fail_first_prompt,
+        ),
+        Scenario(
+            "http_429",
+            "429 without retries: the turn fails; the next turn works",
+            lambda: [responses.http_error(429, "slow down"), responses.text("Works again.")],
+            _failure_then_recovery,
+        ),
+        Scenario(
+            "truncated_stream",
+            "the stream closes before response.completed; the next turn works",
+            lambda: [responses.truncated(), responses.text("Works again.")],
+            _failure_then_recovery,
+        ),
+        Scenario(
+            "response_failed",
+            "the stream ends with response.failed; the next turn works",
+            lambda: [responses.failed("server_error", "backend exploded"), responses.text("Works again.")],
+            _failure_then_recovery,
+        ),
+        Scenario(
+            "interrupt",
+            "interrupt mid-stream, then the thread answers again",
+            lambda: [
+                responses.slow_stream([f"w{i} " for i in range(100)], delay_s=0.05),
+                responses.text("Still here."),
+            ],
+            _interrupt,
+            modes=("stream",),
+            timing_dependent_deltas=True,
+        ),
+    )
+}
+
+
+# --------------------------------------------------------------------------- running
+def make_client(sdk: ModuleType, base_url: str, home: Path, workspace: Path, retries: int) -> Any:
+    """A client of either SDK wired to the mock, with the same provider and model."""
+    if sdk.__name__ == "codex":
+        config = sdk.CodexConfig(
+            codex_home=str(home),
+            base_url=base_url,
+            api_key=API_KEY,
+            model=MODEL,
+            request_max_retries=retries,
+            stream_max_retries=retries,
+            cwd=str(workspace),
+        )
+        return sdk.Codex(config)
+    prefix = f"model_providers.{PROVIDER_ID}"
+    overrides = (
+        *_HERMETIC,
+        f'model_provider="{PROVIDER_ID}"',
+        f'{prefix}.name="codex-embedded"',
+        f'{prefix}.base_url="{base_url}"',
+        f'{prefix}.wire_api="responses"',
+        f'{prefix}.experimental_bearer_token="{API_KEY}"',
+        f"{prefix}.request_max_retries={retries}",
+        f"{prefix}.stream_max_retries={retries}",
+        f'model="{MODEL}"',
+    )
+    return sdk.Codex(sdk.CodexConfig(config_overrides=overrides, cwd=str(workspace), env={"CODEX_HOME": str(home)}))
+
+
+def _workspace_files(workspace: Path) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for path in sorted(workspace.rglob("*")):
+        if path.is_file():
+            files[path.relative_to(workspace).as_posix()] = path.read_text(errors="replace")
+    return files
+
+
+def _request_summary(mock: MockResponsesServer) -> dict[str, Any]:
+    model_calls = mock.response_requests
+    return {
+        "model_calls": len(model_calls),
+        "tool_outputs": [output for request in model_calls for output in request.tool_outputs()],
+        "output_schema": [
+            (request.body.get("text") or {}).get("format") if isinstance(request.body, dict) else None
+            for request in model_calls
+        ],
+    }
+
+
+def run_scenario(sdk: ModuleType, scenario: Scenario, *, scratch: Path | None = None) -> dict[str, Any]:
+    """Runs every mode of ``scenario`` with ``sdk``; returns the normalized transcript."""
+    root = Path(tempfile.mkdtemp(prefix=f"contract-{scenario.name}-", dir=scratch))
+    try:
+        modes: dict[str, Any] = {}
+        for mode in scenario.modes:
+            workspace = root / mode / "workspace"
+            home = root / mode / "home"
+            workspace.mkdir(parents=True)
+            home.mkdir(parents=True)
+            with MockResponsesServer(responder=scenario.responder) as mock:
+                mock.enqueue(*scenario.replies())
+                run = ScenarioRun(sdk=sdk, codex=None, mock=mock, workspace=workspace, mode=mode)
+                run.codex = make_client(sdk, mock.base_url, home, workspace, scenario.retries)
+                try:
+                    scenario.script(run)
+                finally:
+                    run.codex.close()
+                record = {"turns": run.turns, "files": _workspace_files(workspace), "requests": _request_summary(mock)}
+            normalizer = Normalizer({str(workspace.resolve()): "<workspace>", str(home.resolve()): "<codex_home>"})
+            normalized = normalizer(record)
+            if scenario.timing_dependent_deltas:
+                for turn in normalized["turns"]:
+                    if "events" in turn:
+                        turn["events"] = collapse_deltas(turn["events"], DELTA_METHODS)
+            modes[mode] = normalized
+        return {"scenario": scenario.name, "description": scenario.description, "modes": modes}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def sdk_module(which: str) -> ModuleType:
+    """``ours`` → ``codex``, ``official`` → ``openai_codex``."""
+    return importlib.import_module({"ours": "codex", "official": "openai_codex"}[which])
+
+
+def sdk_label(sdk: ModuleType) -> str:
+    return f"{sdk.__name__} {getattr(sdk, '__version__', '?')}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codex.testing.scenarios", description=__doc__)
+    parser.add_argument("--sdk", choices=("ours", "official"), required=True)
+    parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
+    args = parser.parse_args(argv)
+    sdk = sdk_module(args.sdk)
+    names = args.names or list(SCENARIOS)
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenarios: {unknown}")
+    for name in names:
+        transcript = run_scenario(sdk, SCENARIOS[name])
+        transcript["sdk"] = sdk_label(sdk)
+        sys.stdout.write(json.dumps(transcript) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
