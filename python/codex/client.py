@@ -9,15 +9,17 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
 from . import _engine
+from ._dispatch import DEFAULT_APPROVAL_TIMEOUT_S, ServerRequestDispatcher, ThreadBinding
 from ._logging import logger
 from ._native import NativeEngine
 from ._version import __version__
+from .approvals import ApprovalCallback
 from .config import CodexConfig, ResolvedConfig, resolve
 from .errors import TransportClosedError
 from .events import JsonObject
@@ -27,6 +29,7 @@ from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_mo
 from .structured import OutputSpec
 from .thread_admin import AsyncThreadAdminApi, ThreadAdminApi
 from .threads import AsyncThread, Thread
+from .tools import Tool, ToolFunction, ToolRegistry, tools_registry
 from .turns import AsyncTurnHandle, TurnHandle
 
 
@@ -109,12 +112,34 @@ class _ClientBase:
         config: CodexConfig | None,
         provider: dict[str, Any],
         approval_handler: _engine.ApprovalHandler | None,
+        *,
+        tools: Iterable[Tool | ToolFunction] | None = None,
+        approval_callback: ApprovalCallback | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
     ) -> None:
         self._config = _merge(config, provider)
         self._approval_handler = approval_handler
+        # Tools and approvals: every server request is answered through this one object.
+        self._server_requests = ServerRequestDispatcher(
+            tools=tools,
+            approval_callback=approval_callback,
+            approval_handler=approval_handler,
+            approval_timeout=approval_timeout,
+        )
         self._resolved: ResolvedConfig = resolve(self._config)
         # Removes a private home even if the client is never closed.
         self._cleanup = weakref.finalize(self, self._resolved.cleanup)
+
+    @property
+    def tools(self) -> ToolRegistry:
+        """The client's tools, offered to every thread started afterwards."""
+        return self._server_requests.tools
+
+    def _thread_tools_params(
+        self, tools: Iterable[Tool | ToolFunction] | None, approval_callback: ApprovalCallback | None
+    ) -> tuple[JsonObject, ThreadBinding]:
+        binding = ThreadBinding(tools=tools_registry(tools), approval_callback=approval_callback)
+        return self._server_requests.thread_start_params(binding.tools), binding
 
     @property
     def codex_home(self) -> str:
@@ -152,6 +177,9 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
         cwd: str | None = None,
         approval_handler: _engine.ApprovalHandler | None = None,
         mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
+        tools: Iterable[Tool | ToolFunction] | None = None,
+        approval_callback: ApprovalCallback | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
     ) -> None:
         provider = {
             "base_url": base_url,
@@ -162,7 +190,14 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             "cwd": cwd,
             "mcp_servers": mcp_servers,
         }
-        super().__init__(config, provider, approval_handler)
+        super().__init__(
+            config,
+            provider,
+            approval_handler,
+            tools=tools,
+            approval_callback=approval_callback,
+            approval_timeout=approval_timeout,
+        )
         self._lock = threading.Lock()
         try:
             options = self._options_json()
@@ -194,6 +229,7 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             engine, self._engine = self._engine, None
         if engine is not None:
             engine.shutdown()
+        self._server_requests.close()
         self._cleanup()
 
     # -- plumbing ------------------------------------------------------------
@@ -240,8 +276,15 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
         service_tier: str | None = None,
         session_start_source: str | None = None,
         thread_source: str | None = None,
+        tools: Iterable[Tool | ToolFunction] | None = None,
+        approval_callback: ApprovalCallback | None = None,
     ) -> Thread:
-        """Creates a conversation thread."""
+        """Creates a conversation thread.
+
+        ``tools`` are offered to this thread only, next to the client's; ``approval_callback``
+        answers this thread's approval requests instead of the client's.
+        """
+        tool_params, binding = self._thread_tools_params(tools, approval_callback)
         params = _thread_start_params(
             approval_mode=approval_mode,
             base_instructions=base_instructions,
@@ -259,8 +302,9 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
-        started = self._request("thread/start", params)
+        started = self._request("thread/start", {**params, **tool_params})
         logger.debug("thread %s started", started["thread"]["id"])
+        self._server_requests.bind_thread(started["thread"]["id"], binding)
         return Thread(self, started["thread"]["id"])
 
 
@@ -280,6 +324,9 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         cwd: str | None = None,
         approval_handler: _engine.ApprovalHandler | None = None,
         mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
+        tools: Iterable[Tool | ToolFunction] | None = None,
+        approval_callback: ApprovalCallback | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
     ) -> None:
         provider = {
             "base_url": base_url,
@@ -290,7 +337,14 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
             "cwd": cwd,
             "mcp_servers": mcp_servers,
         }
-        super().__init__(config, provider, approval_handler)
+        super().__init__(
+            config,
+            provider,
+            approval_handler,
+            tools=tools,
+            approval_callback=approval_callback,
+            approval_timeout=approval_timeout,
+        )
         self._engine: NativeEngine | None = None
         self._closed = False
         self._init_lock = asyncio.Lock()
@@ -335,6 +389,7 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.shutdown_async()
+        self._server_requests.close()
         self._cleanup()
 
     def _native_engine(self) -> NativeEngine:
@@ -380,8 +435,11 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         service_tier: str | None = None,
         session_start_source: str | None = None,
         thread_source: str | None = None,
+        tools: Iterable[Tool | ToolFunction] | None = None,
+        approval_callback: ApprovalCallback | None = None,
     ) -> AsyncThread:
-        """Creates a conversation thread."""
+        """Creates a conversation thread (see :meth:`Codex.thread_start` for ``tools``)."""
+        tool_params, binding = self._thread_tools_params(tools, approval_callback)
         params = _thread_start_params(
             approval_mode=approval_mode,
             base_instructions=base_instructions,
@@ -399,6 +457,7 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
-        started = await self._request("thread/start", params)
+        started = await self._request("thread/start", {**params, **tool_params})
+        self._server_requests.bind_thread(started["thread"]["id"], binding)
         return AsyncThread(self, started["thread"]["id"])
 

@@ -109,6 +109,7 @@ class McpToolCallThreadItem(ThreadItem):
 class DynamicToolCallThreadItem(ThreadItem):
     kind: ClassVar[str] = "dynamicToolCall"
     tool: str
+    namespace: str | None = None
     arguments: JsonValue = None
     status: str
     content_items: list[JsonObject] | None = None

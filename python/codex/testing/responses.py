@@ -146,6 +146,37 @@ def function_call(name: str, arguments: dict[str, Any], *, call_id: str | None =
     )
 
 
+def function_calls(*calls: tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str]) -> ScriptedResponse:
+    """Several function calls in one model response (``(name, arguments[, call_id])`` each)."""
+    items = []
+    for index, call in enumerate(calls):
+        name, arguments = call[0], call[1]
+        item = {
+            "type": "function_call",
+            "id": _next_id("fc"),
+            "call_id": call[2] if len(call) > 2 else _next_id("call"),
+            "name": name,
+            "arguments": json.dumps(arguments),
+        }
+        items.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    return _wrap(items, label="function_calls:" + ",".join(call[0] for call in calls))
+
+
+def raw_function_call(name: str, arguments_text: str, *, call_id: str | None = None) -> ScriptedResponse:
+    """A function call whose ``arguments`` text is sent as given (e.g. not valid JSON)."""
+    item = {
+        "type": "function_call",
+        "id": _next_id("fc"),
+        "call_id": call_id or _next_id("call"),
+        "name": name,
+        "arguments": arguments_text,
+    }
+    return _wrap(
+        [{"type": "response.output_item.done", "output_index": 0, "item": item}],
+        label=f"raw_function_call:{name}",
+    )
+
+
 def exec_command(
     cmd: str, *, workdir: str | None = None, login: bool | None = None, call_id: str | None = None
 ) -> ScriptedResponse:

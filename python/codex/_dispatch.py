@@ -1,0 +1,472 @@
+"""The one place where the engine's server requests are answered.
+
+A turn's event loop hands every server request to :meth:`ServerRequestDispatcher.dispatch`
+(sync clients) or :meth:`~ServerRequestDispatcher.dispatch_async` (async clients). From
+there a request goes to exactly one answerer:
+
+- ``currentTime/read``: answered by the SDK;
+- ``item/tool/call``: the tool registry (the thread's tools, then the client's);
+- anything else: the approval callback of the thread or client (typed requests,
+  ``Allow``/``Deny``), or the raw ``approval_handler`` (``(method, params) -> dict``),
+  or, with neither, a decline.
+
+User code (tools, callbacks) never runs on the event loop itself: a sync client runs
+it on a small thread pool, an async client in a task, so a slow callback neither
+stalls the stream nor escapes its timeout. Every failure answers with a refusal: a
+failed tool call, or a declined approval plus an :class:`~codex.approvals.ApprovalResolved`
+event in the turn's stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from . import _engine, _native
+from ._logging import logger
+from .approvals import (
+    APPROVAL_RESOLVED_METHOD,
+    Allow,
+    ApprovalCallback,
+    ApprovalRequest,
+    ApprovalResolved,
+    Deny,
+    DynamicToolCallRequest,
+    ResolutionSource,
+    UnknownRequest,
+    describe,
+    parse_request,
+)
+from .errors import ConfigurationError
+from .events import JsonObject, Notification
+from .tools import (
+    Tool,
+    ToolError,
+    ToolFunction,
+    ToolRegistry,
+    error_message,
+    failure_result,
+    success_result,
+    thread_tool_specs,
+)
+
+#: How long an approval callback may take before the request is declined.
+DEFAULT_APPROVAL_TIMEOUT_S = 300.0
+_POOL_WORKERS = 16
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to one request, and the event that records it (approvals only)."""
+
+    result: JsonObject | None
+    reason: str
+    event: ApprovalResolved | None = None
+
+
+@dataclass(frozen=True)
+class ThreadBinding:
+    """What one thread adds to its client: its own tools and approval callback."""
+
+    tools: ToolRegistry | None = None
+    approval_callback: ApprovalCallback | None = None
+
+
+def _is_async_callable(function: object) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(getattr(function, "__call__", None))  # noqa: B004
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+class _Answer:
+    """Sends exactly one answer to one request, whichever of result and timeout comes first."""
+
+    def __init__(
+        self,
+        dispatcher: ServerRequestDispatcher,
+        engine: _native.NativeEngine,
+        thread_id: str,
+        method: str,
+        request_id: str,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._engine = engine
+        self._thread_id = thread_id
+        self._method = method
+        self._request_id = request_id
+        self._lock = threading.Lock()
+        self._sent = False
+
+    def finish(self, outcome: Outcome) -> None:
+        with self._lock:
+            if self._sent:
+                return
+            self._sent = True
+        # The event goes first, so it precedes whatever the engine does next.
+        if outcome.event is not None:
+            self._dispatcher._push_event(self._thread_id, outcome.event)
+        try:
+            if outcome.result is not None:
+                self._engine.respond(self._request_id, json.dumps(outcome.result))
+            else:
+                self._engine.fail_request(self._request_id, _engine.DECLINED_CODE, outcome.reason)
+        except (TypeError, ValueError) as exc:
+            logger.warning("answer to %s is not JSON (%s); declining", self._method, exc)
+            _engine.decline(self._engine, self._method, self._request_id, "the answer was not JSON")
+        except _native.NativeError as exc:
+            # The turn ended (interrupted, client closed) before the answer: nothing to do.
+            logger.debug("could not answer %s: %s", self._method, exc)
+
+
+class ServerRequestDispatcher:
+    """Answers a client's server requests: tools, approvals, fail-closed declines."""
+
+    def __init__(
+        self,
+        *,
+        tools: Iterable[Tool | ToolFunction] | None = None,
+        approval_callback: ApprovalCallback | None = None,
+        approval_handler: _engine.ApprovalHandler | None = None,
+        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
+    ) -> None:
+        if approval_callback is not None and approval_handler is not None:
+            raise ConfigurationError("give approval_callback= or approval_handler=, not both")
+        for name, value in (("approval_callback", approval_callback), ("approval_handler", approval_handler)):
+            if value is not None and not callable(value):
+                raise ConfigurationError(f"{name}= must be callable, got {value!r}")
+        if approval_timeout is not None and approval_timeout <= 0:
+            raise ConfigurationError(f"approval_timeout must be positive, got {approval_timeout!r}")
+        self.tools = ToolRegistry(tools or ())
+        self.approval_callback = approval_callback
+        self.approval_handler = approval_handler
+        self.approval_timeout = approval_timeout
+        self._threads: dict[str, ThreadBinding] = {}
+        self._events: dict[str, deque[Notification]] = {}
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- threads ---------------------------------------------------------------
+    def thread_start_params(self, tools: ToolRegistry | None) -> JsonObject:
+        """The thread/start params that declare a new thread's tools."""
+        specs = thread_tool_specs(self.tools, tools)
+        return {"dynamicTools": specs} if specs else {}
+
+    def bind_thread(self, thread_id: str, binding: ThreadBinding) -> None:
+        if binding.approval_callback is not None and not callable(binding.approval_callback):
+            raise ConfigurationError(f"approval_callback= must be callable, got {binding.approval_callback!r}")
+        if binding.tools is not None or binding.approval_callback is not None:
+            with self._lock:
+                self._threads[thread_id] = binding
+
+    def _binding(self, thread_id: str) -> ThreadBinding:
+        with self._lock:
+            return self._threads.get(thread_id, ThreadBinding())
+
+    def find_tool(self, thread_id: str, name: str) -> Tool | None:
+        thread_tools = self._binding(thread_id).tools
+        found = thread_tools.get(name) if thread_tools is not None else None
+        return found if found is not None else self.tools.get(name)
+
+    # -- events ----------------------------------------------------------------
+    def _push_event(self, thread_id: str, event: ApprovalResolved) -> None:
+        with self._lock:
+            self._events.setdefault(thread_id, deque()).append(Notification(APPROVAL_RESOLVED_METHOD, event))
+
+    def drain_events(self, thread_id: str) -> list[Notification]:
+        """The SDK's own events recorded for ``thread_id`` since the last call."""
+        with self._lock:
+            pending = self._events.pop(thread_id, None)
+        return list(pending) if pending else []
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- the dispatch point ----------------------------------------------------
+    def dispatch(
+        self, engine: _native.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
+    ) -> None:
+        """Answers one request for a sync client; user code runs on the pool."""
+        if _engine.answer_builtin(engine, method, request_id):
+            return
+        answer = _Answer(self, engine, thread_id, method, request_id)
+        request = parse_request(method, params)
+        plan = self._plan(thread_id, method, params, request)
+        if isinstance(plan, Outcome):
+            answer.finish(plan)
+            return
+        work, timeout, on_timeout = plan
+        future = self._executor().submit(work.run_sync)
+        timer: threading.Timer | None = None
+        if timeout is not None:
+            timer = threading.Timer(timeout, lambda: answer.finish(on_timeout()))
+            timer.daemon = True
+            timer.start()
+
+        def done(finished: Future[Outcome]) -> None:
+            if timer is not None:
+                timer.cancel()
+            if finished.cancelled():
+                answer.finish(on_timeout())
+                return
+            answer.finish(finished.result())
+
+        future.add_done_callback(done)
+
+    def dispatch_async(
+        self, engine: _native.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
+    ) -> None:
+        """Answers one request for an async client; user code runs in a task of the running loop."""
+        if _engine.answer_builtin(engine, method, request_id):
+            return
+        answer = _Answer(self, engine, thread_id, method, request_id)
+        request = parse_request(method, params)
+        plan = self._plan(thread_id, method, params, request)
+        if isinstance(plan, Outcome):
+            answer.finish(plan)
+            return
+        work, timeout, on_timeout = plan
+
+        async def run() -> None:
+            try:
+                outcome = await asyncio.wait_for(work.run_async(self._executor()), timeout)
+            except asyncio.TimeoutError:
+                outcome = on_timeout()
+            answer.finish(outcome)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=_POOL_WORKERS, thread_name_prefix="codex-callback")
+            return self._pool
+
+    def _plan(
+        self, thread_id: str, method: str, params: JsonObject, request: ApprovalRequest
+    ) -> Outcome | tuple[_Work, float | None, Callable[[], Outcome]]:
+        """An immediate outcome, or the work to run with its timeout and its timeout outcome."""
+        if isinstance(request, DynamicToolCallRequest):
+            tool = self.find_tool(thread_id, request.tool)
+            if tool is None:
+                logger.warning("the model called %r, which is not a registered tool", request.tool)
+                return Outcome(failure_result(f"no tool named {request.tool!r} is available"), "unknown tool")
+            limit = tool.timeout
+            return (
+                _ToolWork(tool, request.arguments),
+                limit,
+                lambda: _tool_timed_out(tool, limit),
+            )
+        if isinstance(request, UnknownRequest):
+            logger.warning("declining %s: this SDK does not know that kind of request", method)
+            return _declined(request, "unsupported request kind", "unsupported", method)
+        callback = self._binding(thread_id).approval_callback or self.approval_callback
+        timeout = self.approval_timeout
+        if callback is not None:
+            return (
+                _CallbackWork(callback, request, method),
+                timeout,
+                lambda: _callback_timed_out(request, method, timeout),
+            )
+        if self.approval_handler is not None:
+            return (
+                _HandlerWork(self.approval_handler, request, method, params),
+                timeout,
+                lambda: _callback_timed_out(request, method, timeout),
+            )
+        logger.info("declining %s: no approval callback is configured", method)
+        return _declined(request, "no approval callback is configured", "default", method)
+
+
+# --------------------------------------------------------------------------- outcomes
+def _record(
+    request: ApprovalRequest, method: str, *, allowed: bool, reason: str | None, source: ResolutionSource
+) -> ApprovalResolved:
+    return ApprovalResolved(
+        request_method=method,
+        kind=request.kind,
+        allowed=allowed,
+        reason=reason,
+        source=source,
+        **describe(request),
+    )
+
+
+def _declined(request: ApprovalRequest, reason: str, source: ResolutionSource, method: str) -> Outcome:
+    return Outcome(
+        request.result_for(Deny(reason)),
+        f"declined: {reason}",
+        _record(request, method, allowed=False, reason=reason, source=source),
+    )
+
+
+def _decided(request: ApprovalRequest, decision: object, method: str, source: ResolutionSource) -> Outcome:
+    if not isinstance(decision, (Allow, Deny)):
+        logger.warning("approval callback returned %r for %s; declining", type(decision).__name__, method)
+        return _declined(request, f"the callback returned {type(decision).__name__}, not Allow/Deny", "invalid", method)
+    result = request.result_for(decision)
+    if isinstance(decision, Allow) and result is None:
+        logger.warning("Allow() cannot answer %s without more data; declining", method)
+        return _declined(request, f"Allow() for a {request.kind} request needs more data", "invalid", method)
+    reason = decision.reason if isinstance(decision, Deny) else None
+    return Outcome(
+        result,
+        f"declined: {reason}",
+        _record(request, method, allowed=isinstance(decision, Allow), reason=reason, source=source),
+    )
+
+
+def _callback_timed_out(request: ApprovalRequest, method: str, timeout: float | None) -> Outcome:
+    logger.warning("approval callback for %s did not answer within %ss; declining", method, timeout)
+    return _declined(request, f"the approval callback did not answer within {timeout}s", "timeout", method)
+
+
+def _tool_timed_out(tool: Tool, timeout: float | None) -> Outcome:
+    logger.warning("tool %s did not finish within %ss; reported as failed", tool.name, timeout)
+    return Outcome(failure_result(f"{tool.name} did not finish within {timeout}s"), "tool timed out")
+
+
+def _looks_allowed(result: JsonObject) -> bool:
+    """Whether a raw handler's answer approves (for the record only; the answer is sent as given)."""
+    value = result.get("decision", result.get("action"))
+    if isinstance(value, dict):
+        value = next(iter(value), "")
+    if isinstance(value, str):
+        return value.startswith(("accept", "approved", "applyNetwork"))
+    return bool(result.get("permissions") or result.get("answers") or result.get("token") or result.get("accessToken"))
+
+
+# --------------------------------------------------------------------------- work
+class _Work:
+    """User code behind one request, runnable from a pool thread or an event loop."""
+
+    def run_sync(self) -> Outcome:
+        raise NotImplementedError
+
+    async def run_async(self, pool: ThreadPoolExecutor) -> Outcome:
+        raise NotImplementedError
+
+
+class _ToolWork(_Work):
+    def __init__(self, tool: Tool, arguments: object) -> None:
+        self.tool = tool
+        self.arguments = arguments
+
+    def _failed(self, exc: Exception) -> Outcome:
+        if not isinstance(exc, ToolError):
+            logger.warning("tool %s raised", self.tool.name, exc_info=exc)
+        return Outcome(failure_result(error_message(self.tool.name, exc)), "tool failed")
+
+    def run_sync(self) -> Outcome:
+        try:
+            return Outcome(success_result(self.tool.run_sync(self.arguments)), "")
+        except Exception as exc:
+            return self._failed(exc)
+
+    async def run_async(self, pool: ThreadPoolExecutor) -> Outcome:
+        try:
+            return Outcome(success_result(await self.tool.run_async(self.arguments)), "")
+        except Exception as exc:
+            return self._failed(exc)
+
+
+class _CallbackWork(_Work):
+    def __init__(self, callback: ApprovalCallback, request: ApprovalRequest, method: str) -> None:
+        self.callback = callback
+        self.request = request
+        self.method = method
+
+    def _raised(self, exc: Exception) -> Outcome:
+        logger.warning("approval callback raised for %s; declining", self.method, exc_info=exc)
+        reason = f"the approval callback raised {type(exc).__name__}: {exc}"
+        return _declined(self.request, reason, "error", self.method)
+
+    def run_sync(self) -> Outcome:
+        try:
+            decision: Any = self.callback(self.request)
+            if inspect.isawaitable(decision):
+                decision = asyncio.run(_await(decision))
+        except Exception as exc:
+            return self._raised(exc)
+        return _decided(self.request, decision, self.method, "callback")
+
+    async def run_async(self, pool: ThreadPoolExecutor) -> Outcome:
+        try:
+            if _is_async_callable(self.callback):
+                decision: Any = await self.callback(self.request)  # type: ignore[misc]
+            else:
+                decision = await asyncio.get_running_loop().run_in_executor(pool, self.callback, self.request)
+                if inspect.isawaitable(decision):
+                    decision = await decision
+        except Exception as exc:
+            return self._raised(exc)
+        return _decided(self.request, decision, self.method, "callback")
+
+
+class _HandlerWork(_Work):
+    """The raw ``approval_handler(method, params) -> dict | None`` form (as in ``openai_codex``)."""
+
+    def __init__(
+        self, handler: _engine.ApprovalHandler, request: ApprovalRequest, method: str, params: JsonObject
+    ) -> None:
+        self.handler = handler
+        self.request = request
+        self.method = method
+        self.params = params
+
+    def _outcome(self, result: object) -> Outcome:
+        if result is None:
+            return _declined(self.request, "declined by the approval handler", "handler", self.method)
+        if not isinstance(result, dict):
+            logger.warning("approval handler returned %r for %s; declining", type(result).__name__, self.method)
+            return _declined(self.request, "the approval handler returned no valid answer", "invalid", self.method)
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError):
+            logger.warning("approval handler answer for %s is not JSON; declining", self.method)
+            return _declined(self.request, "the approval handler returned no valid answer", "invalid", self.method)
+        return Outcome(
+            result,
+            "",
+            _record(self.request, self.method, allowed=_looks_allowed(result), reason=None, source="handler"),
+        )
+
+    def _raised(self, exc: Exception) -> Outcome:
+        logger.warning("approval handler raised for %s; declining", self.method, exc_info=exc)
+        return _declined(self.request, f"the approval handler raised {type(exc).__name__}", "error", self.method)
+
+    def run_sync(self) -> Outcome:
+        try:
+            result: Any = self.handler(self.method, self.params)
+            if inspect.isawaitable(result):
+                result = asyncio.run(_await(result))
+        except Exception as exc:
+            return self._raised(exc)
+        return self._outcome(result)
+
+    async def run_async(self, pool: ThreadPoolExecutor) -> Outcome:
+        try:
+            if _is_async_callable(self.handler):
+                result: Any = await self.handler(self.method, self.params)  # type: ignore[misc]
+            else:
+                result = await asyncio.get_running_loop().run_in_executor(pool, self.handler, self.method, self.params)
+                if inspect.isawaitable(result):
+                    result = await result
+        except Exception as exc:
+            return self._raised(exc)
+        return self._outcome(result)
