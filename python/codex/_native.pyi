@@ -7,14 +7,22 @@ __all__ = [
     "NativeError",
     "NativeSubscription",
     "__version__",
+    "emit_probe_events",
+    "log_bridge_stats",
+    "next_log_records",
     "protocol_schema",
     "quiesce",
     "runtime_info",
+    "set_log_level",
 ]
 
 __version__: str
 
 _RawEvent: TypeAlias = tuple[bool, str, str | None, str]
+#: (levelno, target, message, fields, thread_id, turn_id, created, file, line)
+_LogRecord: TypeAlias = tuple[
+    int, str, str, list[tuple[str, str]], str | None, str | None, float, str | None, int | None
+]
 
 class NativeError(Exception):
     """An engine failure: args are (kind, message, code, data_json)."""
@@ -48,3 +56,9 @@ class NativeSubscription:
 def runtime_info() -> dict[str, int]: ...
 def quiesce(timeout: float = 1.0) -> None: ...
 def protocol_schema(experimental: bool = True) -> str: ...
+def set_log_level(levelno: int) -> None: ...
+def next_log_records(max_records: int = 512, timeout: float = 0.5) -> list[_LogRecord]: ...
+def log_bridge_stats() -> dict[str, int]: ...
+def emit_probe_events(
+    count: int, message: str, thread_id: str = "thread-probe", turn_id: str = "turn-probe"
+) -> float: ...

@@ -1,0 +1,388 @@
+"""OpenTelemetry spans for clients, threads, turns, tool calls, MCP calls and approvals.
+
+Optional: install ``codex-embedded[otel]`` (``opentelemetry-api``). Without it
+every function here is a no-op and nothing of OpenTelemetry is imported.
+
+Spans follow the OpenTelemetry GenAI semantic conventions where they define
+something (``gen_ai.operation.name``, ``gen_ai.request.model``,
+``gen_ai.usage.*``, ``gen_ai.tool.*``, ``gen_ai.conversation.id``); the rest is
+under ``codex.*``. The tree of one turn::
+
+    invoke_agent codex                  (the turn; usage and model)
+    ├── execute_tool <tool>             (a Python tool, from the dynamicToolCall item)
+    ├── execute_tool shell              (a command the engine ran)
+    ├── tools/call <tool>               (an MCP tool call)
+    └── codex.approval <kind>           (an approval request and its decision)
+
+A turn's parent is the span current when it starts; when there is none, the
+client's ``traceparent`` (W3C), if given, is the parent. Spans come from the
+client's ``tracer_provider``, else from the global one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .events import (
+    CommandExecutionThreadItem,
+    DynamicToolCallThreadItem,
+    ItemCompletedNotification,
+    ItemStartedNotification,
+    JsonObject,
+    McpToolCallThreadItem,
+    Notification,
+    ThreadItem,
+    ThreadTokenUsage,
+    ThreadTokenUsageUpdatedNotification,
+    TurnCompletedNotification,
+    TurnStatus,
+)
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.trace import Span, Tracer
+
+try:
+    from opentelemetry import trace as _trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+except ImportError:  # the [otel] extra is not installed
+    _trace = None  # type: ignore[assignment]
+    TraceContextTextMapPropagator = None  # type: ignore[assignment,misc]
+
+INSTRUMENTATION_NAME = "codex-embedded"
+PROVIDER_NAME = "openai"
+AGENT_NAME = "codex"
+
+# GenAI semantic convention attribute names.
+OPERATION = "gen_ai.operation.name"
+PROVIDER = "gen_ai.provider.name"
+AGENT = "gen_ai.agent.name"
+REQUEST_MODEL = "gen_ai.request.model"
+CONVERSATION_ID = "gen_ai.conversation.id"
+INPUT_TOKENS = "gen_ai.usage.input_tokens"
+OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+TOOL_NAME = "gen_ai.tool.name"
+TOOL_CALL_ID = "gen_ai.tool.call.id"
+TOOL_TYPE = "gen_ai.tool.type"
+ERROR_TYPE = "error.type"
+MCP_METHOD = "mcp.method.name"
+
+
+def available() -> bool:
+    """True when ``opentelemetry-api`` is importable (spans are then produced)."""
+    return _trace is not None
+
+
+def _context_from_traceparent(traceparent: str | None) -> Context | None:
+    if traceparent is None or TraceContextTextMapPropagator is None:
+        return None
+    extracted = TraceContextTextMapPropagator().extract({"traceparent": traceparent})
+    # A malformed header yields a context without a span: treat it as absent.
+    return extracted if _trace is not None and _trace.get_current_span(extracted).get_span_context().is_valid else None
+
+
+class TurnTrace:
+    """The span of one turn and its children, fed by the turn's notifications."""
+
+    def __init__(self, tracer: Tracer, span: Span, thread_id: str) -> None:
+        self._tracer = tracer
+        self.span = span
+        self.thread_id = thread_id
+        self.turn_id: str | None = None
+        #: Child spans by item id (tools, commands, MCP calls).
+        self._items: dict[str, Span] = {}
+        self._usage_baseline: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+        self._ended = False
+
+    @property
+    def context(self) -> Context:
+        assert _trace is not None
+        return _trace.set_span_in_context(self.span)
+
+    def started(self, turn_id: str) -> None:
+        self.turn_id = turn_id
+        self.span.set_attribute("codex.turn.id", turn_id)
+
+    def observe(self, event: Notification) -> None:
+        payload = event.payload
+        if isinstance(payload, ItemStartedNotification):
+            self._item_started(payload.item)
+        elif isinstance(payload, ItemCompletedNotification):
+            self._item_completed(payload.item)
+        elif isinstance(payload, ThreadTokenUsageUpdatedNotification):
+            self._usage(payload.token_usage)
+        elif isinstance(payload, TurnCompletedNotification):
+            turn = payload.turn
+            self.span.set_attribute("codex.turn.status", turn.status.value)
+            if turn.status is TurnStatus.failed:
+                error = turn.error
+                info = error.codex_error_info if error is not None else None
+                self._fail(self.span, _error_type(info), error.message if error is not None else None)
+            self.end()
+
+    def _item_started(self, item: ThreadItem) -> None:
+        opened = self._open_item_span(item)
+        if opened is not None:
+            with self._lock:
+                self._items[item.id] = opened
+
+    def _open_item_span(self, item: ThreadItem) -> Span | None:
+        if isinstance(item, DynamicToolCallThreadItem):
+            return self._child(
+                f"execute_tool {item.tool}",
+                {OPERATION: "execute_tool", TOOL_NAME: item.tool, TOOL_CALL_ID: item.id, TOOL_TYPE: "function"},
+            )
+        if isinstance(item, McpToolCallThreadItem):
+            return self._child(
+                f"tools/call {item.tool}",
+                {
+                    OPERATION: "execute_tool",
+                    MCP_METHOD: "tools/call",
+                    TOOL_NAME: item.tool,
+                    TOOL_CALL_ID: item.id,
+                    TOOL_TYPE: "extension",
+                    "codex.mcp.server": item.server,
+                },
+            )
+        if isinstance(item, CommandExecutionThreadItem):
+            return self._child(
+                "execute_tool shell",
+                {OPERATION: "execute_tool", TOOL_NAME: "shell", TOOL_CALL_ID: item.id, TOOL_TYPE: "function"},
+            )
+        return None
+
+    def _item_completed(self, item: ThreadItem) -> None:
+        with self._lock:
+            span = self._items.pop(item.id, None)
+        if span is None:
+            return
+        span.set_attribute("codex.item.status", getattr(item, "status", "") or "")
+        if isinstance(item, DynamicToolCallThreadItem) and item.success is False:
+            self._fail(span, "tool_error", None)
+        elif isinstance(item, McpToolCallThreadItem) and item.error is not None:
+            self._fail(span, "mcp_error", None)
+        elif isinstance(item, CommandExecutionThreadItem):
+            if item.exit_code is not None:
+                span.set_attribute("process.exit.code", item.exit_code)
+            if item.status not in ("completed", "inProgress"):
+                self._fail(span, item.status, None)
+        span.end()
+
+    def _usage(self, usage: ThreadTokenUsage) -> None:
+        # Totals are per thread; the turn's share is the growth since before its first call.
+        total, last = usage.total, usage.last
+        if self._usage_baseline is None:
+            self._usage_baseline = (total.input_tokens - last.input_tokens, total.output_tokens - last.output_tokens)
+        base_input, base_output = self._usage_baseline
+        self.span.set_attribute(INPUT_TOKENS, total.input_tokens - base_input)
+        self.span.set_attribute(OUTPUT_TOKENS, total.output_tokens - base_output)
+
+    def _child(self, name: str, attributes: dict[str, Any]) -> Span:
+        return self._tracer.start_span(name, context=self.context, attributes=attributes)
+
+    @contextlib.contextmanager
+    def approval(self, method: str, params: JsonObject) -> Iterator[ApprovalSpan]:
+        """A span around answering one approval request; record the decision on it."""
+        kind = method.removeprefix("item/").split("/")[0]
+        attributes: dict[str, Any] = {"codex.approval.method": method, "codex.approval.kind": kind}
+        item_id = params.get("itemId") or params.get("callId")
+        if isinstance(item_id, str):
+            attributes["codex.item.id"] = item_id
+        span = self._child(f"codex.approval {kind}", attributes)
+        recorder = ApprovalSpan(span)
+        try:
+            yield recorder
+        except BaseException as exc:
+            self._fail(span, type(exc).__qualname__, str(exc))
+            raise
+        finally:
+            if not recorder.decided:
+                span.set_attribute("codex.approval.decision", "decline")
+            span.end()
+
+    @staticmethod
+    def _fail(span: Span, error_type: str, message: str | None) -> None:
+        assert _trace is not None
+        span.set_attribute(ERROR_TYPE, error_type)
+        span.set_status(_trace.Status(_trace.StatusCode.ERROR, message))
+
+    def end(self, error_type: str | None = None) -> None:
+        """Ends the turn span (and any child left open), once."""
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+            leftovers = list(self._items.values())
+            self._items.clear()
+        for span in leftovers:
+            span.end()
+        if error_type is not None:
+            self._fail(self.span, error_type, None)
+        self.span.end()
+        if self.turn_id is not None:
+            _turns.pop(self.turn_id, None)
+
+
+class ApprovalSpan:
+    """Records an approval's outcome on its span."""
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
+        self.decided = False
+
+    def decision(self, value: object) -> None:
+        self.decided = True
+        self.span.set_attribute("codex.approval.decision", _decision_text(value))
+
+
+def _decision_text(value: object) -> str:
+    if isinstance(value, dict):
+        value = value.get("decision", value)
+    if isinstance(value, dict) and value:
+        return str(next(iter(value)))
+    return str(value) if value is not None else "decline"
+
+
+def _error_type(info: object) -> str:
+    if isinstance(info, str):
+        return info
+    if isinstance(info, dict) and info:
+        return str(next(iter(info)))
+    return "turn_failed"
+
+
+#: Running turns by id, so the request dispatcher can find the span to nest under.
+_turns: dict[str, TurnTrace] = {}
+#: The model each traced thread runs (from thread/start), for its turns' spans.
+_thread_models: dict[str, str] = {}
+
+
+def turn_trace(turn_id: str | None) -> TurnTrace | None:
+    """The trace of a running turn, if it is traced."""
+    return _turns.get(turn_id) if turn_id else None
+
+
+def observe(turn_id: str, event: Notification) -> None:
+    """Feeds one of a turn's notifications to its trace (no-op when untraced)."""
+    trace = _turns.get(turn_id)
+    if trace is not None:
+        trace.observe(event)
+
+
+def end_turn(turn_id: str, error_type: str | None = None) -> None:
+    """Ends a turn's span when its stream stops without ``turn/completed``."""
+    trace = _turns.get(turn_id)
+    if trace is not None:
+        trace.end(error_type)
+
+
+@contextlib.contextmanager
+def approval_span(method: str, params: JsonObject) -> Iterator[ApprovalSpan | None]:
+    """A child span of the request's turn for answering an approval (None when untraced)."""
+    turn_id = params.get("turnId")
+    trace = turn_trace(turn_id if isinstance(turn_id, str) else None)
+    if trace is None:
+        yield None
+        return
+    with trace.approval(method, params) as recorder:
+        yield recorder
+
+
+class ClientTelemetry:
+    """One client's tracer and incoming trace context."""
+
+    def __init__(self, tracer_provider: object | None = None, traceparent: str | None = None) -> None:
+        self._tracer: Tracer | None = None
+        if _trace is not None:
+            self._tracer = _trace.get_tracer(
+                INSTRUMENTATION_NAME,
+                __version__,
+                tracer_provider=tracer_provider,  # type: ignore[arg-type]
+            )
+        self._parent = _context_from_traceparent(traceparent)
+
+    @property
+    def enabled(self) -> bool:
+        return self._tracer is not None
+
+    def _parent_context(self) -> Context | None:
+        """The current span's context when there is one, else the incoming traceparent."""
+        if _trace is None:
+            return None
+        if _trace.get_current_span().get_span_context().is_valid:
+            return None
+        return self._parent
+
+    @contextlib.contextmanager
+    def span(self, name: str, attributes: dict[str, Any] | None = None) -> Iterator[Span | None]:
+        """A span for a synchronous step (client start, thread start); records exceptions."""
+        if self._tracer is None:
+            yield None
+            return
+        base = {PROVIDER: PROVIDER_NAME}
+        base.update(attributes or {})
+        with self._tracer.start_as_current_span(name, context=self._parent_context(), attributes=base) as span:
+            yield span
+
+    @contextlib.contextmanager
+    def thread_starting(self) -> Iterator[Callable[[JsonObject], None]]:
+        """A ``codex.thread.start`` span; call what it yields with the thread/start response."""
+
+        def started(response: JsonObject) -> None:
+            thread = response.get("thread")
+            thread_id = thread.get("id") if isinstance(thread, dict) else None
+            model = response.get("model")
+            if isinstance(thread_id, str) and isinstance(model, str):
+                _thread_models[thread_id] = model
+            if span is not None:
+                if isinstance(thread_id, str):
+                    span.set_attribute(CONVERSATION_ID, thread_id)
+                if isinstance(model, str):
+                    span.set_attribute(REQUEST_MODEL, model)
+
+        with self.span("codex.thread.start") as span:
+            yield started
+
+    @contextlib.contextmanager
+    def turn_starting(self, thread_id: str, model: str | None) -> Iterator[Callable[[str], None]]:
+        """Opens a turn's span around turn/start; call what it yields with the new turn's id.
+        Fails the span if turn/start raises."""
+        trace = self.start_turn(thread_id, model or _thread_models.get(thread_id))
+
+        def started(turn_id: str) -> None:
+            if trace is not None:
+                self.register(trace, turn_id)
+
+        try:
+            yield started
+        except BaseException as exc:
+            if trace is not None:
+                trace.end(type(exc).__qualname__)
+            raise
+
+    def start_turn(self, thread_id: str, model: str | None) -> TurnTrace | None:
+        """Opens a turn's span; :meth:`register` it once the engine gave the turn's id."""
+        if self._tracer is None:
+            return None
+        attributes: dict[str, Any] = {
+            OPERATION: "invoke_agent",
+            PROVIDER: PROVIDER_NAME,
+            AGENT: AGENT_NAME,
+            CONVERSATION_ID: thread_id,
+        }
+        if model:
+            attributes[REQUEST_MODEL] = model
+        span = self._tracer.start_span(
+            f"invoke_agent {AGENT_NAME}", context=self._parent_context(), attributes=attributes
+        )
+        return TurnTrace(self._tracer, span, thread_id)
+
+    @staticmethod
+    def register(trace: TurnTrace, turn_id: str) -> None:
+        trace.started(turn_id)
+        _turns[turn_id] = trace
