@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _constants
+from . import _constants, telemetry
 from ._native import NativeSubscription
 from .api_models import TurnInterruptResponse, TurnSteerResponse
 from .errors import TransportClosedError, turn_failed_error
@@ -76,6 +76,7 @@ class _Collector:
     def add(self, event: Notification) -> bool:
         """Returns True when ``event`` completes this turn."""
         payload = event.payload
+        telemetry.observe(self.turn_id, event)
         if self.first_output_s is None and _is_model_output(payload, self.turn_id):
             self.first_output_s = time.perf_counter()
         if isinstance(payload, ItemCompletedNotification) and payload.turn_id == self.turn_id:
@@ -254,6 +255,8 @@ class TurnHandle:
             raise
         finally:
             self._subscription.close()
+            if self._collector.completed is None:
+                telemetry.end_turn(self.id, "incomplete")
 
     def _interrupt_and_settle(self) -> None:
         if self._collector.completed is not None or self._codex._engine is None:
@@ -392,6 +395,8 @@ class AsyncTurnHandle:
             raise
         finally:
             self._subscription.close()
+            if self._collector.completed is None:
+                telemetry.end_turn(self.id, "incomplete")
 
     def text_stream(self) -> AsyncIterator[str]:
         """Yields only the assistant's text deltas."""
