@@ -52,8 +52,35 @@ from .inputs import (
     SkillInput,
     TextInput,
 )
-from .mcp import McpHttpServer, McpServer, McpStdioServer, McpToolApproval
+from .login import (
+    AsyncChatgptLoginHandle,
+    AsyncDeviceCodeLoginHandle,
+    ChatgptLoginHandle,
+    DeviceCodeLoginHandle,
+)
+from .mcp import (
+    McpHttpServer,
+    McpServer,
+    McpServerStatus,
+    McpStartupError,
+    McpStdioServer,
+    McpToolApproval,
+)
 from .metrics import TurnMetrics, Usage
+from . import policies
+from .approvals import (
+    Allow,
+    ApprovalCallback,
+    ApprovalRequest,
+    ApprovalResolved,
+    CommandApprovalRequest,
+    Deny,
+    ElicitationRequest,
+    FileChangeApprovalRequest,
+    PermissionsApprovalRequest,
+    UserInputRequest,
+)
+from .tools import Tool, ToolError, ToolHandle, ToolRegistry, tool
 from .retry import RetryAttempt, RetryPolicy, retry_on_overload
 from .sandbox import ApprovalMode, Sandbox, SandboxPolicy
 from .structured import StructuredOutputError
@@ -84,6 +111,8 @@ __all__ = [
     "LocalImageInput",
     "McpHttpServer",
     "McpServer",
+    "McpServerStatus",
+    "McpStartupError",
     "McpStdioServer",
     "McpToolApproval",
     "MentionInput",
@@ -111,6 +140,10 @@ __all__ = [
     "TurnStream",
     "AsyncTurnStream",
     "UnknownNotification",
+    "AsyncChatgptLoginHandle",
+    "AsyncDeviceCodeLoginHandle",
+    "ChatgptLoginHandle",
+    "DeviceCodeLoginHandle",
     "is_retryable_error",
     "is_retryable",
     "ContextWindowExceededError",
@@ -126,4 +159,20 @@ __all__ = [
     "Usage",
     "UsageLimitExceededError",
     "retry_on_overload",
+    "Allow",
+    "ApprovalCallback",
+    "ApprovalRequest",
+    "ApprovalResolved",
+    "CommandApprovalRequest",
+    "Deny",
+    "ElicitationRequest",
+    "FileChangeApprovalRequest",
+    "PermissionsApprovalRequest",
+    "UserInputRequest",
+    "policies",
+    "Tool",
+    "ToolError",
+    "ToolHandle",
+    "ToolRegistry",
+    "tool",
 ]

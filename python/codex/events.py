@@ -160,6 +160,8 @@ class TurnError(WireModel):
 class Turn(WireModel):
     id: str
     items: list[AnyThreadItem] = []
+    #: How much of ``items`` a stored turn carries: ``"full"``, ``"summary"`` or ``"notLoaded"``.
+    items_view: str | None = None
     status: TurnStatus
     error: TurnError | None = None
     started_at: int | None = None
@@ -251,6 +253,16 @@ class ErrorNotification(WireModel):
     will_retry: bool = False
 
 
+class McpServerStartupStatusNotification(WireModel):
+    """An MCP server of a thread is ``starting``, ``ready``, ``failed`` or ``cancelled``."""
+
+    thread_id: str | None = None
+    name: str
+    status: str
+    error: str | None = None
+    failure_reason: str | None = None
+
+
 NOTIFICATION_MODELS: dict[str, type[WireModel]] = {
     "thread/started": ThreadStartedNotification,
     "thread/status/changed": ThreadStatusChangedNotification,
@@ -263,6 +275,7 @@ NOTIFICATION_MODELS: dict[str, type[WireModel]] = {
     "item/reasoning/summaryTextDelta": ReasoningSummaryTextDeltaNotification,
     "thread/tokenUsage/updated": ThreadTokenUsageUpdatedNotification,
     "error": ErrorNotification,
+    "mcpServer/startupStatus/updated": McpServerStartupStatusNotification,
 }
 
 

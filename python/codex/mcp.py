@@ -10,12 +10,14 @@ can be given to a whole client (``Codex(mcp_servers=[...])``) or to one thread
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, InternalRpcError
+from .events import JsonObject, WireModel
 
 McpToolApproval = Literal["auto", "prompt", "writes", "approve"]
 """When the engine asks before calling a server's tool.
@@ -164,3 +166,54 @@ def mcp_config_overrides(servers: Iterable[McpStdioServer | McpHttpServer] | Non
             raise ConfigurationError(f"two MCP servers are named {server.name!r}")
         overrides[key] = server.engine_table()
     return overrides
+
+
+class McpStartupError(InternalRpcError):
+    """A server marked ``required=True`` did not start, so the thread was not created.
+
+    ``message`` carries the engine's reason (e.g. ``No such file or directory``).
+    The client stays usable. Servers that are not required fail quietly instead:
+    the thread starts without their tools and the engine reports the failure in a
+    ``mcpServer/startupStatus/updated`` notification.
+    """
+
+
+_REQUIRED_SERVERS_FAILED = "required MCP servers failed to initialize"
+
+
+@contextmanager
+def mcp_startup_errors() -> Iterator[None]:
+    """Turns the engine's "required MCP servers failed" thread/start error into McpStartupError."""
+    try:
+        yield
+    except McpStartupError:
+        raise
+    except InternalRpcError as exc:
+        if _REQUIRED_SERVERS_FAILED in exc.message:
+            raise McpStartupError(exc.code, exc.message, exc.data) from exc
+        raise
+
+
+class McpServerStatus(WireModel):
+    """One MCP server of a thread as the engine sees it (``mcpServerStatus/list``).
+
+    A server that failed to start is listed with no ``server_info`` and no tools.
+    """
+
+    name: str
+    server_info: JsonObject | None = None
+    tools: dict[str, JsonObject] = Field(default_factory=dict)
+    auth_status: str | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the handshake succeeded."""
+        return self.server_info is not None
+
+
+def mcp_status_params(thread_id: str) -> JsonObject:
+    return {"threadId": thread_id}
+
+
+def parse_mcp_status(response: JsonObject) -> list[McpServerStatus]:
+    return [McpServerStatus.model_validate(entry) for entry in response.get("data", [])]

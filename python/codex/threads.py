@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigurationError, NotSupportedError
 from .events import JsonObject
 from .inputs import RunInput, to_wire_turn_input
+from .mcp import McpServerStatus, mcp_status_params, parse_mcp_status
 from .retry import RetryPolicy
 from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_policy
 from .structured import OutputSpec
@@ -80,6 +81,10 @@ class Thread(ThreadControls):
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+    def mcp_status(self) -> list[McpServerStatus]:
+        """This thread's MCP servers and their tools (waits for servers still starting)."""
+        return parse_mcp_status(self._codex._request("mcpServerStatus/list", mcp_status_params(self.id)))
 
     def turn(
         self,
@@ -186,6 +191,10 @@ class AsyncThread(AsyncThreadControls):
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+    async def mcp_status(self) -> list[McpServerStatus]:
+        """This thread's MCP servers and their tools (waits for servers still starting)."""
+        return parse_mcp_status(await self._codex._request("mcpServerStatus/list", mcp_status_params(self.id)))
 
     async def turn(
         self,

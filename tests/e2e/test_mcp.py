@@ -1,0 +1,258 @@
+"""MCP servers through the real engine: a server written with the ``mcp`` package, started over stdio
+(or reached over streamable HTTP), its tools listed by the engine and called by the mock model.
+
+The engine offers MCP tools as deferred tools: the model finds them with ``tool_search``
+and calls them in the ``mcp__<server>`` namespace, as the scripts below do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex import AsyncCodex, Codex, McpHttpServer, McpStdioServer, TurnStatus
+from codex.events import McpToolCallThreadItem
+from codex.mcp import McpStartupError
+from codex.testing import MockResponsesServer, responses
+
+from .conftest import client_kwargs
+
+FIXTURE_SERVER = Path(__file__).resolve().parent.parent / "fixtures" / "mcp_server.py"
+
+
+def fixture_server(name: str = "fixture", *, log: Path | None = None, **options: Any) -> McpStdioServer:
+    args = [str(FIXTURE_SERVER)] + (["--log", str(log)] if log is not None else [])
+    return McpStdioServer(name=name, command=sys.executable, args=args, **options)
+
+
+def mcp_call(server: str, tool: str, arguments: dict[str, Any]) -> responses.ScriptedResponse:
+    """The model calls an MCP tool: a function call in the server's namespace."""
+    reply = responses.function_call(tool, arguments)
+    events = tuple(
+        {**event, "item": {**event["item"], "namespace": f"mcp__{server}"}}
+        if event.get("type") == "response.output_item.done"
+        else event
+        for event in reply.events
+    )
+    return dataclasses.replace(reply, events=events)
+
+
+def tool_search(query: str) -> responses.ScriptedResponse:
+    """The model searches the engine's deferred tools (where MCP tools are listed)."""
+    item = {"type": "tool_search_call", "call_id": "search_1", "execution": "client", "arguments": {"query": query}}
+    return responses.ScriptedResponse(
+        events=(
+            {"type": "response.created", "response": {"id": "resp_search"}},
+            {"type": "response.output_item.done", "output_index": 0, "item": item},
+            {"type": "response.completed", "response": {"id": "resp_search", "usage": responses.usage()}},
+        ),
+        label="tool_search",
+    )
+
+
+def _mcp_items(items: list[Any]) -> list[McpToolCallThreadItem]:
+    return [item for item in items if isinstance(item, McpToolCallThreadItem)]
+
+
+def _calls_seen(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+def test_engine_lists_the_tools_and_the_result_reaches_the_model(
+    codex_mock: MockResponsesServer, codex_client: Codex, tmp_path: Path
+) -> None:
+    log = tmp_path / "calls.log"
+    codex_mock.enqueue(
+        tool_search("echo text back"),
+        mcp_call("fixture", "echo", {"text": "hello"}),
+        responses.text("the server said hello"),
+    )
+    thread = codex_client.thread_start(mcp_servers=[fixture_server(log=log, tool_approval="approve")])
+    result = thread.run("use the echo tool")
+
+    assert result.status is TurnStatus.completed
+    assert result.final_response == "the server said hello"
+    # The engine did the handshake and listed the server's tools for the model.
+    (search_output,) = [
+        item for item in codex_mock.response_requests[1].input_items if item.get("type") == "tool_search_output"
+    ]
+    (namespace,) = search_output["tools"]
+    assert namespace["name"] == "mcp__fixture"
+    echo = next(tool for tool in namespace["tools"] if tool["name"] == "echo")
+    assert echo["description"] == "Echoes the text back, prefixed with 'echo: '."
+    assert echo["parameters"]["required"] == ["text"]
+    # The call is a typed MCP item with the server's result.
+    (call,) = _mcp_items(result.items)
+    assert (call.server, call.tool, call.status) == ("fixture", "echo", "completed")
+    assert call.arguments == {"text": "hello"}
+    assert isinstance(call.result, dict)
+    assert call.result["content"] == [{"type": "text", "text": "echo: hello"}]
+    assert _calls_seen(log) == ["echo"]
+    # ... and the result went back to the model.
+    (output,) = codex_mock.response_requests[2].tool_outputs()
+    assert "echo: hello" in str(output["output"])
+
+
+def test_client_level_servers_on_the_async_client(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
+    async def scenario() -> McpToolCallThreadItem:
+        codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "async"}), responses.text("ok"))
+        kwargs = client_kwargs(codex_mock, codex_workspace, mcp_servers=[fixture_server(tool_approval="approve")])
+        async with AsyncCodex(**kwargs) as codex:  # type: ignore[arg-type]
+            thread = await codex.thread_start()
+            result = await thread.run("echo")
+        (call,) = _mcp_items(result.items)
+        return call
+
+    call = asyncio.run(scenario())
+    assert call.status == "completed"
+    assert "echo: async" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
+
+
+def test_tool_error_is_a_failed_item_the_model_sees(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
+    codex_mock.enqueue(
+        mcp_call("fixture", "fail", {"reason": "disk on fire"}),
+        responses.text("the tool failed"),
+        responses.text("still alive"),
+    )
+    thread = codex_client.thread_start(mcp_servers=[fixture_server(tool_approval="approve")])
+    result = thread.run("call the failing tool")
+
+    assert result.status is TurnStatus.completed
+    (call,) = _mcp_items(result.items)
+    assert call.status == "failed"
+    assert "fail tool refused: disk on fire" in str(call.result)
+    assert "fail tool refused: disk on fire" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
+    assert thread.run("again").final_response == "still alive"
+
+
+def test_server_crash_mid_call_fails_the_call_not_the_client(
+    codex_mock: MockResponsesServer, codex_client: Codex, tmp_path: Path
+) -> None:
+    log = tmp_path / "calls.log"
+    codex_mock.enqueue(mcp_call("fixture", "crash", {}), responses.text("the server died"))
+    thread = codex_client.thread_start(mcp_servers=[fixture_server(log=log, tool_approval="approve")])
+    result = thread.run("crash it")
+
+    assert result.status is TurnStatus.completed
+    assert _calls_seen(log) == ["crash"]
+    (call,) = _mcp_items(result.items)
+    assert call.status == "failed"
+    assert isinstance(call.error, dict)
+    assert "Transport closed" in call.error["message"]
+    assert "Transport closed" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
+
+    # The client goes on: a new thread starts a fresh server whose tools work.
+    codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "back"}), responses.text("ok"))
+    again = codex_client.thread_start(mcp_servers=[fixture_server(tool_approval="approve")]).run("echo")
+    (call,) = _mcp_items(again.items)
+    assert call.status == "completed"
+
+
+def test_missing_command_leaves_the_thread_without_its_tools(
+    codex_mock: MockResponsesServer, codex_client: Codex
+) -> None:
+    missing = McpStdioServer(name="gone", command="/nonexistent/mcp-server", tool_approval="approve")
+    codex_mock.enqueue(mcp_call("gone", "echo", {"text": "x"}), responses.text("no such tool"))
+    thread = codex_client.thread_start(mcp_servers=[missing, fixture_server()])
+    result = thread.run("call it")
+
+    assert result.status is TurnStatus.completed
+    assert _mcp_items(result.items) == []
+    assert "unsupported call" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
+    by_name = {status.name: status for status in thread.mcp_status()}
+    assert not by_name["gone"].started
+    assert by_name["gone"].tools == {}
+    assert by_name["fixture"].started
+    assert sorted(by_name["fixture"].tools) == ["crash", "echo", "fail"]
+
+
+def test_missing_required_server_raises_a_typed_error(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
+    missing = McpStdioServer(name="gone", command="/nonexistent/mcp-server", required=True)
+    with pytest.raises(McpStartupError, match=r"gone: No such file or directory"):
+        codex_client.thread_start(mcp_servers=[missing])
+    assert codex_client.thread_start().run("still here").final_response == "Hello from the mock."
+
+
+def test_unapproved_call_fails_closed_without_a_handler(
+    codex_mock: MockResponsesServer, codex_client: Codex, tmp_path: Path
+) -> None:
+    """The tool has no read-only annotation, so the engine asks first; no handler means no."""
+    log = tmp_path / "calls.log"
+    codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "x"}), responses.text("declined"))
+    result = codex_client.thread_start(mcp_servers=[fixture_server(log=log)]).run("echo")
+
+    (call,) = _mcp_items(result.items)
+    assert call.status == "failed"
+    assert _calls_seen(log) == []
+    assert "rejected" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
+
+
+def test_approval_handler_can_allow_a_call(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
+) -> None:
+    log = tmp_path / "calls.log"
+    asked: list[dict[str, Any]] = []
+
+    def handler(method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        asked.append({"method": method, **params})
+        return {"action": "accept", "content": {}} if method == "mcpServer/elicitation/request" else None
+
+    codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "allowed"}), responses.text("ok"))
+    with Codex(**client_kwargs(codex_mock, codex_workspace), approval_handler=handler) as codex:  # type: ignore[arg-type]
+        result = codex.thread_start(mcp_servers=[fixture_server(log=log)]).run("echo")
+
+    assert [entry["method"] for entry in asked] == ["mcpServer/elicitation/request"]
+    assert asked[0]["serverName"] == "fixture"
+    (call,) = _mcp_items(result.items)
+    assert call.status == "completed"
+    assert _calls_seen(log) == ["echo"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def http_server_url() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(FIXTURE_SERVER), "--http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the HTTP MCP fixture did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_streamable_http_server(codex_mock: MockResponsesServer, codex_client: Codex, http_server_url: str) -> None:
+    codex_mock.enqueue(mcp_call("remote", "echo", {"text": "over http"}), responses.text("ok"))
+    server = McpHttpServer(name="remote", url=http_server_url, tool_approval="approve")
+    result = codex_client.thread_start(mcp_servers=[server]).run("echo")
+
+    (call,) = _mcp_items(result.items)
+    assert (call.server, call.status) == ("remote", "completed")
+    assert "echo: over http" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
