@@ -10,10 +10,25 @@ A drop-in for ``openai_codex``::
         print(result.final_response)
 """
 
+from . import policies
 from ._version import __version__
+from .approvals import (
+    Allow,
+    ApprovalCallback,
+    ApprovalRequest,
+    ApprovalResolved,
+    CommandApprovalRequest,
+    Deny,
+    ElicitationRequest,
+    FileChangeApprovalRequest,
+    PermissionsApprovalRequest,
+    UserInputRequest,
+)
 from .client import AsyncCodex, Codex, InitializeResponse
 from .config import CodexConfig
 from .errors import (
+    AttachmentError,
+    AttachmentTooLargeError,
     CodexError,
     CodexRpcError,
     ConfigurationError,
@@ -66,25 +81,13 @@ from .mcp import (
     McpStdioServer,
     McpToolApproval,
 )
+from .files import Attachment, FileStore
 from .metrics import TurnMetrics, Usage
-from . import policies
-from .approvals import (
-    Allow,
-    ApprovalCallback,
-    ApprovalRequest,
-    ApprovalResolved,
-    CommandApprovalRequest,
-    Deny,
-    ElicitationRequest,
-    FileChangeApprovalRequest,
-    PermissionsApprovalRequest,
-    UserInputRequest,
-)
-from .tools import Tool, ToolError, ToolHandle, ToolRegistry, tool
 from .retry import RetryAttempt, RetryPolicy, retry_on_overload
 from .sandbox import ApprovalMode, Sandbox, SandboxPolicy
 from .structured import StructuredOutputError
 from .threads import AsyncThread, Thread
+from .tools import Tool, ToolHandle, ToolRegistry, tool
 from .turns import AsyncTurnHandle, AsyncTurnStream, TurnHandle, TurnResult, TurnStream
 
 __all__ = [
@@ -146,6 +149,10 @@ __all__ = [
     "DeviceCodeLoginHandle",
     "is_retryable_error",
     "is_retryable",
+    "Attachment",
+    "AttachmentError",
+    "AttachmentTooLargeError",
+    "FileStore",
     "ContextWindowExceededError",
     "HttpStatusError",
     "RateLimitError",
@@ -171,7 +178,6 @@ __all__ = [
     "UserInputRequest",
     "policies",
     "Tool",
-    "ToolError",
     "ToolHandle",
     "ToolRegistry",
     "tool",

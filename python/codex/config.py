@@ -177,6 +177,10 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
         if key:
             # Carried in the config, so nothing is read from or written to the environment.
             overrides.append((f"{prefix}.experimental_bearer_token", key))
+        else:
+            # Without a key the login store is the only credential source: login_api_key(),
+            # ChatGPT login, account() and logout() then behave as with openai_codex.
+            overrides.append((f"{prefix}.requires_openai_auth", True))
         for name, value in (
             ("request_max_retries", config.request_max_retries),
             ("stream_max_retries", config.stream_max_retries),

@@ -143,8 +143,10 @@ class ThreadAdminApi:
         return ThreadArchiveResponse.model_validate(self._request("thread/archive", {"threadId": thread_id}))
 
     def thread_unarchive(self, thread_id: str) -> Thread:
-        """Restores an archived thread."""
-        return self._thread(_thread_id(self._request("thread/unarchive", {"threadId": thread_id})))
+        """Restores an archived thread and loads it, so the returned thread can run turns."""
+        restored = _thread_id(self._request("thread/unarchive", {"threadId": thread_id}))
+        # Archiving unloads a thread and unarchiving only moves its file back.
+        return self._thread(_thread_id(self._request("thread/resume", {"threadId": restored})))
 
     def models(self, *, include_hidden: bool = False) -> ModelListResponse:
         """The models the engine offers."""
@@ -267,8 +269,9 @@ class AsyncThreadAdminApi:
         return ThreadArchiveResponse.model_validate(await self._request("thread/archive", {"threadId": thread_id}))
 
     async def thread_unarchive(self, thread_id: str) -> AsyncThread:
-        """Restores an archived thread."""
-        return self._thread(_thread_id(await self._request("thread/unarchive", {"threadId": thread_id})))
+        """Restores an archived thread and loads it, so the returned thread can run turns."""
+        restored = _thread_id(await self._request("thread/unarchive", {"threadId": thread_id}))
+        return self._thread(_thread_id(await self._request("thread/resume", {"threadId": restored})))
 
     async def models(self, *, include_hidden: bool = False) -> ModelListResponse:
         """The models the engine offers."""

@@ -222,7 +222,8 @@ class TurnHandle:
             for is_request, method, request_id, params_json in batch:
                 params = json.loads(params_json)
                 if is_request:
-                    requests.dispatch(engine, self.thread_id, method, request_id or "null", params)
+                    with telemetry.server_request_scope(self.thread_id, self.id, params):
+                        requests.dispatch(engine, self.thread_id, method, request_id or "null", params)
                     continue
                 # The SDK's own events (approval outcomes) come before what the engine did next.
                 yield from requests.drain_events(self.thread_id)
@@ -377,7 +378,8 @@ class AsyncTurnHandle:
                 for is_request, method, request_id, params_json in batch:
                     params = json.loads(params_json)
                     if is_request:
-                        requests.dispatch_async(engine, self.thread_id, method, request_id or "null", params)
+                        with telemetry.server_request_scope(self.thread_id, self.id, params):
+                            requests.dispatch_async(engine, self.thread_id, method, request_id or "null", params)
                         continue
                     for own_event in requests.drain_events(self.thread_id):
                         yield own_event
