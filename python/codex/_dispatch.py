@@ -20,6 +20,7 @@ event in the turn's stream.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import threading
@@ -29,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import _engine, _native
+from . import _engine, _native, telemetry
 from ._logging import logger
 from .approvals import (
     APPROVAL_RESOLVED_METHOD,
@@ -97,8 +98,11 @@ class _Answer:
         thread_id: str,
         method: str,
         request_id: str,
+        params: JsonObject,
     ) -> None:
         self._dispatcher = dispatcher
+        # An approval's span runs from the request to the answer (a tool call has its item's).
+        self._span = telemetry.begin_approval(method, params)
         self._engine = engine
         self._thread_id = thread_id
         self._method = method
@@ -111,6 +115,8 @@ class _Answer:
             if self._sent:
                 return
             self._sent = True
+        if self._span is not None:
+            self._span.finish(outcome.result)
         # The event goes first, so it precedes whatever the engine does next.
         if outcome.event is not None:
             self._dispatcher._push_event(self._thread_id, outcome.event)
@@ -202,14 +208,15 @@ class ServerRequestDispatcher:
         """Answers one request for a sync client; user code runs on the pool."""
         if _engine.answer_builtin(engine, method, request_id):
             return
-        answer = _Answer(self, engine, thread_id, method, request_id)
+        answer = _Answer(self, engine, thread_id, method, request_id, params)
         request = parse_request(method, params)
         plan = self._plan(thread_id, method, params, request)
         if isinstance(plan, Outcome):
             answer.finish(plan)
             return
         work, timeout, on_timeout = plan
-        future = self._executor().submit(work.run_sync)
+        # The caller's context (correlation ids, the current span) travels to the pool thread.
+        future = self._executor().submit(contextvars.copy_context().run, work.run_sync)
         timer: threading.Timer | None = None
         if timeout is not None:
             timer = threading.Timer(timeout, lambda: answer.finish(on_timeout()))
@@ -232,7 +239,7 @@ class ServerRequestDispatcher:
         """Answers one request for an async client; user code runs in a task of the running loop."""
         if _engine.answer_builtin(engine, method, request_id):
             return
-        answer = _Answer(self, engine, thread_id, method, request_id)
+        answer = _Answer(self, engine, thread_id, method, request_id, params)
         request = parse_request(method, params)
         plan = self._plan(thread_id, method, params, request)
         if isinstance(plan, Outcome):

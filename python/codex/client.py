@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from . import _engine
 from ._dispatch import DEFAULT_APPROVAL_TIMEOUT_S, ServerRequestDispatcher, ThreadBinding
-from ._logging import logger
+from ._logging import logger, register_secret, start_engine_logging
 from ._native import NativeEngine
 from ._version import __version__
 from .approvals import ApprovalCallback
@@ -27,6 +27,7 @@ from .login import AccountApi, AsyncAccountApi
 from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides
 from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_mode, sandbox_thread_config
 from .structured import OutputSpec
+from .telemetry import ClientTelemetry
 from .thread_admin import AsyncThreadAdminApi, ThreadAdminApi
 from .threads import AsyncThread, Thread
 from .tools import Tool, ToolFunction, ToolRegistry, tools_registry
@@ -116,8 +117,10 @@ class _ClientBase:
         tools: Iterable[Tool | ToolFunction] | None = None,
         approval_callback: ApprovalCallback | None = None,
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
+        telemetry: ClientTelemetry | None = None,
     ) -> None:
         self._config = _merge(config, provider)
+        self._telemetry = telemetry if telemetry is not None else ClientTelemetry()
         self._approval_handler = approval_handler
         # Tools and approvals: every server request is answered through this one object.
         self._server_requests = ServerRequestDispatcher(
@@ -127,6 +130,8 @@ class _ClientBase:
             approval_timeout=approval_timeout,
         )
         self._resolved: ResolvedConfig = resolve(self._config)
+        register_secret(self._config.resolved_api_key())
+        start_engine_logging()
         # Removes a private home even if the client is never closed.
         self._cleanup = weakref.finalize(self, self._resolved.cleanup)
 
@@ -180,6 +185,8 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
         tools: Iterable[Tool | ToolFunction] | None = None,
         approval_callback: ApprovalCallback | None = None,
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
+        tracer_provider: object | None = None,
+        traceparent: str | None = None,
     ) -> None:
         provider = {
             "base_url": base_url,
@@ -197,12 +204,14 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             tools=tools,
             approval_callback=approval_callback,
             approval_timeout=approval_timeout,
+            telemetry=ClientTelemetry(tracer_provider, traceparent),
         )
         self._lock = threading.Lock()
         try:
             options = self._options_json()
             started = time.perf_counter()
-            self._engine: NativeEngine | None = _engine.call(lambda: NativeEngine.start(options), starting=True)
+            with self._telemetry.span("codex.client.start"):
+                self._engine: NativeEngine | None = _engine.call(lambda: NativeEngine.start(options), starting=True)
             logger.debug("engine ready in %.1f ms (home %s)", (time.perf_counter() - started) * 1000, self.codex_home)
         except BaseException:
             self._cleanup()
@@ -251,7 +260,9 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
         # Subscribe before turn/start: the first events can beat the response.
         subscription = _engine.call(lambda: engine.subscribe(thread_id))
         try:
-            started = self._request("turn/start", params)
+            with self._telemetry.turn_starting(thread_id, params.get("model")) as turn_started:
+                started = self._request("turn/start", params)
+                turn_started(started["turn"]["id"])
         except BaseException:
             subscription.close()
             raise
@@ -302,7 +313,9 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
-        started = self._request("thread/start", {**params, **tool_params})
+        with self._telemetry.thread_starting() as thread_started:
+            started = self._request("thread/start", {**params, **tool_params})
+            thread_started(started)
         logger.debug("thread %s started", started["thread"]["id"])
         self._server_requests.bind_thread(started["thread"]["id"], binding)
         return Thread(self, started["thread"]["id"])
@@ -327,6 +340,8 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         tools: Iterable[Tool | ToolFunction] | None = None,
         approval_callback: ApprovalCallback | None = None,
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
+        tracer_provider: object | None = None,
+        traceparent: str | None = None,
     ) -> None:
         provider = {
             "base_url": base_url,
@@ -344,6 +359,7 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
             tools=tools,
             approval_callback=approval_callback,
             approval_timeout=approval_timeout,
+            telemetry=ClientTelemetry(tracer_provider, traceparent),
         )
         self._engine: NativeEngine | None = None
         self._closed = False
@@ -376,7 +392,10 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
             if self._engine is None:
                 options = self._options_json()
                 try:
-                    self._engine = await _engine.call_async(lambda: NativeEngine.start_async(options), starting=True)
+                    with self._telemetry.span("codex.client.start"):
+                        self._engine = await _engine.call_async(
+                            lambda: NativeEngine.start_async(options), starting=True
+                        )
                 except BaseException:
                     self._cleanup()
                     raise
@@ -411,7 +430,9 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         engine = await self._ensure_started()
         subscription = _engine.call(lambda: engine.subscribe(thread_id))
         try:
-            started = await self._request("turn/start", params)
+            with self._telemetry.turn_starting(thread_id, params.get("model")) as turn_started:
+                started = await self._request("turn/start", params)
+                turn_started(started["turn"]["id"])
         except BaseException:
             subscription.close()
             raise
@@ -457,7 +478,9 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
-        started = await self._request("thread/start", {**params, **tool_params})
+        with self._telemetry.thread_starting() as thread_started:
+            started = await self._request("thread/start", {**params, **tool_params})
+            thread_started(started)
         self._server_requests.bind_thread(started["thread"]["id"], binding)
         return AsyncThread(self, started["thread"]["id"])
 

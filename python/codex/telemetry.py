@@ -11,8 +11,9 @@ under ``codex.*``. The tree of one turn::
     invoke_agent codex                  (the turn; usage and model)
     ├── execute_tool <tool>             (a Python tool, from the dynamicToolCall item)
     ├── execute_tool shell              (a command the engine ran)
+    │   └── codex.approval commandExecution   (its approval request and decision)
     ├── tools/call <tool>               (an MCP tool call)
-    └── codex.approval <kind>           (an approval request and its decision)
+    └── codex.approval <kind>           (an approval of something not started as an item)
 
 A turn's parent is the span current when it starts; when there is none, the
 client's ``traceparent`` (W3C), if given, is the parent. Spans come from the
@@ -26,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ._logging import correlation
 from ._version import __version__
 from .events import (
     CommandExecutionThreadItem,
@@ -185,25 +187,25 @@ class TurnTrace:
     def _child(self, name: str, attributes: dict[str, Any]) -> Span:
         return self._tracer.start_span(name, context=self.context, attributes=attributes)
 
-    @contextlib.contextmanager
-    def approval(self, method: str, params: JsonObject) -> Iterator[ApprovalSpan]:
-        """A span around answering one approval request; record the decision on it."""
+    def approval(self, method: str, params: JsonObject) -> ApprovalSpan:
+        """Opens the span of one approval request; finish it with the answer."""
         kind = method.removeprefix("item/").split("/")[0]
         attributes: dict[str, Any] = {"codex.approval.method": method, "codex.approval.kind": kind}
         item_id = params.get("itemId") or params.get("callId")
         if isinstance(item_id, str):
             attributes["codex.item.id"] = item_id
-        span = self._child(f"codex.approval {kind}", attributes)
-        recorder = ApprovalSpan(span)
-        try:
-            yield recorder
-        except BaseException as exc:
-            self._fail(span, type(exc).__qualname__, str(exc))
-            raise
-        finally:
-            if not recorder.decided:
-                span.set_attribute("codex.approval.decision", "decline")
-            span.end()
+        # Under the command or patch it approves when that item has started, else the turn.
+        assert _trace is not None
+        parent = _trace.set_span_in_context(self.span_for(params))
+        span = self._tracer.start_span(f"codex.approval {kind}", context=parent, attributes=attributes)
+        return ApprovalSpan(span)
+
+    def span_for(self, params: JsonObject) -> Span:
+        """The span a request's user code runs under: its tool call's, else the turn's."""
+        call_id = params.get("callId") or params.get("itemId")
+        with self._lock:
+            found = self._items.get(call_id) if isinstance(call_id, str) else None
+        return found if found is not None else self.span
 
     @staticmethod
     def _fail(span: Span, error_type: str, message: str | None) -> None:
@@ -229,15 +231,15 @@ class TurnTrace:
 
 
 class ApprovalSpan:
-    """Records an approval's outcome on its span."""
+    """The span of one approval, from the request to the answer sent."""
 
     def __init__(self, span: Span) -> None:
         self.span = span
-        self.decided = False
 
-    def decision(self, value: object) -> None:
-        self.decided = True
-        self.span.set_attribute("codex.approval.decision", _decision_text(value))
+    def finish(self, answer: JsonObject | None) -> None:
+        """Records the decision sent (None: refused with an error, i.e. declined) and ends."""
+        self.span.set_attribute("codex.approval.decision", _decision_text(answer))
+        self.span.end()
 
 
 def _decision_text(value: object) -> str:
@@ -282,15 +284,37 @@ def end_turn(turn_id: str, error_type: str | None = None) -> None:
 
 
 @contextlib.contextmanager
-def approval_span(method: str, params: JsonObject) -> Iterator[ApprovalSpan | None]:
-    """A child span of the request's turn for answering an approval (None when untraced)."""
+def server_request_scope(thread_id: str, turn_id: str, params: JsonObject) -> Iterator[None]:
+    """While a server request is dispatched: ``codex`` records carry its thread and turn
+    ids, and its span is current (both travel on to the callback that answers it)."""
+    request_turn = params.get("turnId")
+    turn = request_turn if isinstance(request_turn, str) else turn_id
+    with correlation(thread_id, turn), request_scope(turn, params):
+        yield
+
+
+#: Server requests that are not approvals: tool calls have their item's span.
+_NOT_APPROVALS = frozenset({"item/tool/call", "currentTime/read"})
+
+
+def begin_approval(method: str, params: JsonObject) -> ApprovalSpan | None:
+    """Opens the span of an approval request of a traced turn (None otherwise)."""
+    if method in _NOT_APPROVALS:
+        return None
     turn_id = params.get("turnId")
     trace = turn_trace(turn_id if isinstance(turn_id, str) else None)
-    if trace is None:
-        yield None
+    return trace.approval(method, params) if trace is not None else None
+
+
+@contextlib.contextmanager
+def request_scope(turn_id: str, params: JsonObject) -> Iterator[None]:
+    """Makes the request's span current, so spans user code opens nest under it."""
+    trace = _turns.get(turn_id)
+    if trace is None or _trace is None:
+        yield
         return
-    with trace.approval(method, params) as recorder:
-        yield recorder
+    with _trace.use_span(trace.span_for(params), end_on_exit=False):
+        yield
 
 
 class ClientTelemetry:
