@@ -23,6 +23,7 @@ from .approvals import ApprovalCallback
 from .config import CodexConfig, ResolvedConfig, resolve
 from .errors import TransportClosedError
 from .events import JsonObject
+from .files import FileStore
 from .login import AccountApi, AsyncAccountApi
 from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides
 from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_mode, sandbox_thread_config
@@ -150,6 +151,14 @@ class _ClientBase:
     def codex_home(self) -> str:
         """The engine's home directory (private and removed on close unless you gave one)."""
         return str(self._resolved.home)
+
+    @property
+    def files(self) -> FileStore:
+        """Attachments staged under this client's home (``<codex_home>/attachments``); see ``codex.files``."""
+        store: FileStore | None = getattr(self, "_file_store", None)
+        if store is None:
+            store = self._file_store = FileStore(self._resolved.home / "attachments")
+        return store
 
     def _options_json(self) -> str:
         return json.dumps(self._resolved.options)

@@ -40,6 +40,8 @@ __all__ = [
     "SandboxDeniedError",
     "TurnInterruptedError",
     "ToolError",
+    "AttachmentError",
+    "AttachmentTooLargeError",
     "is_retryable_error",
     "is_retryable",
     "turn_failed_error",
@@ -210,6 +212,14 @@ class TurnInterruptedError(TurnFailedError):
 
 class ToolError(CodexError):
     """A tool the SDK serves to the agent failed (the agent sees the failure)."""
+
+
+class AttachmentError(CodexError, ValueError):
+    """A file or value cannot be staged as an attachment (missing, unreadable, wrong type)."""
+
+
+class AttachmentTooLargeError(AttachmentError):
+    """An attachment is over the store's ``max_bytes``."""
 
 
 _STREAM_DROP_INFO = {"httpConnectionFailed", "responseStreamConnectionFailed", "responseStreamDisconnected"}
