@@ -10,6 +10,7 @@ declined. With no callback every request is declined: approvals fail closed.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeAlias
@@ -86,6 +87,9 @@ ApprovalCallback: TypeAlias = Callable[["ApprovalRequest"], "Decision | Awaitabl
 
 
 # --------------------------------------------------------------------------- requests
+_SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
+
+
 class ApprovalRequest(WireModel):
     """A server request awaiting the client's decision. ``method`` is its wire name."""
 
@@ -110,6 +114,7 @@ class _TurnScoped(ApprovalRequest):
     thread_id: str | None = None
     turn_id: str | None = None
     item_id: str | None = None
+    started_at_ms: int | None = None
 
 
 class CommandApprovalRequest(_TurnScoped):
@@ -127,6 +132,23 @@ class CommandApprovalRequest(_TurnScoped):
     available_decisions: list[JsonValue] | None = None
     network_approval_context: JsonValue = None
     additional_permissions: JsonValue = None
+    environment_id: str | None = None
+
+    @property
+    def script(self) -> str:
+        """The command as the model wrote it: the script of a ``bash -lc '...'`` wrapper, else the command."""
+        argv = self.argv
+        if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] in ("-c", "-lc"):
+            return argv[2]
+        return self.command or ""
+
+    @property
+    def argv(self) -> list[str]:
+        """The command split into words (empty when it cannot be split)."""
+        try:
+            return shlex.split(self.command or "")
+        except ValueError:
+            return []
 
     def allow_result(self, decision: Allow) -> JsonObject:
         if decision.execpolicy_amendment is not None:

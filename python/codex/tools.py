@@ -29,7 +29,8 @@ import pydantic
 import pydantic_core
 from pydantic import BaseModel, ConfigDict
 
-from .errors import ConfigurationError
+# ToolError lives with the other errors; raise it inside a tool to tell the model the call failed.
+from .errors import ConfigurationError, ToolError
 from .events import JsonObject
 
 __all__ = [
@@ -94,10 +95,6 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _NAME_MAX = 128
 
 ToolFunction: TypeAlias = Callable[..., Any]
-
-
-class ToolError(Exception):
-    """Raise inside a tool to tell the model the call failed, with this message."""
 
 
 @dataclass(eq=False)
