@@ -296,3 +296,107 @@ def test_engine_logs_are_not_printed_to_stderr(
     _out, err = capfd.readouterr()
     assert "codex_core" not in err
     assert "DEBUG" not in err
+
+
+def test_mcp_tool_call_span(
+    codex_mock: MockResponsesServer, codex_workspace: Path, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    from .test_mcp import fixture_server, mcp_call, tool_search
+
+    codex_mock.enqueue(
+        tool_search("echo text back"),
+        mcp_call("fixture", "echo", {"text": "hello"}),
+        responses.text("the server said hello"),
+    )
+    with Codex(**client_kwargs(codex_mock, codex_workspace), tracer_provider=provider) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start(mcp_servers=[fixture_server(tool_approval="approve")])
+        result = thread.run("use the echo tool")
+    assert result.status is TurnStatus.completed
+    spans = exporter.get_finished_spans()
+    turn = _one(spans, "invoke_agent")
+    call = _one(spans, "tools/call echo")
+    assert _parent_id(call) == _span_id(turn)
+    attributes = dict(call.attributes or {})
+    assert attributes["gen_ai.operation.name"] == "execute_tool"
+    assert attributes["mcp.method.name"] == "tools/call"
+    assert attributes["gen_ai.tool.name"] == "echo"
+    assert attributes["codex.mcp.server"] == "fixture"
+    assert call.status.status_code is not StatusCode.ERROR
+
+
+def test_async_turn_with_an_approval_has_the_same_tree(
+    codex_mock: MockResponsesServer,
+    codex_workspace: Path,
+    outside_dir: Path,
+    provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+) -> None:
+    target = outside_dir / "async-approved.txt"
+
+    async def handler(method: str, params: dict[str, object]) -> dict[str, object] | None:
+        await asyncio.sleep(0.01)
+        return {"decision": "accept"}
+
+    async def scenario() -> None:
+        codex_mock.enqueue(
+            responses.function_call(
+                "exec_command",
+                {"cmd": f"echo ok > {target}", "sandbox_permissions": "require_escalated", "justification": "x"},
+            ),
+            responses.text("done"),
+        )
+        kwargs = client_kwargs(codex_mock, codex_workspace)
+        async with AsyncCodex(**kwargs, approval_handler=handler, tracer_provider=provider) as codex:  # type: ignore[arg-type]
+            thread = await codex.thread_start(sandbox=Sandbox.workspace_write)
+            await thread.run("write")
+
+    asyncio.run(scenario())
+    assert target.read_text() == "ok\n"
+    spans = exporter.get_finished_spans()
+    turn = _one(spans, "invoke_agent")
+    shell_span = _one(spans, "execute_tool shell")
+    approval = _one(spans, "codex.approval")
+    assert _parent_id(shell_span) == _span_id(turn)
+    assert _parent_id(approval) == _span_id(shell_span)
+    assert (approval.attributes or {})["codex.approval.decision"] == "accept"
+
+
+def test_a_declined_approval_is_recorded_as_declined(
+    codex_mock: MockResponsesServer,
+    codex_workspace: Path,
+    outside_dir: Path,
+    provider: TracerProvider,
+    exporter: InMemorySpanExporter,
+) -> None:
+    target = outside_dir / "never.txt"
+    codex_mock.enqueue(
+        responses.function_call(
+            "exec_command",
+            {"cmd": f"echo no > {target}", "sandbox_permissions": "require_escalated", "justification": "x"},
+        ),
+        responses.text("done"),
+    )
+    # No handler: the request fails closed.
+    with Codex(**client_kwargs(codex_mock, codex_workspace), tracer_provider=provider) as codex:  # type: ignore[arg-type]
+        codex.thread_start(sandbox=Sandbox.workspace_write).run("write")
+    assert not target.exists()
+    approval = _one(exporter.get_finished_spans(), "codex.approval")
+    assert (approval.attributes or {})["codex.approval.decision"] == "decline"
+
+
+def test_sdk_records_while_answering_a_request_carry_the_turn(
+    codex_mock: MockResponsesServer, codex_workspace: Path, outside_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="codex")
+    codex_mock.enqueue(
+        responses.function_call(
+            "exec_command",
+            {"cmd": f"echo no > {outside_dir / 'x'}", "sandbox_permissions": "require_escalated", "justification": "x"},
+        ),
+        responses.text("done"),
+    )
+    with Codex(**client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start(sandbox=Sandbox.workspace_write)
+        result = thread.run("write")
+    (declined,) = [r for r in caplog.records if r.name == "codex" and "declining" in r.getMessage()]
+    assert (declined.thread_id, declined.turn_id) == (thread.id, result.id)  # type: ignore[attr-defined]
