@@ -190,7 +190,10 @@ def run_codegen(schema: dict[str, Any], output: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "protocol.schema.json"
         source.write_text(json.dumps(schema))
-        subprocess.run(
+        # To stdout, from the repository root: datamodel-codegen reads formatting
+        # settings from the pyproject.toml it finds, which must not depend on where
+        # the output goes.
+        generated = subprocess.run(
             [
                 sys.executable,
                 "-W",
@@ -198,21 +201,28 @@ def run_codegen(schema: dict[str, Any], output: Path) -> None:
                 "-m",
                 "datamodel_code_generator",
                 f"--input={source}",
-                f"--output={output}",
                 f"--custom-file-header={HEADER}",
                 *CODEGEN_OPTIONS,
             ],
             check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
         )
+    output.write_text(generated.stdout)
 
 
-def ruff_format(*paths: Path) -> None:
-    # The project's settings, wherever the files are (the freshness test writes to a temp dir).
-    config = str(ROOT / "pyproject.toml")
-    files = list(map(str, paths))
+def ruff_format(path: Path, as_path: Path) -> None:
+    """Formats ``path`` with the project's ruff settings as if it lived at ``as_path``."""
+    # Through stdin with the in-repo name, so that a scratch output (the freshness
+    # test writes to a temp dir) gets exactly the settings of the committed file.
+    text = path.read_text()
     ruff = [sys.executable, "-m", "ruff"]
-    subprocess.run([*ruff, "check", "--quiet", "--fix-only", "--select", "I", "--config", config, *files], check=True)
-    subprocess.run([*ruff, "format", "--quiet", "--config", config, *files], check=True)
+    name = f"--stdin-filename={as_path}"
+    sort_imports = [*ruff, "check", "--quiet", "--fix-only", "--select", "I", name, "-"]
+    for command in (sort_imports, [*ruff, "format", name, "-"]):
+        text = subprocess.run(command, input=text, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    path.write_text(text)
 
 
 def generate(out_dir: Path, schema_text: str | None = None) -> None:
@@ -224,7 +234,8 @@ def generate(out_dir: Path, schema_text: str | None = None) -> None:
     run_codegen(codegen_input(flat), models)
     registry_module = out_dir / "registry.py"
     registry_module.write_text(render_registry(schema_sha256(schema_text), registry(flat), thread_item_types(flat)))
-    ruff_format(models, registry_module)
+    for module in (models, registry_module):
+        ruff_format(module, DEFAULT_OUT / module.name)
 
 
 def main() -> None:
