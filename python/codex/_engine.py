@@ -6,7 +6,7 @@ import atexit
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from . import _native
 from ._logging import logger
@@ -34,11 +34,13 @@ ApprovalHandler = Callable[[str, JsonObject], "JsonObject | Awaitable[JsonObject
 
 # Typed refusals for the requests whose protocol has a "decline" answer; every
 # other kind is refused with a JSON-RPC error, which the engine treats as denial.
+# (Answers to server requests are decided in _dispatch; this is its last resort.)
 _DECLINE_RESULTS: dict[str, JsonObject] = {
     "item/commandExecution/requestApproval": {"decision": "decline"},
     "item/fileChange/requestApproval": {"decision": "decline"},
-    "execCommandApproval": {"decision": "denied"},
-    "applyPatchApproval": {"decision": "denied"},
+    # The older API's ReviewDecision::Denied carries a rejection text.
+    "execCommandApproval": {"decision": {"denied": {"rejection": "declined"}}},
+    "applyPatchApproval": {"decision": {"denied": {"rejection": "declined"}}},
 }
 DECLINED_CODE = -32000
 
@@ -95,83 +97,3 @@ def answer_builtin(engine: _native.NativeEngine, method: str, request_id: str) -
         engine.respond(request_id, json.dumps({"currentTimeAt": int(time.time())}))
         return True
     return False
-
-
-def answered_without_handler(
-    engine: _native.NativeEngine, handler: ApprovalHandler | None, method: str, request_id: str
-) -> bool:
-    """True when no handler call is needed: a built-in answer, or declined for lack of a handler."""
-    if answer_builtin(engine, method, request_id):
-        return True
-    if handler is None:
-        logger.info("declining %s: no approval handler is configured", method)
-        decline(engine, method, request_id, "declined: no approval handler is configured")
-        return True
-    return False
-
-
-def respond(engine: _native.NativeEngine, method: str, request_id: str, result: object) -> None:
-    if not isinstance(result, dict):
-        logger.warning("approval handler returned %r for %s; declining", type(result).__name__, method)
-        decline(engine, method, request_id, "the approval handler returned no valid answer")
-        return
-    try:
-        engine.respond(request_id, json.dumps(result))
-    except (TypeError, ValueError) as exc:
-        logger.warning("approval handler answer for %s is not JSON (%s); declining", method, exc)
-        decline(engine, method, request_id, "the approval handler returned no valid answer")
-    except _native.NativeError as exc:
-        logger.debug("could not answer %s: %s", method, exc)
-
-
-def handle_server_request(
-    engine: _native.NativeEngine,
-    handler: ApprovalHandler | None,
-    method: str,
-    request_id: str,
-    params: JsonObject,
-) -> None:
-    """Answers one server request from a sync client. Fails closed on every error."""
-    if answered_without_handler(engine, handler, method, request_id) or handler is None:
-        return
-    try:
-        result = handler(method, params)
-    except Exception:
-        logger.warning("approval handler raised for %s; declining", method, exc_info=True)
-        decline(engine, method, request_id, "declined: the approval handler raised")
-        return
-    if isinstance(result, Awaitable):
-        close = getattr(result, "close", None)
-        if callable(close):
-            close()
-        logger.warning("an async approval handler needs AsyncCodex; declining %s", method)
-        decline(engine, method, request_id, "declined: async handler on a sync client")
-        return
-    if result is None:
-        decline(engine, method, request_id, "declined by the approval handler")
-        return
-    respond(engine, method, request_id, result)
-
-
-async def handle_server_request_async(
-    engine: _native.NativeEngine,
-    handler: ApprovalHandler | None,
-    method: str,
-    request_id: str,
-    params: JsonObject,
-) -> None:
-    """Answers one server request from an async client. Fails closed on every error."""
-    if answered_without_handler(engine, handler, method, request_id) or handler is None:
-        return
-    try:
-        result: Any = handler(method, params)
-        if isinstance(result, Awaitable):
-            result = await result
-    except Exception:
-        logger.warning("approval handler raised for %s; declining", method, exc_info=True)
-        decline(engine, method, request_id, "declined: the approval handler raised")
-        return
-    if result is None:
-        decline(engine, method, request_id, "declined by the approval handler")
-        return
-    respond(engine, method, request_id, result)
