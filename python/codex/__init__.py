@@ -11,6 +11,7 @@ A drop-in for ``openai_codex``::
 """
 
 from . import policies
+from ._logging import configure_logging
 from ._version import __version__
 from .approvals import (
     Allow,
@@ -101,6 +102,7 @@ __all__ = [
     "CodexError",
     "CodexRpcError",
     "ConfigurationError",
+    "configure_logging",
     "EngineStartError",
     "ExternalMessage",
     "ImageInput",
