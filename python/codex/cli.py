@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _parity
+from . import _parity, manifest
 from .client import Codex
 from .events import (
     AgentMessageDeltaNotification,
@@ -110,10 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("demo", help="run one real agent turn against the built-in mock (no network, no key)")
     parity = commands.add_parser("parity", help="compare with the official SDK on the contract scenarios")
     _parity.add_arguments(parity)
+    tools = commands.add_parser("tools", help="tool manifests: `tools validate FILE...`")
+    manifest.add_arguments(tools)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(_Writer())
     if args.command == "parity":
         return _parity.run_command(args)
+    if args.command == "tools":
+        return manifest.run_command(args)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -25,7 +25,7 @@ from .errors import TransportClosedError
 from .events import JsonObject
 from .files import FileStore
 from .login import AccountApi, AsyncAccountApi
-from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides
+from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides, mcp_startup_errors
 from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_mode, sandbox_thread_config
 from .structured import OutputSpec
 from .telemetry import ClientTelemetry
@@ -322,13 +322,12 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
-        with self._telemetry.thread_starting() as thread_started:
+        with self._telemetry.thread_starting() as thread_started, mcp_startup_errors():
             started = self._request("thread/start", {**params, **tool_params})
             thread_started(started)
         logger.debug("thread %s started", started["thread"]["id"])
         self._server_requests.bind_thread(started["thread"]["id"], binding)
         return Thread(self, started["thread"]["id"])
-
 
 
 class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
@@ -487,9 +486,8 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
-        with self._telemetry.thread_starting() as thread_started:
+        with self._telemetry.thread_starting() as thread_started, mcp_startup_errors():
             started = await self._request("thread/start", {**params, **tool_params})
             thread_started(started)
         self._server_requests.bind_thread(started["thread"]["id"], binding)
         return AsyncThread(self, started["thread"]["id"])
-

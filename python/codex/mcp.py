@@ -10,11 +10,12 @@ can be given to a whole client (``Codex(mcp_servers=[...])``) or to one thread
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from .errors import ConfigurationError, InternalRpcError
 from .events import JsonObject, WireModel
@@ -34,7 +35,7 @@ SERVER_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 class _McpServerBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=SERVER_NAME_PATTERN, description="How the model sees the server (tool prefix).")
+    name: str = Field(description="How the model sees the server (its tools' namespace is mcp__<name>).")
     enabled: bool = True
     required: bool = Field(default=False, description="Fail thread start when the server cannot start.")
     startup_timeout_s: float | None = Field(default=None, gt=0, description="Handshake + tool listing limit.")
@@ -43,6 +44,13 @@ class _McpServerBase(BaseModel):
     tool_approvals: dict[str, McpToolApproval] = Field(default_factory=dict, description="Per-tool approval.")
     enabled_tools: list[str] | None = Field(default=None, description="Only these tools are offered.")
     disabled_tools: list[str] | None = Field(default=None, description="These tools are never offered.")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_an_identifier(cls, name: str) -> str:
+        if not re.fullmatch(SERVER_NAME_PATTERN, name):
+            raise ValueError(f"server name {name!r} may only use letters, digits, '_' and '-'")
+        return name
 
     @model_validator(mode="after")
     def _tool_lists_do_not_overlap(self) -> _McpServerBase:
@@ -104,10 +112,17 @@ class McpHttpServer(_McpServerBase):
     """
 
     transport: Literal["streamable_http"] = "streamable_http"
-    url: str = Field(pattern=r"^https?://\S+$")
+    url: str
     bearer_token_env_var: str | None = None
     http_headers: dict[str, str] | None = None
     env_http_headers: dict[str, str] | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, url: str) -> str:
+        if not re.fullmatch(r"https?://\S+", url):
+            raise ValueError(f"url must be an http:// or https:// URL, got {url!r}")
+        return url
 
     def engine_table(self) -> dict[str, Any]:
         """This server as the engine's ``mcp_servers.<name>`` TOML table."""

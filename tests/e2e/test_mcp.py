@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import pytest
 
 from codex import AsyncCodex, Codex, McpHttpServer, McpStdioServer, TurnStatus
 from codex.events import McpToolCallThreadItem
+from codex.manifest import load_manifest
 from codex.mcp import McpStartupError
 from codex.testing import MockResponsesServer, responses
 
@@ -92,10 +94,10 @@ def test_engine_lists_the_tools_and_the_result_reaches_the_model(
     assert echo["parameters"]["required"] == ["text"]
     # The call is a typed MCP item with the server's result.
     (call,) = _mcp_items(result.items)
-    assert (call.server, call.tool, call.status) == ("fixture", "echo", "completed")
+    wire = call.to_dict()
+    assert (call.server, call.tool, wire["status"]) == ("fixture", "echo", "completed")
     assert call.arguments == {"text": "hello"}
-    assert isinstance(call.result, dict)
-    assert call.result["content"] == [{"type": "text", "text": "echo: hello"}]
+    assert wire["result"]["content"] == [{"type": "text", "text": "echo: hello"}]
     assert _calls_seen(log) == ["echo"]
     # ... and the result went back to the model.
     (output,) = codex_mock.response_requests[2].tool_outputs()
@@ -129,7 +131,7 @@ def test_tool_error_is_a_failed_item_the_model_sees(codex_mock: MockResponsesSer
     assert result.status is TurnStatus.completed
     (call,) = _mcp_items(result.items)
     assert call.status == "failed"
-    assert "fail tool refused: disk on fire" in str(call.result)
+    assert "fail tool refused: disk on fire" in str(call.to_dict()["result"])
     assert "fail tool refused: disk on fire" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
     assert thread.run("again").final_response == "still alive"
 
@@ -145,9 +147,9 @@ def test_server_crash_mid_call_fails_the_call_not_the_client(
     assert result.status is TurnStatus.completed
     assert _calls_seen(log) == ["crash"]
     (call,) = _mcp_items(result.items)
-    assert call.status == "failed"
-    assert isinstance(call.error, dict)
-    assert "Transport closed" in call.error["message"]
+    wire = call.to_dict()
+    assert wire["status"] == "failed"
+    assert "Transport closed" in wire["error"]["message"]
     assert "Transport closed" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
 
     # The client goes on: a new thread starts a fresh server whose tools work.
@@ -256,3 +258,20 @@ def test_streamable_http_server(codex_mock: MockResponsesServer, codex_client: C
     (call,) = _mcp_items(result.items)
     assert (call.server, call.status) == ("remote", "completed")
     assert "echo: over http" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
+
+
+def test_servers_from_a_manifest_run_in_the_engine(
+    codex_mock: MockResponsesServer, codex_client: Codex, tmp_path: Path
+) -> None:
+    manifest_file = tmp_path / "tools.toml"
+    manifest_file.write_text(
+        f"[mcp_servers.fixture]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(FIXTURE_SERVER))}]\n"
+        'tool_approval = "approve"\n'
+    )
+    manifest = load_manifest(manifest_file)
+    codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "from a manifest"}), responses.text("ok"))
+    result = codex_client.thread_start(mcp_servers=manifest.servers()).run("echo")
+
+    (call,) = _mcp_items(result.items)
+    assert call.status == "completed"
+    assert "echo: from a manifest" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
