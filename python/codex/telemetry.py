@@ -262,6 +262,7 @@ def _error_type(info: object) -> str:
 _turns: dict[str, TurnTrace] = {}
 #: The model each traced thread runs (from thread/start), for its turns' spans.
 _thread_models: dict[str, str] = {}
+_THREAD_MODELS_KEPT = 4096
 
 
 def turn_trace(turn_id: str | None) -> TurnTrace | None:
@@ -362,6 +363,8 @@ class ClientTelemetry:
             thread_id = thread.get("id") if isinstance(thread, dict) else None
             model = response.get("model")
             if isinstance(thread_id, str) and isinstance(model, str):
+                if len(_thread_models) >= _THREAD_MODELS_KEPT:
+                    _thread_models.pop(next(iter(_thread_models)))
                 _thread_models[thread_id] = model
             if span is not None:
                 if isinstance(thread_id, str):

@@ -31,6 +31,7 @@ use tracing::field::Field;
 use tracing::field::Visit;
 use tracing::span;
 use tracing::subscriber::Interest;
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::layer::SubscriberExt;
@@ -263,7 +264,9 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let metadata = event.metadata();
+        // A `log` record names its real target and location in its normalized metadata.
+        let normalized = event.normalized_metadata();
+        let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
         let mut visited = EventFields {
             message: String::new(),
             fields: Vec::new(),
