@@ -246,6 +246,10 @@ class FileStore:
         display = name if name is not None else _default_name(source)
         if mime_type is not None and (not isinstance(mime_type, str) or "/" not in mime_type):
             raise AttachmentError(f"mime_type must look like 'type/subtype', got {mime_type!r}")
+        reused = self._reuse(source, hold)
+        if reused is not None:
+            digest, final, size, head = reused
+            return self._attachment(digest, final, size, head, display, mime_type), None
         self._tmp.mkdir(parents=True, exist_ok=True)
         temp_path, digest, size, head = self._copy_to_temp(source)
         try:
@@ -268,15 +272,58 @@ class FileStore:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temp_path.unlink()
-        detected = mime_type or detect_mime_type(head, display)
-        attachment = Attachment(
+        attachment = self._attachment(digest, final, size, head, display, mime_type)
+        return attachment, (mtime_ns if created else None)
+
+    @staticmethod
+    def _attachment(
+        digest: str, final: Path, size: int, head: bytes, display: str | None, mime_type: str | None
+    ) -> Attachment:
+        return Attachment(
             sha256=digest,
             path=final,
             size=size,
-            mime_type=detected,
-            name=display if display is not None else f"{digest[:12]}{extension}",
+            mime_type=mime_type or detect_mime_type(head, display),
+            name=display if display is not None else f"{digest[:12]}{final.suffix}",
         )
-        return attachment, (mtime_ns if created else None)
+
+    def _reuse(self, source: AttachmentSource, hold: str | None) -> tuple[str, Path, int, bytes] | None:
+        """(digest, path, size, first bytes) of content already stored, found without
+        writing anything; None when it is not stored or ``source`` is a stream (read once)."""
+        if isinstance(source, bytes | bytearray | memoryview):
+            size = source.nbytes if isinstance(source, memoryview) else len(source)
+            if size > self.max_bytes:
+                raise AttachmentTooLargeError(f"attachment is {size} bytes, more than max_bytes={self.max_bytes}")
+            digest = hashlib.sha256(source).hexdigest()
+        elif isinstance(source, str | os.PathLike):
+            with _open_source(source, self.max_bytes) as reader:
+                hasher = hashlib.sha256()
+                while chunk := reader.read(_CHUNK):
+                    hasher.update(chunk)
+            digest = hasher.hexdigest()
+        else:
+            return None
+        if not self._objects.is_dir():
+            return None
+        with self._lock(exclusive=False):
+            # Pruning and removal wait for this shared lock, so what is found stays.
+            final = self._find(digest)
+            if final is None:
+                return None
+            if hold is not None:
+                self._holds.mkdir(exist_ok=True)
+                (self._holds / f"{digest}.{hold}").touch()
+            else:
+                os.utime(final)  # staged again: the TTL starts over
+        with open(final, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+        return digest, final, final.stat().st_size, head
+
+    def _find(self, digest: str) -> Path | None:
+        folder = self._objects / digest[:2]
+        if not folder.is_dir():
+            return None
+        return next(iter(folder.glob(f"{digest}*")), None)
 
     def _copy_to_temp(self, source: AttachmentSource) -> tuple[Path, str, int, bytes]:
         """Streams ``source`` into a new file under ``tmp/``: (path, sha256, size, first bytes)."""
@@ -326,12 +373,8 @@ class FileStore:
         """The stored object with this digest, or None (its type comes from its content)."""
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             raise AttachmentError(f"not a lowercase hex SHA-256 digest: {sha256!r}")
-        folder = self._objects / sha256[:2]
-        if not folder.is_dir():
-            return None
-        for path in folder.glob(f"{sha256}*"):
-            return _describe(path)
-        return None
+        path = self._find(sha256)
+        return None if path is None else _describe(path)
 
     def __contains__(self, sha256: object) -> bool:
         return isinstance(sha256, str) and self.get(sha256) is not None

@@ -86,6 +86,16 @@ def test_same_content_is_stored_once_from_any_source(store: FileStore, tmp_path:
     assert from_file.name == f"{from_path.sha256[:12]}.png"
 
 
+def test_staging_stored_content_writes_nothing(store: FileStore, tmp_path: Path) -> None:
+    source = tmp_path / "known.bin"
+    source.write_bytes(b"known content")
+    first = store.stage(source)
+    (store.root / "tmp").rmdir()
+    assert store.stage(source).path == first.path
+    assert store.stage(b"known content").path == first.path
+    assert not (store.root / "tmp").exists()  # found by digest: no copy was started
+
+
 def test_different_content_gets_different_objects(store: FileStore) -> None:
     first = store.stage(b"one")
     second = store.stage(b"two")
