@@ -57,7 +57,8 @@ class ExternalMessage:
 
 
 InputItem: TypeAlias = TextInput | ImageInput | LocalImageInput | SkillInput | MentionInput
-Input: TypeAlias = list[InputItem] | InputItem
+#: One item, or a list mixing items and plain strings (each string is a text item).
+Input: TypeAlias = list[InputItem | str] | InputItem
 RunInput: TypeAlias = Input | str | ExternalMessage
 
 

@@ -116,7 +116,7 @@ def test_api_key_login_is_used_shown_and_forgotten(
         assert before.account is None
         assert before.requires_openai_auth is True
 
-        assert codex.login_api_key(USER_KEY) is None
+        codex.login_api_key(USER_KEY)
         account = codex.account().account
         assert account is not None
         assert isinstance(account.root, ApiKeyAccount)
@@ -124,7 +124,7 @@ def test_api_key_login_is_used_shown_and_forgotten(
         assert codex.thread_start().run("hi").final_response == "authenticated"
         assert codex_mock.response_requests[-1].headers["authorization"] == f"Bearer {USER_KEY}"
 
-        assert codex.logout() is None
+        codex.logout()
         assert codex.account().account is None
 
 

@@ -59,7 +59,7 @@ def test_fork_gets_a_copy_of_the_history_and_the_original_is_untouched(
 
 
 def test_list_pages_filters_archive_and_unarchive(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
-    threads = []
+    threads: list[Thread] = []
     for topic in ("apples", "bananas", "cherries"):
         if threads:
             # The engine's page cursor is a timestamp in whole seconds: threads created in the

@@ -50,7 +50,9 @@ def _qualify(module: str, name: str) -> str:
 def compatibility_table() -> dict[str, str]:
     """Qualified name -> status, from every table row of docs/compatibility.md naming official API."""
     rows: dict[str, str] = {}
-    for line in TABLE.read_text().splitlines():
+    text = TABLE.read_text()
+    table = text[text.index("<!-- api-table:start -->") : text.index("<!-- api-table:end -->")]
+    for line in table.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) < 3 or not cells[0].startswith("`"):
             continue
