@@ -244,6 +244,7 @@ def _make_tool(
     if not callable(function):
         raise ConfigurationError(f"@tool needs a function, got {function!r}")
     tool_name: str = name or str(getattr(function, "__name__", ""))
+    _check_name(tool_name)
     doc: str | None = description if description is not None else inspect.getdoc(function)
     if input is not None:
         if not (isinstance(input, type) and issubclass(input, BaseModel)):

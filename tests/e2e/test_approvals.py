@@ -20,6 +20,7 @@ from codex.approvals import (
     CommandApprovalRequest,
     Decision,
     Deny,
+    ElicitationRequest,
     FileChangeApprovalRequest,
 )
 from codex.events import Notification
@@ -299,3 +300,37 @@ def test_raw_handler_and_typed_callback_are_exclusive(codex_mock: MockResponsesS
             approval_handler=lambda method, params: None,
             approval_callback=policies.allow_all(),
         )
+
+
+def test_mcp_tool_approval_arrives_as_a_typed_elicitation(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
+) -> None:
+    """The engine asks before an MCP tool call without a read-only hint: an ElicitationRequest."""
+    from .test_mcp import _calls_seen, fixture_server, mcp_call
+
+    log = tmp_path / "calls.log"
+    asked: list[ElicitationRequest] = []
+
+    def callback(request: ApprovalRequest) -> Decision:
+        assert isinstance(request, ElicitationRequest)
+        asked.append(request)
+        return Allow(content={}) if len(asked) == 1 else Deny("once is enough")
+
+    codex_mock.enqueue(
+        mcp_call("fixture", "echo", {"text": "first"}),
+        responses.text("ok"),
+        mcp_call("fixture", "echo", {"text": "second"}),
+        responses.text("ok"),
+    )
+    with Codex(**client_kwargs(codex_mock, codex_workspace), approval_callback=callback) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start(mcp_servers=[fixture_server(log=log)])
+        thread.run("one")
+        events = list(thread.turn("two").stream())
+
+    assert [request.server_name for request in asked] == ["fixture", "fixture"]
+    assert asked[0].thread_id == thread.id
+    assert asked[0].message
+    assert _calls_seen(log) == ["echo"]
+    (record,) = _resolved(events)
+    assert (record.kind, record.allowed, record.reason) == ("mcp_elicitation", False, "once is enough")
+    assert "rejected" in _only_output(codex_mock, 3)
