@@ -1,29 +1,31 @@
 """Typed engine events.
 
 Every notification becomes a :class:`Notification` whose ``payload`` is a
-pydantic model. The models here cover the notifications and items a turn
-produces; any other notification arrives as :class:`UnknownNotification` with
-its params intact, and every model keeps fields it does not declare, so a newer
-engine never breaks a program. ``to_dict()`` / ``to_json()`` give back the
-engine's own wire JSON.
+pydantic model from :mod:`codex.protocol`, generated from the embedded engine's
+own schema, so every notification of the protocol is typed. A notification
+this SDK does not know (a newer engine's), or one whose params do not fit its
+model, arrives as :class:`UnknownNotification` with its params intact; every
+model keeps fields it does not declare, so a newer engine never breaks a
+program. ``to_dict()`` / ``to_json()`` give back the engine's own wire JSON.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import Enum
-from typing import Annotated, Any, ClassVar, TypeAlias
+from typing import Any, TypeAlias
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, SerializeAsAny
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+from .protocol import SERVER_NOTIFICATION_PARAMS, THREAD_ITEM_TYPES, ProtocolModel, ProtocolType, adapter, models
 
 JsonValue: TypeAlias = Any
 JsonObject: TypeAlias = dict[str, Any]
 
 
 class WireModel(BaseModel):
-    """Base of every event model: camelCase on the wire, unknown fields kept."""
+    """Base of the SDK's hand-written models: camelCase on the wire, unknown fields kept."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -41,242 +43,56 @@ class WireModel(BaseModel):
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
 
-# --------------------------------------------------------------------------- items
-class ThreadItem(WireModel):
-    """One item of a turn. Subclasses type the kinds a turn usually carries."""
-
-    type: str
-    id: str
-
-    kind: ClassVar[str] = ""
-
-
-class UserMessageThreadItem(ThreadItem):
-    kind: ClassVar[str] = "userMessage"
-    content: list[JsonObject] = []
-
-
-class AgentMessageThreadItem(ThreadItem):
-    kind: ClassVar[str] = "agentMessage"
-    text: str
-    phase: str | None = None
-
-
-class ReasoningThreadItem(ThreadItem):
-    kind: ClassVar[str] = "reasoning"
-    summary: list[str] = []
-    content: list[str] = []
-
-
-class PlanThreadItem(ThreadItem):
-    kind: ClassVar[str] = "plan"
-    text: str
-
-
-class CommandExecutionThreadItem(ThreadItem):
-    kind: ClassVar[str] = "commandExecution"
-    command: str
-    cwd: str
-    status: str
-    aggregated_output: str | None = None
-    exit_code: int | None = None
-    duration_ms: int | None = None
-
-
-class FileUpdateChange(WireModel):
-    path: str
-    kind: JsonValue = None
-    diff: str | None = None
-
-
-class FileChangeThreadItem(ThreadItem):
-    kind: ClassVar[str] = "fileChange"
-    changes: list[FileUpdateChange] = []
-    status: str
-
-
-class McpToolCallThreadItem(ThreadItem):
-    kind: ClassVar[str] = "mcpToolCall"
-    server: str
-    tool: str
-    status: str
-    arguments: JsonValue = None
-    result: JsonValue = None
-    error: JsonValue = None
-    duration_ms: int | None = None
-
-
-class DynamicToolCallThreadItem(ThreadItem):
-    kind: ClassVar[str] = "dynamicToolCall"
-    tool: str
-    namespace: str | None = None
-    arguments: JsonValue = None
-    status: str
-    content_items: list[JsonObject] | None = None
-    success: bool | None = None
-    duration_ms: int | None = None
-
-
-_ITEM_TYPES: dict[str, type[ThreadItem]] = {
-    cls.kind: cls
-    for cls in (
-        UserMessageThreadItem,
-        AgentMessageThreadItem,
-        ReasoningThreadItem,
-        PlanThreadItem,
-        CommandExecutionThreadItem,
-        FileChangeThreadItem,
-        McpToolCallThreadItem,
-        DynamicToolCallThreadItem,
-    )
-}
-
-
-def parse_thread_item(value: Any) -> Any:
-    """Picks the item model by its ``type``; unknown kinds stay a plain :class:`ThreadItem`."""
-    if isinstance(value, dict):
-        model = _ITEM_TYPES.get(str(value.get("type")), ThreadItem)
-        return model.model_validate(value)
-    return value
-
-
-AnyThreadItem = Annotated[SerializeAsAny[ThreadItem], BeforeValidator(parse_thread_item)]
-
-
-# --------------------------------------------------------------------------- turns
-class TurnStatus(str, Enum):
-    completed = "completed"
-    interrupted = "interrupted"
-    failed = "failed"
-    in_progress = "inProgress"
-
-
-class TurnError(WireModel):
-    message: str
-    codex_error_info: JsonValue = None
-    additional_details: str | None = None
-
-
-class Turn(WireModel):
-    id: str
-    items: list[AnyThreadItem] = []
-    #: How much of ``items`` a stored turn carries: ``"full"``, ``"summary"`` or ``"notLoaded"``.
-    items_view: str | None = None
-    status: TurnStatus
-    error: TurnError | None = None
-    started_at: int | None = None
-    completed_at: int | None = None
-    duration_ms: int | None = None
-
-
-class TokenUsageBreakdown(WireModel):
-    total_tokens: int
-    input_tokens: int
-    cached_input_tokens: int
-    output_tokens: int
-    reasoning_output_tokens: int = 0
-
-
-class ThreadTokenUsage(WireModel):
-    total: TokenUsageBreakdown
-    last: TokenUsageBreakdown
-    model_context_window: int | None = None
-
-
-class ThreadInfo(WireModel):
-    id: str
-
-
-# --------------------------------------------------------------------------- notifications
-class ThreadStartedNotification(WireModel):
-    thread: ThreadInfo
-
-
-class ThreadStatusChangedNotification(WireModel):
-    thread_id: str
-    status: JsonValue = None
-
-
-class TurnStartedNotification(WireModel):
-    thread_id: str
-    turn: Turn
-
-
-class TurnCompletedNotification(WireModel):
-    thread_id: str
-    turn: Turn
-
-
-class ItemStartedNotification(WireModel):
-    thread_id: str
-    turn_id: str
-    item: AnyThreadItem
-
-
-class ItemCompletedNotification(WireModel):
-    thread_id: str
-    turn_id: str
-    item: AnyThreadItem
-
-
-class AgentMessageDeltaNotification(WireModel):
-    thread_id: str
-    turn_id: str
-    item_id: str
-    delta: str
-
-
-class CommandExecutionOutputDeltaNotification(WireModel):
-    thread_id: str
-    turn_id: str
-    item_id: str
-    delta: str
-
-
-class ReasoningSummaryTextDeltaNotification(WireModel):
-    thread_id: str
-    turn_id: str
-    item_id: str
-    delta: str
-
-
-class ThreadTokenUsageUpdatedNotification(WireModel):
-    thread_id: str
-    turn_id: str
-    token_usage: ThreadTokenUsage
-
-
-class ErrorNotification(WireModel):
-    thread_id: str
-    turn_id: str
-    error: TurnError
-    will_retry: bool = False
-
-
-class McpServerStartupStatusNotification(WireModel):
-    """An MCP server of a thread is ``starting``, ``ready``, ``failed`` or ``cancelled``."""
-
-    thread_id: str | None = None
-    name: str
-    status: str
-    error: str | None = None
-    failure_reason: str | None = None
-
-
-NOTIFICATION_MODELS: dict[str, type[WireModel]] = {
-    "thread/started": ThreadStartedNotification,
-    "thread/status/changed": ThreadStatusChangedNotification,
-    "turn/started": TurnStartedNotification,
-    "turn/completed": TurnCompletedNotification,
-    "item/started": ItemStartedNotification,
-    "item/completed": ItemCompletedNotification,
-    "item/agentMessage/delta": AgentMessageDeltaNotification,
-    "item/commandExecution/outputDelta": CommandExecutionOutputDeltaNotification,
-    "item/reasoning/summaryTextDelta": ReasoningSummaryTextDeltaNotification,
-    "thread/tokenUsage/updated": ThreadTokenUsageUpdatedNotification,
-    "error": ErrorNotification,
-    "mcpServer/startupStatus/updated": McpServerStartupStatusNotification,
-}
+# --------------------------------------------------------------------------- protocol models
+# The event models are the ones generated from the engine's own schema
+# (codex.protocol); these names are the SDK's stable spelling of them.
+
+# One item of a turn: a union of the item models, told apart by ``type``.
+ThreadItem: TypeAlias = models.ThreadItem
+UserMessageThreadItem = models.UserMessageThreadItem
+AgentMessageThreadItem = models.AgentMessageThreadItem
+ReasoningThreadItem = models.ReasoningThreadItem
+PlanThreadItem = models.PlanThreadItem
+CommandExecutionThreadItem = models.CommandExecutionThreadItem
+FileUpdateChange = models.FileUpdateChange
+FileChangeThreadItem = models.FileChangeThreadItem
+McpToolCallThreadItem = models.McpToolCallThreadItem
+DynamicToolCallThreadItem = models.DynamicToolCallThreadItem
+
+TurnStatus = models.TurnStatus
+TurnError = models.TurnError
+Turn = models.Turn
+TokenUsageBreakdown = models.TokenUsageBreakdown
+ThreadTokenUsage = models.ThreadTokenUsage
+ThreadInfo = models.Thread
+
+ThreadStartedNotification = models.ThreadStartedNotification
+ThreadStatusChangedNotification = models.ThreadStatusChangedNotification
+TurnStartedNotification = models.TurnStartedNotification
+TurnCompletedNotification = models.TurnCompletedNotification
+ItemStartedNotification = models.ItemStartedNotification
+ItemCompletedNotification = models.ItemCompletedNotification
+AgentMessageDeltaNotification = models.AgentMessageDeltaNotification
+CommandExecutionOutputDeltaNotification = models.CommandExecutionOutputDeltaNotification
+ReasoningSummaryTextDeltaNotification = models.ReasoningSummaryTextDeltaNotification
+ThreadTokenUsageUpdatedNotification = models.ThreadTokenUsageUpdatedNotification
+ErrorNotification = models.ErrorNotification
+McpServerStartupStatusNotification = models.McpServerStatusUpdatedNotification
+
+# Every server notification of the protocol: method -> params model.
+NOTIFICATION_MODELS: dict[str, ProtocolType] = SERVER_NOTIFICATION_PARAMS
+
+
+def parse_thread_item(value: JsonObject) -> ThreadItem | JsonObject:
+    """The item model for a wire item; an item of a kind this SDK does not know stays a dict."""
+    model = THREAD_ITEM_TYPES.get(str(value.get("type")))
+    if model is None:
+        return value
+    try:
+        item: ThreadItem = adapter(model).validate_python(value)
+    except ValueError:
+        return value
+    return item
 
 
 @dataclass(slots=True)
@@ -292,7 +108,9 @@ class UnknownNotification:
         return json.dumps(self.params, separators=(",", ":"))
 
 
-NotificationPayload: TypeAlias = WireModel | UnknownNotification
+# Engine notifications carry protocol models; the SDK's own events (approval
+# outcomes) are WireModels.
+NotificationPayload: TypeAlias = ProtocolModel | WireModel | UnknownNotification
 
 
 @dataclass(slots=True)
@@ -315,7 +133,9 @@ def parse_notification(method: str, params: JsonObject) -> Notification:
     if model is None:
         return Notification(method, UnknownNotification(params))
     try:
-        return Notification(method, model.model_validate(params))
+        payload: ProtocolModel = adapter(model).validate_python(params)
     except ValueError:
-        # A newer engine changed the shape: keep the event rather than crash.
+        # A newer engine changed the shape (or sent an item kind this SDK does not
+        # know): keep the event rather than crash.
         return Notification(method, UnknownNotification(params))
+    return Notification(method, payload)

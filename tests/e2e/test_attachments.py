@@ -50,7 +50,7 @@ def test_image_attachment_reaches_the_request_body(codex_mock: MockResponsesServ
     ]
     assert len(user_messages) == 1
     assert {"type": "localImage", "path": str(attachment.path)} in [
-        {key: part.get(key) for key in ("type", "path")} for part in user_messages[0].content
+        {key: part.to_dict().get(key) for key in ("type", "path")} for part in user_messages[0].content
     ]
 
 

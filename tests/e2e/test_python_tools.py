@@ -74,7 +74,7 @@ def test_sync_tool_runs_in_this_process_and_its_output_reaches_the_model(
     assert item.arguments == {"a": 2, "b": 40}
     assert item.status == "completed"
     assert item.success is True
-    assert item.content_items == [{"type": "inputText", "text": "42"}]
+    assert [part.to_dict() for part in item.content_items or []] == [{"type": "inputText", "text": "42"}]
     assert item.duration_ms is not None
     assert item.duration_ms >= 0
 
