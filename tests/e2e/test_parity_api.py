@@ -237,3 +237,30 @@ def test_async_twins(codex_mock: MockResponsesServer, codex_workspace: Path) -> 
             assert (await thread.unsubscribe()).status == "unsubscribed"
 
     asyncio.run(scenario())
+
+
+def test_async_steer_and_interrupt(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
+    async def wait_for_requests(count: int) -> None:
+        deadline = time.monotonic() + 10
+        while len(codex_mock.response_requests) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
+    async def scenario() -> None:
+        async with AsyncCodex(**client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
+            thread = await codex.thread_start()
+            codex_mock.enqueue(responses.text("working", delay_s=0.6), responses.text("steered answer"))
+            turn = await thread.turn("start")
+            await wait_for_requests(1)
+            steered = await turn.steer(TextInput("async extra"))
+            assert steered.turn_id == turn.id
+            result = await turn.run()
+            assert result.final_response == "steered answer"
+            assert "async extra" in codex_mock.response_requests[-1].input_texts()
+
+            codex_mock.enqueue(responses.text("never finished", delay_s=2.0))
+            turn = await thread.turn("long job")
+            await wait_for_requests(3)
+            await turn.interrupt()
+            assert (await turn.run()).status == "interrupted"
+
+    asyncio.run(scenario())

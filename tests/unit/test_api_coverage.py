@@ -205,6 +205,22 @@ def test_a_missing_name_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     assert coverage_problems().get("Codex.thread_fork") == "method missing"
 
 
+def test_a_missing_keyword_or_a_lost_await_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    import codex
+
+    def thread_list(self: object, *, limit: int | None = None) -> None:
+        raise AssertionError("never called")
+
+    def models(self: object, *, include_hidden: bool = False) -> None:
+        raise AssertionError("never called")
+
+    monkeypatch.setattr(codex.thread_admin.ThreadAdminApi, "thread_list", thread_list)
+    monkeypatch.setattr(codex.thread_admin.AsyncThreadAdminApi, "models", models)
+    problems = coverage_problems()
+    assert problems["Codex.thread_list"] == "no parameter 'archived'"
+    assert problems["AsyncCodex.models"] == "is sync here but coroutine in openai_codex"
+
+
 @pytest.mark.skipif(not OFFICIAL_PYTHON.exists(), reason=f"the official SDK's interpreter {OFFICIAL_PYTHON} is absent")
 def test_snapshot_is_current() -> None:
     harvested = subprocess.run(
