@@ -18,7 +18,6 @@ import argparse
 import difflib
 import fnmatch
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -256,13 +255,9 @@ def write_fixture(fixtures: Path, transcript: dict[str, Any]) -> Path:
 
 def harvest(official_python: Path, fixtures: Path, names: Sequence[str]) -> list[Path]:
     """Runs the scenarios through the official SDK (its own interpreter) and stores fixtures."""
-    env = dict(os.environ)
-    # The official interpreter imports this package only for the mock and the scenarios.
-    python_dir = str(Path(__file__).resolve().parents[1])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [python_dir, env.get("PYTHONPATH")]))
+    worker = Path(__file__).resolve().parent / "testing" / "_official_worker.py"
     done = subprocess.run(
-        [str(official_python), "-m", "codex.testing.scenarios", "--sdk", "official", *names],
-        env=env,
+        [str(official_python), str(worker), "--sdk", "official", *names],
         capture_output=True,
         text=True,
         timeout=900,

@@ -20,6 +20,7 @@ package) it prints transcripts as JSON::
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import json
 import shutil
@@ -40,6 +41,7 @@ API_KEY = "sk-contract-not-a-real-key"
 PROVIDER_ID = "codex-embedded"
 MODEL = "gpt-5.5"
 MODES = ("stream", "run")
+ALL_MODES = ("stream", "run", "async_stream", "async_run")
 DELTA_METHODS = ("item/agentMessage/delta", "item/commandExecution/outputDelta")
 #: The fields of ``openai_codex.TurnResult``; ours has more (``output``), compared separately.
 RESULT_FIELDS = (
@@ -82,17 +84,27 @@ class Scenario:
 
 @dataclass
 class ScenarioRun:
-    """What a scenario script works with: the SDK module, a client, the mock, a workspace."""
+    """What a scenario script works with: the SDK module, a client, the mock, a workspace.
+
+    In the ``async_*`` modes ``codex`` is an ``AsyncCodex`` and every call is
+    awaited on ``loop``; scripts stay the same.
+    """
 
     sdk: ModuleType
-    codex: Any
     mock: MockResponsesServer
     workspace: Path
     mode: str
+    codex: Any = None
+    loop: asyncio.AbstractEventLoop | None = None
     turns: list[dict[str, Any]] = field(default_factory=list)
 
+    def _wait(self, value: Any) -> Any:
+        if self.loop is None:
+            return value
+        return self.loop.run_until_complete(value)
+
     def thread_start(self, **options: Any) -> Any:
-        return self.codex.thread_start(cwd=str(self.workspace), **options)
+        return self._wait(self.codex.thread_start(cwd=str(self.workspace), **options))
 
     def full_access(self) -> Any:
         # Not workspace_write: the official binary's bubblewrap sandbox cannot start
@@ -102,9 +114,14 @@ class ScenarioRun:
     def turn(self, thread: Any, prompt: str, *, interrupt_after_deltas: int | None = None, **options: Any) -> None:
         """Runs one turn in this run's mode and records it."""
         if self.mode == "stream":
-            self.turns.append(self._streamed_turn(thread, prompt, interrupt_after_deltas, options))
+            record = self._streamed_turn(thread, prompt, interrupt_after_deltas, options)
+        elif self.mode == "run":
+            record = self._run_turn(thread, prompt, options)
+        elif self.mode == "async_stream":
+            record = self._wait(self._async_streamed_turn(thread, prompt, interrupt_after_deltas, options))
         else:
-            self.turns.append(self._run_turn(thread, prompt, options))
+            record = self._wait(self._async_run_turn(thread, prompt, options))
+        self.turns.append(record)
 
     def _streamed_turn(
         self, thread: Any, prompt: str, interrupt_after_deltas: int | None, options: dict[str, Any]
@@ -120,12 +137,41 @@ class ScenarioRun:
                     handle.interrupt()
         return {"events": events}
 
+    async def _async_streamed_turn(
+        self, thread: Any, prompt: str, interrupt_after_deltas: int | None, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        handle = await thread.turn(prompt, **options)
+        events: list[dict[str, Any]] = []
+        deltas = 0
+        async for event in handle.stream():
+            events.append(_event_record(event))
+            if event.method == "item/agentMessage/delta":
+                deltas += 1
+                if interrupt_after_deltas is not None and deltas == interrupt_after_deltas:
+                    await handle.interrupt()
+        return {"events": events}
+
     def _run_turn(self, thread: Any, prompt: str, options: dict[str, Any]) -> dict[str, Any]:
         try:
             result = thread.run(prompt, **options)
         except Exception as exc:  # the exception is the recorded outcome
-            return {"raised": {"is_runtime_error": isinstance(exc, RuntimeError), "message": str(exc)}}
-        return {"result": {name: to_wire(getattr(result, name)) for name in RESULT_FIELDS}}
+            return _raised(exc)
+        return _result(result)
+
+    async def _async_run_turn(self, thread: Any, prompt: str, options: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result = await thread.run(prompt, **options)
+        except Exception as exc:  # the exception is the recorded outcome
+            return _raised(exc)
+        return _result(result)
+
+
+def _raised(exc: Exception) -> dict[str, Any]:
+    return {"raised": {"is_runtime_error": isinstance(exc, RuntimeError), "message": str(exc)}}
+
+
+def _result(result: Any) -> dict[str, Any]:
+    return {"result": {name: to_wire(getattr(result, name)) for name in RESULT_FIELDS}}
 
 
 def _event_record(event: Any) -> dict[str, Any]:
@@ -188,6 +234,41 @@ def _interrupt(run: ScenarioRun) -> None:
     run.turn(thread, "Still there?")
 
 
+def _reasoning_then_text(summary: str, answer: str) -> ScriptedResponse:
+    """A reasoning item with a streamed summary, then the answer."""
+    reasoning = {"type": "reasoning", "id": "rs_contract", "summary": []}
+    done = {**reasoning, "summary": [{"type": "summary_text", "text": summary}], "encrypted_content": None}
+    streamed = [
+        {"type": "response.output_item.added", "output_index": 0, "item": reasoning},
+        {
+            "type": "response.reasoning_summary_part.added",
+            "item_id": "rs_contract",
+            "output_index": 0,
+            "summary_index": 0,
+        },
+    ]
+    streamed += [
+        {
+            "type": "response.reasoning_summary_text.delta",
+            "item_id": "rs_contract",
+            "output_index": 0,
+            "summary_index": 0,
+            "delta": word,
+        }
+        for word in summary.split(" ")
+    ]
+    streamed.append({"type": "response.output_item.done", "output_index": 0, "item": done})
+    text = responses.text(answer)
+    message = {**text.events[1], "output_index": 1}
+    return ScriptedResponse(events=(text.events[0], *streamed, message, text.events[-1]), label="reasoning")
+
+
+def _empty_response() -> ScriptedResponse:
+    """A response that completes without any output item."""
+    text = responses.text("unused")
+    return ScriptedResponse(events=(text.events[0], text.events[-1]), label="empty")
+
+
 def _fail_first_prompt(request: RecordedRequest) -> ScriptedResponse:
     # However many times the engine retries, "This one fails." keeps failing.
     texts = request.input_texts()
@@ -200,13 +281,18 @@ SCENARIOS: dict[str, Scenario] = {
     scenario.name: scenario
     for scenario in (
         Scenario(
-            "plain_text", "one assistant message, delivered whole", lambda: [responses.text("Hello!")], _plain_text
+            "plain_text",
+            "one assistant message, delivered whole",
+            lambda: [responses.text("Hello!")],
+            _plain_text,
+            modes=ALL_MODES,
         ),
         Scenario(
             "streaming",
             "an assistant message streamed as text deltas",
             lambda: [responses.streamed_text(["The ", "quick ", "brown ", "fox."])],
             _streaming,
+            modes=ALL_MODES,
         ),
         Scenario(
             "shell_tool",
@@ -216,6 +302,7 @@ SCENARIOS: dict[str, Scenario] = {
                 responses.text("Wrote out.txt."),
             ],
             _shell,
+            modes=ALL_MODES,
         ),
         Scenario(
             "apply_patch",
@@ -237,6 +324,7 @@ SCENARIOS: dict[str, Scenario] = {
             "three turns on one thread",
             lambda: [responses.text("One."), responses.streamed_text(["Two", "."]), responses.text("Three.")],
             _multi_turn,
+            modes=ALL_MODES,
         ),
         Scenario(
             "http_500_then_ok",
@@ -258,6 +346,7 @@ SCENARIOS: dict[str, Scenario] = {
             "429 without retries: the turn fails; the next turn works",
             lambda: [responses.http_error(429, "slow down"), responses.text("Works again.")],
             _failure_then_recovery,
+            modes=ALL_MODES,
         ),
         Scenario(
             "truncated_stream",
@@ -272,6 +361,57 @@ SCENARIOS: dict[str, Scenario] = {
             _failure_then_recovery,
         ),
         Scenario(
+            "shell_nonzero_exit",
+            "a command that fails (exit 3, stderr) is reported to the model",
+            lambda: [
+                responses.exec_command("echo oops >&2; exit 3", login=False, call_id="call_fail"),
+                responses.text("The command failed."),
+            ],
+            _shell,
+        ),
+        Scenario(
+            "tools_in_sequence",
+            "shell, then apply_patch, then a streamed answer, in one turn",
+            lambda: [
+                responses.exec_command("printf 'a\\n' > a.txt", login=False, call_id="call_a"),
+                responses.apply_patch(responses.add_file_patch("b.md", "bee"), call_id="call_b"),
+                responses.streamed_text(["All ", "done."]),
+            ],
+            _shell,
+        ),
+        Scenario(
+            "apply_patch_update",
+            "apply_patch adds a file, a second patch updates it",
+            lambda: [
+                responses.apply_patch(responses.add_file_patch("doc.txt", "one\ntwo"), call_id="call_add"),
+                responses.apply_patch(
+                    "*** Begin Patch\n*** Update File: doc.txt\n@@\n one\n-two\n+three\n*** End Patch\n",
+                    call_id="call_update",
+                ),
+                responses.text("Updated."),
+            ],
+            _apply_patch,
+        ),
+        Scenario(
+            "reasoning",
+            "a reasoning item with a streamed summary before the answer",
+            lambda: [_reasoning_then_text("Thinking about greetings", "Hi.")],
+            _single_turn,
+        ),
+        Scenario(
+            "empty_response",
+            "the model response has no output item; the turn still completes",
+            lambda: [_empty_response()],
+            _single_turn,
+        ),
+        Scenario(
+            "http_400",
+            "a 400 is not retried: the turn fails; the next turn works",
+            lambda: [responses.http_error(400, "bad request"), responses.text("Works again.")],
+            _failure_then_recovery,
+            retries=2,
+        ),
+        Scenario(
             "interrupt",
             "interrupt mid-stream, then the thread answers again",
             lambda: [
@@ -279,7 +419,7 @@ SCENARIOS: dict[str, Scenario] = {
                 responses.text("Still here."),
             ],
             _interrupt,
-            modes=("stream",),
+            modes=("stream", "async_stream"),
             timing_dependent_deltas=True,
         ),
     )
@@ -287,10 +427,10 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 # --------------------------------------------------------------------------- running
-def make_client(sdk: ModuleType, base_url: str, home: Path, workspace: Path, retries: int) -> Any:
-    """A client of either SDK wired to the mock, with the same provider and model."""
+def make_config(sdk: ModuleType, base_url: str, home: Path, workspace: Path, retries: int) -> Any:
+    """A ``CodexConfig`` of either SDK wired to the mock, with the same provider and model."""
     if sdk.__name__ == "codex":
-        config = sdk.CodexConfig(
+        return sdk.CodexConfig(
             codex_home=str(home),
             base_url=base_url,
             api_key=API_KEY,
@@ -299,7 +439,6 @@ def make_client(sdk: ModuleType, base_url: str, home: Path, workspace: Path, ret
             stream_max_retries=retries,
             cwd=str(workspace),
         )
-        return sdk.Codex(config)
     prefix = f"model_providers.{PROVIDER_ID}"
     overrides = (
         *_HERMETIC,
@@ -312,7 +451,33 @@ def make_client(sdk: ModuleType, base_url: str, home: Path, workspace: Path, ret
         f"{prefix}.stream_max_retries={retries}",
         f'model="{MODEL}"',
     )
-    return sdk.Codex(sdk.CodexConfig(config_overrides=overrides, cwd=str(workspace), env={"CODEX_HOME": str(home)}))
+    return sdk.CodexConfig(config_overrides=overrides, cwd=str(workspace), env={"CODEX_HOME": str(home)})
+
+
+def _run_mode(sdk: ModuleType, scenario: Scenario, mode: str, mock: MockResponsesServer, root: Path) -> ScenarioRun:
+    workspace = root / mode / "workspace"
+    home = root / mode / "home"
+    workspace.mkdir(parents=True)
+    home.mkdir(parents=True)
+    config = make_config(sdk, mock.base_url, home, workspace, scenario.retries)
+    run = ScenarioRun(sdk=sdk, mock=mock, workspace=workspace, mode=mode)
+    if not mode.startswith("async_"):
+        run.codex = sdk.Codex(config)
+        try:
+            scenario.script(run)
+        finally:
+            run.codex.close()
+        return run
+    run.loop = asyncio.new_event_loop()
+    try:
+        run.codex = sdk.AsyncCodex(config)
+        try:
+            scenario.script(run)
+        finally:
+            run.loop.run_until_complete(run.codex.close())
+    finally:
+        run.loop.close()
+    return run
 
 
 def _workspace_files(workspace: Path) -> dict[str, str]:
@@ -341,19 +506,15 @@ def run_scenario(sdk: ModuleType, scenario: Scenario, *, scratch: Path | None = 
     try:
         modes: dict[str, Any] = {}
         for mode in scenario.modes:
-            workspace = root / mode / "workspace"
-            home = root / mode / "home"
-            workspace.mkdir(parents=True)
-            home.mkdir(parents=True)
             with MockResponsesServer(responder=scenario.responder) as mock:
                 mock.enqueue(*scenario.replies())
-                run = ScenarioRun(sdk=sdk, codex=None, mock=mock, workspace=workspace, mode=mode)
-                run.codex = make_client(sdk, mock.base_url, home, workspace, scenario.retries)
-                try:
-                    scenario.script(run)
-                finally:
-                    run.codex.close()
-                record = {"turns": run.turns, "files": _workspace_files(workspace), "requests": _request_summary(mock)}
+                run = _run_mode(sdk, scenario, mode, mock, root)
+                record = {
+                    "turns": run.turns,
+                    "files": _workspace_files(run.workspace),
+                    "requests": _request_summary(mock),
+                }
+            workspace, home = run.workspace, run.workspace.parent / "home"
             normalizer = Normalizer({str(workspace.resolve()): "<workspace>", str(home.resolve()): "<codex_home>"})
             normalized = normalizer(record)
             if scenario.timing_dependent_deltas:
