@@ -334,3 +334,21 @@ def test_mcp_tool_approval_arrives_as_a_typed_elicitation(
     (record,) = _resolved(events)
     assert (record.kind, record.allowed, record.reason) == ("mcp_elicitation", False, "once is enough")
     assert "rejected" in _only_output(codex_mock, 3)
+
+
+def test_deny_with_cancel_interrupts_the_turn(
+    codex_mock: MockResponsesServer, codex_workspace: Path, outside_dir: Path
+) -> None:
+    target = outside_dir / "cancelled.txt"
+    codex_mock.enqueue(_escalated(f"echo x > {target}"))
+    with Codex(
+        **client_kwargs(codex_mock, codex_workspace),  # type: ignore[arg-type]
+        approval_callback=lambda request: Deny("stop everything", cancel=True),
+    ) as codex:
+        thread = codex.thread_start(sandbox=Sandbox.workspace_write)
+        result = thread.run("go")
+        assert result.status is TurnStatus.interrupted
+        assert not target.exists()
+        assert len(codex_mock.response_requests) == 1  # the model was not asked again
+        codex_mock.enqueue(responses.text("still usable"))
+        assert thread.run("again").final_response == "still usable"
