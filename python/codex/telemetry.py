@@ -48,12 +48,27 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Span, Tracer
 
-try:
-    from opentelemetry import trace as _trace
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-except ImportError:  # the [otel] extra is not installed
-    _trace = None  # type: ignore[assignment]
-    TraceContextTextMapPropagator = None  # type: ignore[assignment,misc]
+# opentelemetry.trace and a W3C propagator, imported when the first client is made
+# (not at ``import codex``); None when the [otel] extra is not installed.
+_trace: Any = None
+_propagator: Any = None
+_load_tried = False
+_load_lock = threading.Lock()
+
+
+def _load() -> bool:
+    global _trace, _propagator, _load_tried
+    with _load_lock:
+        if not _load_tried:
+            _load_tried = True
+            try:
+                from opentelemetry import trace
+                from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+            except ImportError:
+                return False
+            _trace, _propagator = trace, TraceContextTextMapPropagator()
+    return _trace is not None
+
 
 INSTRUMENTATION_NAME = "codex-embedded"
 PROVIDER_NAME = "openai"
@@ -76,15 +91,15 @@ MCP_METHOD = "mcp.method.name"
 
 def available() -> bool:
     """True when ``opentelemetry-api`` is importable (spans are then produced)."""
-    return _trace is not None
+    return _load()
 
 
 def _context_from_traceparent(traceparent: str | None) -> Context | None:
-    if traceparent is None or TraceContextTextMapPropagator is None:
+    if traceparent is None or not _load():
         return None
-    extracted = TraceContextTextMapPropagator().extract({"traceparent": traceparent})
+    extracted: Context = _propagator.extract({"traceparent": traceparent})
     # A malformed header yields a context without a span: treat it as absent.
-    return extracted if _trace is not None and _trace.get_current_span(extracted).get_span_context().is_valid else None
+    return extracted if _trace.get_current_span(extracted).get_span_context().is_valid else None
 
 
 class TurnTrace:
@@ -103,8 +118,8 @@ class TurnTrace:
 
     @property
     def context(self) -> Context:
-        assert _trace is not None
-        return _trace.set_span_in_context(self.span)
+        context: Context = _trace.set_span_in_context(self.span)
+        return context
 
     def started(self, turn_id: str) -> None:
         self.turn_id = turn_id
@@ -195,7 +210,6 @@ class TurnTrace:
         if isinstance(item_id, str):
             attributes["codex.item.id"] = item_id
         # Under the command or patch it approves when that item has started, else the turn.
-        assert _trace is not None
         parent = _trace.set_span_in_context(self.span_for(params))
         span = self._tracer.start_span(f"codex.approval {kind}", context=parent, attributes=attributes)
         return ApprovalSpan(span)
@@ -209,7 +223,6 @@ class TurnTrace:
 
     @staticmethod
     def _fail(span: Span, error_type: str, message: str | None) -> None:
-        assert _trace is not None
         span.set_attribute(ERROR_TYPE, error_type)
         span.set_status(_trace.Status(_trace.StatusCode.ERROR, message))
 
@@ -323,12 +336,8 @@ class ClientTelemetry:
 
     def __init__(self, tracer_provider: object | None = None, traceparent: str | None = None) -> None:
         self._tracer: Tracer | None = None
-        if _trace is not None:
-            self._tracer = _trace.get_tracer(
-                INSTRUMENTATION_NAME,
-                __version__,
-                tracer_provider=tracer_provider,  # type: ignore[arg-type]
-            )
+        if _load():
+            self._tracer = _trace.get_tracer(INSTRUMENTATION_NAME, __version__, tracer_provider=tracer_provider)
         self._parent = _context_from_traceparent(traceparent)
 
     @property

@@ -301,11 +301,11 @@ def test_engine_logs_are_not_printed_to_stderr(
 def test_mcp_tool_call_span(
     codex_mock: MockResponsesServer, codex_workspace: Path, provider: TracerProvider, exporter: InMemorySpanExporter
 ) -> None:
-    from .test_mcp import fixture_server, mcp_call, tool_search
+    from .test_mcp import fixture_server
 
     codex_mock.enqueue(
-        tool_search("echo text back"),
-        mcp_call("fixture", "echo", {"text": "hello"}),
+        responses.tool_search("echo text back"),
+        responses.mcp_tool_call("fixture", "echo", {"text": "hello"}),
         responses.text("the server said hello"),
     )
     with Codex(**client_kwargs(codex_mock, codex_workspace), tracer_provider=provider) as codex:  # type: ignore[arg-type]
@@ -400,3 +400,52 @@ def test_sdk_records_while_answering_a_request_carry_the_turn(
         result = thread.run("write")
     (declined,) = [r for r in caplog.records if r.name == "codex" and "declining" in r.getMessage()]
     assert (declined.thread_id, declined.turn_id) == (thread.id, result.id)  # type: ignore[attr-defined]
+
+
+WITHOUT_OTEL = """
+import sys
+sys.modules["opentelemetry"] = None  # as if the [otel] extra were not installed
+from codex import Codex, telemetry
+from codex.testing import MockResponsesServer, responses
+with MockResponsesServer() as mock:
+    mock.enqueue(responses.text("still works"))
+    with Codex(base_url=mock.base_url, api_key="sk-x-123456", cwd=sys.argv[1], traceparent=sys.argv[2]) as codex:
+        result = codex.thread_start().run("hi")
+assert not telemetry.available()
+assert not codex._telemetry.enabled
+print(result.final_response)
+"""
+
+
+def test_without_opentelemetry_turns_run_untraced(codex_workspace: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_OTEL, str(codex_workspace), TRACEPARENT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "still works"
+
+
+def test_importing_codex_does_not_import_opentelemetry() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, codex; print(any(name.startswith('opentelemetry') for name in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_a_malformed_traceparent_is_ignored(
+    codex_mock: MockResponsesServer, codex_workspace: Path, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    codex_mock.enqueue(responses.text("hello"))
+    kwargs = client_kwargs(codex_mock, codex_workspace)
+    with Codex(**kwargs, tracer_provider=provider, traceparent="not-a-traceparent") as codex:  # type: ignore[arg-type]
+        codex.thread_start().run("hi")
+    assert _one(exporter.get_finished_spans(), "invoke_agent").parent is None
