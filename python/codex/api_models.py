@@ -28,18 +28,27 @@ class StoredThread(WireModel):
     """A thread as the engine stores it (``openai_codex``'s generated ``Thread`` model)."""
 
     id: str
+    session_id: str | None = None
     preview: str = ""
     name: str | None = None
     cwd: str | None = None
     model_provider: str | None = None
     created_at: int | None = None
     updated_at: int | None = None
+    recency_at: int | None = None
     ephemeral: bool = False
     forked_from_id: str | None = None
     parent_thread_id: str | None = None
     path: str | None = None
+    cli_version: str | None = None
     source: JsonObject | str | None = None
+    thread_source: str | None = None
+    history_mode: str | None = None
     status: JsonObject | None = None
+    can_accept_direct_input: bool | None = None
+    agent_nickname: str | None = None
+    agent_role: str | None = None
+    git_info: JsonObject | None = None
     turns: list[Turn] = Field(default_factory=list)
 
 
@@ -128,7 +137,12 @@ class Model(WireModel):
     supported_reasoning_efforts: list[ReasoningEffortOption] = Field(default_factory=list)
     input_modalities: list[str] | None = None
     supports_personality: bool = False
+    additional_speed_tiers: list[str] = Field(default_factory=list)
+    service_tiers: list[JsonObject] | None = None
+    default_service_tier: str | None = None
+    availability_nux: JsonObject | None = None
     upgrade: str | None = None
+    upgrade_info: JsonObject | None = None
 
 
 class ModelListResponse(WireModel):

@@ -264,3 +264,22 @@ def test_async_steer_and_interrupt(codex_mock: MockResponsesServer, codex_worksp
             assert (await turn.run()).status == "interrupted"
 
     asyncio.run(scenario())
+
+
+def test_resume_and_fork_options_reach_the_engine(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
+    thread = codex_client.thread_start()
+    _ran(codex_mock, thread, "hello", "hi")
+    assert thread.unsubscribe().status == "unsubscribed"
+
+    resumed = codex_client.thread_resume(thread.id, model="gpt-resumed-model", include_turns=True)
+    _ran(codex_mock, resumed, "after resume", "ok")
+    assert codex_mock.response_requests[-1].body["model"] == "gpt-resumed-model"
+
+    fork = codex_client.thread_fork(
+        thread.id, model="gpt-forked-model", base_instructions="You are a careful pirate.", ephemeral=True
+    )
+    _ran(codex_mock, fork, "on the fork", "arr")
+    request = codex_mock.response_requests[-1]
+    assert request.body["model"] == "gpt-forked-model"
+    assert request.body["instructions"] == "You are a careful pirate."
+    assert fork.id not in [entry.id for entry in codex_client.thread_list().data], "ephemeral forks are not stored"
