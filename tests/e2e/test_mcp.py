@@ -8,7 +8,6 @@ and calls them in the ``mcp__<server>`` namespace, as the scripts below do.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import socket
 import subprocess
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from codex import AsyncCodex, Codex, McpHttpServer, McpStdioServer, TurnStatus
+from codex import ApprovalMode, AsyncCodex, Codex, McpHttpServer, McpStdioServer, Sandbox, TurnStatus
 from codex.events import McpToolCallThreadItem
 from codex.manifest import load_manifest
 from codex.mcp import McpStartupError
@@ -36,31 +35,6 @@ def fixture_server(name: str = "fixture", *, log: Path | None = None, **options:
     return McpStdioServer(name=name, command=sys.executable, args=args, **options)
 
 
-def mcp_call(server: str, tool: str, arguments: dict[str, Any]) -> responses.ScriptedResponse:
-    """The model calls an MCP tool: a function call in the server's namespace."""
-    reply = responses.function_call(tool, arguments)
-    events = tuple(
-        {**event, "item": {**event["item"], "namespace": f"mcp__{server}"}}
-        if event.get("type") == "response.output_item.done"
-        else event
-        for event in reply.events
-    )
-    return dataclasses.replace(reply, events=events)
-
-
-def tool_search(query: str) -> responses.ScriptedResponse:
-    """The model searches the engine's deferred tools (where MCP tools are listed)."""
-    item = {"type": "tool_search_call", "call_id": "search_1", "execution": "client", "arguments": {"query": query}}
-    return responses.ScriptedResponse(
-        events=(
-            {"type": "response.created", "response": {"id": "resp_search"}},
-            {"type": "response.output_item.done", "output_index": 0, "item": item},
-            {"type": "response.completed", "response": {"id": "resp_search", "usage": responses.usage()}},
-        ),
-        label="tool_search",
-    )
-
-
 def _mcp_items(items: list[Any]) -> list[McpToolCallThreadItem]:
     return [item for item in items if isinstance(item, McpToolCallThreadItem)]
 
@@ -74,8 +48,8 @@ def test_engine_lists_the_tools_and_the_result_reaches_the_model(
 ) -> None:
     log = tmp_path / "calls.log"
     codex_mock.enqueue(
-        tool_search("echo text back"),
-        mcp_call("fixture", "echo", {"text": "hello"}),
+        responses.tool_search("echo text back"),
+        responses.mcp_tool_call("fixture", "echo", {"text": "hello"}),
         responses.text("the server said hello"),
     )
     thread = codex_client.thread_start(mcp_servers=[fixture_server(log=log, tool_approval="approve")])
@@ -106,7 +80,7 @@ def test_engine_lists_the_tools_and_the_result_reaches_the_model(
 
 def test_client_level_servers_on_the_async_client(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
     async def scenario() -> McpToolCallThreadItem:
-        codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "async"}), responses.text("ok"))
+        codex_mock.enqueue(responses.mcp_tool_call("fixture", "echo", {"text": "async"}), responses.text("ok"))
         kwargs = client_kwargs(codex_mock, codex_workspace, mcp_servers=[fixture_server(tool_approval="approve")])
         async with AsyncCodex(**kwargs) as codex:  # type: ignore[arg-type]
             thread = await codex.thread_start()
@@ -121,7 +95,7 @@ def test_client_level_servers_on_the_async_client(codex_mock: MockResponsesServe
 
 def test_tool_error_is_a_failed_item_the_model_sees(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
     codex_mock.enqueue(
-        mcp_call("fixture", "fail", {"reason": "disk on fire"}),
+        responses.mcp_tool_call("fixture", "fail", {"reason": "disk on fire"}),
         responses.text("the tool failed"),
         responses.text("still alive"),
     )
@@ -140,7 +114,7 @@ def test_server_crash_mid_call_fails_the_call_not_the_client(
     codex_mock: MockResponsesServer, codex_client: Codex, tmp_path: Path
 ) -> None:
     log = tmp_path / "calls.log"
-    codex_mock.enqueue(mcp_call("fixture", "crash", {}), responses.text("the server died"))
+    codex_mock.enqueue(responses.mcp_tool_call("fixture", "crash", {}), responses.text("the server died"))
     thread = codex_client.thread_start(mcp_servers=[fixture_server(log=log, tool_approval="approve")])
     result = thread.run("crash it")
 
@@ -153,7 +127,7 @@ def test_server_crash_mid_call_fails_the_call_not_the_client(
     assert "Transport closed" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
 
     # The client goes on: a new thread starts a fresh server whose tools work.
-    codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "back"}), responses.text("ok"))
+    codex_mock.enqueue(responses.mcp_tool_call("fixture", "echo", {"text": "back"}), responses.text("ok"))
     again = codex_client.thread_start(mcp_servers=[fixture_server(tool_approval="approve")]).run("echo")
     (call,) = _mcp_items(again.items)
     assert call.status == "completed"
@@ -163,7 +137,7 @@ def test_missing_command_leaves_the_thread_without_its_tools(
     codex_mock: MockResponsesServer, codex_client: Codex
 ) -> None:
     missing = McpStdioServer(name="gone", command="/nonexistent/mcp-server", tool_approval="approve")
-    codex_mock.enqueue(mcp_call("gone", "echo", {"text": "x"}), responses.text("no such tool"))
+    codex_mock.enqueue(responses.mcp_tool_call("gone", "echo", {"text": "x"}), responses.text("no such tool"))
     thread = codex_client.thread_start(mcp_servers=[missing, fixture_server()])
     result = thread.run("call it")
 
@@ -189,7 +163,7 @@ def test_unapproved_call_fails_closed_without_a_handler(
 ) -> None:
     """The tool has no read-only annotation, so the engine asks first; no handler means no."""
     log = tmp_path / "calls.log"
-    codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "x"}), responses.text("declined"))
+    codex_mock.enqueue(responses.mcp_tool_call("fixture", "echo", {"text": "x"}), responses.text("declined"))
     result = codex_client.thread_start(mcp_servers=[fixture_server(log=log)]).run("echo")
 
     (call,) = _mcp_items(result.items)
@@ -208,7 +182,7 @@ def test_approval_handler_can_allow_a_call(
         asked.append({"method": method, **params})
         return {"action": "accept", "content": {}} if method == "mcpServer/elicitation/request" else None
 
-    codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "allowed"}), responses.text("ok"))
+    codex_mock.enqueue(responses.mcp_tool_call("fixture", "echo", {"text": "allowed"}), responses.text("ok"))
     with Codex(**client_kwargs(codex_mock, codex_workspace), approval_handler=handler) as codex:  # type: ignore[arg-type]
         result = codex.thread_start(mcp_servers=[fixture_server(log=log)]).run("echo")
 
@@ -251,7 +225,7 @@ def http_server_url() -> Iterator[str]:
 
 
 def test_streamable_http_server(codex_mock: MockResponsesServer, codex_client: Codex, http_server_url: str) -> None:
-    codex_mock.enqueue(mcp_call("remote", "echo", {"text": "over http"}), responses.text("ok"))
+    codex_mock.enqueue(responses.mcp_tool_call("remote", "echo", {"text": "over http"}), responses.text("ok"))
     server = McpHttpServer(name="remote", url=http_server_url, tool_approval="approve")
     result = codex_client.thread_start(mcp_servers=[server]).run("echo")
 
@@ -269,9 +243,41 @@ def test_servers_from_a_manifest_run_in_the_engine(
         'tool_approval = "approve"\n'
     )
     manifest = load_manifest(manifest_file)
-    codex_mock.enqueue(mcp_call("fixture", "echo", {"text": "from a manifest"}), responses.text("ok"))
+    codex_mock.enqueue(responses.mcp_tool_call("fixture", "echo", {"text": "from a manifest"}), responses.text("ok"))
     result = codex_client.thread_start(mcp_servers=manifest.servers()).run("echo")
 
     (call,) = _mcp_items(result.items)
     assert call.status == "completed"
     assert "echo: from a manifest" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
+
+
+@pytest.mark.parametrize(
+    ("sandbox", "runs"),
+    [(Sandbox.read_only, False), (Sandbox.full_access, True)],
+)
+def test_deny_all_rejects_unless_the_sandbox_is_full_access(
+    codex_mock: MockResponsesServer, codex_client: Codex, tmp_path: Path, sandbox: Sandbox, runs: bool
+) -> None:
+    """With approval policy "never" the engine cannot ask: it rejects, but auto-approves under full access."""
+    log = tmp_path / "calls.log"
+    codex_mock.enqueue(responses.mcp_tool_call("fixture", "echo", {"text": "x"}), responses.text("ok"))
+    thread = codex_client.thread_start(
+        approval_mode=ApprovalMode.deny_all, sandbox=sandbox, mcp_servers=[fixture_server(log=log)]
+    )
+    (call,) = _mcp_items(thread.run("echo").items)
+    assert call.status == ("completed" if runs else "failed")
+    assert _calls_seen(log) == (["echo"] if runs else [])
+
+
+def test_required_server_failure_on_the_async_client(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
+    async def scenario() -> str | None:
+        missing = McpStdioServer(name="gone", command="/nonexistent/mcp-server", required=True)
+        async with AsyncCodex(**client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
+            with pytest.raises(McpStartupError, match="gone"):
+                await codex.thread_start(mcp_servers=[missing])
+            thread = await codex.thread_start()
+            statuses = await thread.mcp_status()
+            assert statuses == []
+            return (await thread.run("hi")).final_response
+
+    assert asyncio.run(scenario()) == "Hello from the mock."

@@ -6,6 +6,7 @@ also opens ``/tmp``, which would let a write "succeed" for the wrong reason.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import shutil
 import socket
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from codex import Codex, Sandbox, SandboxPolicy, TurnStatus
+from codex import AsyncCodex, Codex, Sandbox, SandboxPolicy, TurnStatus
 from codex.errors import ConfigurationError
 from codex.testing import MockResponsesServer, responses
 
@@ -202,3 +203,18 @@ def test_bad_policies_raise_and_leave_the_client_usable(codex_mock: MockResponse
     with pytest.raises(ConfigurationError, match="sandbox must be one of"):
         client.thread_start(sandbox="workspace-write")  # type: ignore[arg-type]
     assert client.thread_start().run("still here").final_response == "Hello from the mock."
+
+
+def test_policies_on_the_async_client(codex_mock: MockResponsesServer, dirs: dict[str, Path]) -> None:
+    extra, elsewhere = dirs["extra"] / "a.txt", dirs["elsewhere"] / "a.txt"
+
+    async def scenario() -> None:
+        codex_mock.enqueue(responses.exec_command(_write_all(extra, elsewhere), login=False), responses.text("ok"))
+        async with AsyncCodex(**client_kwargs(codex_mock, dirs["workspace"])) as codex:  # type: ignore[arg-type]
+            thread = await codex.thread_start(sandbox=Sandbox.read_only)
+            policy = SandboxPolicy(Sandbox.workspace_write, writable_roots=[str(dirs["extra"])])
+            await thread.run("write", sandbox=policy)
+
+    asyncio.run(scenario())
+    assert extra.read_text() == "hi\n"
+    assert not elsewhere.exists()

@@ -212,6 +212,39 @@ def apply_patch(patch: str, *, call_id: str | None = None) -> ScriptedResponse:
     return custom_tool_call("apply_patch", patch, call_id=call_id)
 
 
+def mcp_tool_call(server: str, tool: str, arguments: dict[str, Any], *, call_id: str | None = None) -> ScriptedResponse:
+    """The model calls ``tool`` of MCP server ``server``: a function call in the ``mcp__<server>`` namespace."""
+    item = {
+        "type": "function_call",
+        "id": _next_id("fc"),
+        "call_id": call_id or _next_id("call"),
+        "name": tool,
+        "namespace": f"mcp__{server}",
+        "arguments": json.dumps(arguments),
+    }
+    return _wrap(
+        [{"type": "response.output_item.done", "output_index": 0, "item": item}],
+        label=f"mcp_tool_call:{server}/{tool}",
+    )
+
+
+def tool_search(query: str, *, call_id: str | None = None) -> ScriptedResponse:
+    """The model searches the engine's deferred tools, where MCP servers' tools are listed.
+
+    The engine answers with a ``tool_search_output`` item in the next request's input.
+    """
+    item = {
+        "type": "tool_search_call",
+        "call_id": call_id or _next_id("search"),
+        "execution": "client",
+        "arguments": {"query": query},
+    }
+    return _wrap(
+        [{"type": "response.output_item.done", "output_index": 0, "item": item}],
+        label=f"tool_search:{query}",
+    )
+
+
 def add_file_patch(path: str, content: str) -> str:
     """An ``apply_patch`` body that creates ``path`` with ``content``."""
     lines = "".join(f"+{line}\n" for line in content.splitlines())
