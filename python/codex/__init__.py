@@ -57,6 +57,7 @@ from .errors import (
     is_retryable_error,
 )
 from .events import Notification, ThreadItem, ThreadTokenUsage, TurnError, TurnStatus, UnknownNotification
+from .files import Attachment, FileStore
 from .inputs import (
     ExternalMessage,
     ImageInput,
@@ -82,7 +83,6 @@ from .mcp import (
     McpStdioServer,
     McpToolApproval,
 )
-from .files import Attachment, FileStore
 from .metrics import TurnMetrics, Usage
 from .retry import RetryAttempt, RetryPolicy, retry_on_overload
 from .sandbox import ApprovalMode, Sandbox, SandboxPolicy

@@ -173,7 +173,6 @@ class Thread(ThreadControls):
         return attempt() if retry is None else retry.run(attempt)
 
 
-
 class AsyncThread(AsyncThreadControls):
     """A conversation in an async client; run turns on it."""
 
@@ -277,4 +276,3 @@ class AsyncThread(AsyncThreadControls):
             return await handle.run()
 
         return await attempt() if retry is None else await retry.run_async(attempt)
-
