@@ -306,7 +306,7 @@ def test_mcp_tool_approval_arrives_as_a_typed_elicitation(
     codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
 ) -> None:
     """The engine asks before an MCP tool call without a read-only hint: an ElicitationRequest."""
-    from .test_mcp import _calls_seen, fixture_server, mcp_call
+    from .test_mcp import _calls_seen, fixture_server
 
     log = tmp_path / "calls.log"
     asked: list[ElicitationRequest] = []
@@ -317,9 +317,9 @@ def test_mcp_tool_approval_arrives_as_a_typed_elicitation(
         return Allow(content={}) if len(asked) == 1 else Deny("once is enough")
 
     codex_mock.enqueue(
-        mcp_call("fixture", "echo", {"text": "first"}),
+        responses.mcp_tool_call("fixture", "echo", {"text": "first"}),
         responses.text("ok"),
-        mcp_call("fixture", "echo", {"text": "second"}),
+        responses.mcp_tool_call("fixture", "echo", {"text": "second"}),
         responses.text("ok"),
     )
     with Codex(**client_kwargs(codex_mock, codex_workspace), approval_callback=callback) as codex:  # type: ignore[arg-type]
