@@ -23,7 +23,7 @@ from codex import (
 )
 from codex.api_models import ThreadGoalStatus
 from codex.testing import MockResponsesServer, responses
-from codex.types import SortDirection, ThreadSortKey
+from codex.types import SortDirection, ThreadSortKey, ThreadSourceKind
 
 from .conftest import client_kwargs
 
@@ -283,3 +283,25 @@ def test_resume_and_fork_options_reach_the_engine(codex_mock: MockResponsesServe
     assert request.body["model"] == "gpt-forked-model"
     assert request.body["instructions"] == "You are a careful pirate."
     assert fork.id not in [entry.id for entry in codex_client.thread_list().data], "ephemeral forks are not stored"
+
+
+def test_list_filters_by_cwd_source_and_provider(
+    codex_mock: MockResponsesServer, codex_client: Codex, codex_workspace: Path
+) -> None:
+    sub = codex_workspace / "sub"
+    sub.mkdir()
+    here = codex_client.thread_start()
+    there = codex_client.thread_start(cwd=str(sub))
+    _ran(codex_mock, here, "in the workspace", "ok")
+    _ran(codex_mock, there, "in the subdirectory", "ok")
+
+    assert [entry.id for entry in codex_client.thread_list(cwd=str(sub)).data] == [there.id]
+    both = codex_client.thread_list(cwd=[str(sub), str(codex_workspace)]).data
+    assert sorted(entry.id for entry in both) == sorted([here.id, there.id])
+    assert len(codex_client.thread_list(source_kinds=[ThreadSourceKind.vscode]).data) == 2
+    assert codex_client.thread_list(source_kinds=[ThreadSourceKind.cli]).data == []
+    assert len(codex_client.thread_list(model_providers=["codex-embedded"]).data) == 2
+    assert codex_client.thread_list(model_providers=["someone-else"]).data == []
+    with pytest.raises(NotSupportedError, match="section_id"):
+        codex_client.thread_list(section_id="inbox")
+    assert len(codex_client.thread_list().data) == 2, "the client is still usable"
