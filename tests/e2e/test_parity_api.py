@@ -12,8 +12,10 @@ import pytest
 from codex import (
     AsyncCodex,
     Codex,
+    ConfigurationError,
     ExternalMessage,
     ImageInput,
+    InvalidRequestError,
     LocalImageInput,
     MentionInput,
     NotSupportedError,
@@ -305,3 +307,24 @@ def test_list_filters_by_cwd_source_and_provider(
     with pytest.raises(NotSupportedError, match="section_id"):
         codex_client.thread_list(section_id="inbox")
     assert len(codex_client.thread_list().data) == 2, "the client is still usable"
+
+
+def test_bad_arguments_raise_typed_errors_and_the_client_stays_usable(
+    codex_mock: MockResponsesServer, codex_client: Codex
+) -> None:
+    thread = codex_client.thread_start()
+    with pytest.raises(ConfigurationError, match="thread_id"):
+        codex_client.thread_fork("")
+    with pytest.raises(ConfigurationError, match="limit"):
+        codex_client.thread_list(limit=0)
+    with pytest.raises(ConfigurationError, match="num_turns"):
+        thread.rollback(0)
+    with pytest.raises(ConfigurationError, match="objective"):
+        thread.set_goal("   ")
+    with pytest.raises(ConfigurationError, match="name"):
+        thread.set_name("")
+    with pytest.raises(InvalidRequestError):
+        codex_client.thread_fork("00000000-0000-0000-0000-000000000000")
+    with pytest.raises(InvalidRequestError):
+        thread.rollback(5)
+    _ran(codex_mock, thread, "still usable?", "yes")
