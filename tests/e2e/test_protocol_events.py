@@ -1,0 +1,69 @@
+"""A real turn's events all parse into the generated protocol models, losslessly."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex import Codex, Sandbox, TurnStatus, turns
+from codex.events import Notification, UnknownNotification
+from codex.protocol import SERVER_NOTIFICATION_PARAMS, THREAD_ITEM_TYPES, ProtocolModel
+from codex.testing import MockResponsesServer, responses
+
+
+def test_every_event_of_a_turn_is_typed_and_round_trips(
+    codex_mock: MockResponsesServer,
+    codex_client: Codex,
+    codex_workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    received: list[tuple[str, dict[str, Any], Notification]] = []
+    parse = turns.parse_notification
+
+    def recording_parse(method: str, params: dict[str, Any]) -> Notification:
+        wire = json.loads(json.dumps(params))  # a copy: parsing must not be able to alter it
+        event = parse(method, params)
+        received.append((method, wire, event))
+        return event
+
+    monkeypatch.setattr(turns, "parse_notification", recording_parse)
+    codex_mock.enqueue(
+        responses.exec_command("echo typed > typed.txt && cat typed.txt", login=False),
+        responses.apply_patch(responses.add_file_patch("patched.txt", "one\ntwo")),
+        responses.streamed_text(["all ", "events ", "typed"]),
+    )
+    turn = codex_client.thread_start(sandbox=Sandbox.workspace_write).turn("use the tools")
+    streamed = list(turn.stream())
+
+    assert turn.run().status is TurnStatus.completed
+    assert (codex_workspace / "patched.txt").read_text() == "one\ntwo\n"
+    assert [event for _, _, event in received] == streamed
+    methods = Counter(method for method, _, _ in received)
+    assert {
+        "turn/started",
+        "item/started",
+        "item/completed",
+        "item/agentMessage/delta",
+        "thread/tokenUsage/updated",
+        "turn/diff/updated",
+        "turn/completed",
+    } <= methods.keys()
+    item_types = {wire["item"]["type"] for method, wire, _ in received if method == "item/completed"}
+    assert {"userMessage", "commandExecution", "fileChange", "agentMessage"} <= item_types
+
+    for method, wire, event in received:
+        payload = event.payload
+        assert not isinstance(payload, UnknownNotification), (method, wire)
+        assert isinstance(payload, ProtocolModel)
+        assert isinstance(payload, SERVER_NOTIFICATION_PARAMS[method])  # type: ignore[arg-type]
+        # The exact wire JSON comes back, as a dict and as text.
+        assert payload.to_dict() == wire, method
+        assert json.loads(payload.to_json()) == wire
+        assert event.to_dict() == {"method": method, "params": wire}
+        item = getattr(payload, "item", None)
+        if item is not None:
+            assert isinstance(item, THREAD_ITEM_TYPES[wire["item"]["type"]])  # type: ignore[arg-type]
