@@ -308,9 +308,8 @@ class _EngineLogPump:
             except Exception:  # a broken handler must not end engine logging for good
                 logging.getLogger(LOGGER_NAME).debug("engine log forwarding failed", exc_info=True)
 
-    def flush(self, timeout: float = 1.0) -> None:
+    def flush(self) -> None:
         """Emits what is queued now, on the caller's thread (tests, shutdown)."""
-        del timeout
         while records := _native.next_log_records(_BATCH, 0.0):
             emit_engine_records(records)
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._logging import correlation
 from ._version import __version__
+from .errors import ConfigurationError
 from .events import (
     CommandExecutionThreadItem,
     DynamicToolCallThreadItem,
@@ -335,7 +336,13 @@ class ClientTelemetry:
     """One client's tracer and incoming trace context."""
 
     def __init__(self, tracer_provider: object | None = None, traceparent: str | None = None) -> None:
+        if tracer_provider is not None and not callable(getattr(tracer_provider, "get_tracer", None)):
+            raise ConfigurationError(f"tracer_provider must be a TracerProvider, got {tracer_provider!r}")
+        if traceparent is not None and not isinstance(traceparent, str):
+            raise ConfigurationError(f"traceparent must be a W3C traceparent string, got {traceparent!r}")
         self._tracer: Tracer | None = None
+        if tracer_provider is not None and not _load():
+            raise ConfigurationError("tracer_provider= needs opentelemetry-api: pip install 'codex-embedded[otel]'")
         if _load():
             self._tracer = _trace.get_tracer(INSTRUMENTATION_NAME, __version__, tracer_provider=tracer_provider)
         self._parent = _context_from_traceparent(traceparent)

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from codex import AsyncCodex, Codex, Sandbox, TurnStatus, _logging
+from codex import AsyncCodex, Codex, ConfigurationError, Sandbox, TurnStatus, _logging
 from codex.testing import MockResponsesServer, responses
 from codex.tools import tool
 
@@ -449,3 +449,17 @@ def test_a_malformed_traceparent_is_ignored(
     with Codex(**kwargs, tracer_provider=provider, traceparent="not-a-traceparent") as codex:  # type: ignore[arg-type]
         codex.thread_start().run("hi")
     assert _one(exporter.get_finished_spans(), "invoke_agent").parent is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"tracer_provider": "not a provider"}, "tracer_provider must be"),
+        ({"traceparent": 42}, "traceparent must be"),
+    ],
+)
+def test_bad_telemetry_arguments_raise_a_typed_error(
+    codex_mock: MockResponsesServer, codex_workspace: Path, kwargs: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Codex(**client_kwargs(codex_mock, codex_workspace, **kwargs))  # type: ignore[arg-type]

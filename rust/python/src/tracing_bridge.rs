@@ -331,7 +331,10 @@ fn install() {
         // of tracing; then the engine's output goes there and this bridge stays idle.
         let subscriber = tracing_subscriber::registry().with(PythonLogLayer);
         let _ = tracing::subscriber::set_global_default(subscriber);
-        let _ = tracing_log::LogTracer::init();
+        if tracing_log::LogTracer::init().is_ok() {
+            // LogTracer opens `log` to every level; keep it at ours.
+            log::set_max_level(log_level_filter(MAX_LEVEL.load(Ordering::SeqCst)));
+        }
     });
 }
 
