@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from codex import Codex, Sandbox, TurnStatus, turns
-from codex.events import Notification, UnknownNotification
+from codex import Codex, Sandbox, TurnStatus
+from codex.events import Notification, UnknownNotification, parse_notification
 from codex.protocol import SERVER_NOTIFICATION_PARAMS, THREAD_ITEM_TYPES, ProtocolModel
 from codex.testing import MockResponsesServer, responses
 
@@ -22,15 +22,14 @@ def test_every_event_of_a_turn_is_typed_and_round_trips(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     received: list[tuple[str, dict[str, Any], Notification]] = []
-    parse = turns.parse_notification
 
     def recording_parse(method: str, params: dict[str, Any]) -> Notification:
         wire = json.loads(json.dumps(params))  # a copy: parsing must not be able to alter it
-        event = parse(method, params)
+        event = parse_notification(method, params)
         received.append((method, wire, event))
         return event
 
-    monkeypatch.setattr(turns, "parse_notification", recording_parse)
+    monkeypatch.setattr("codex.turns.parse_notification", recording_parse)
     codex_mock.enqueue(
         responses.exec_command("echo typed > typed.txt && cat typed.txt", login=False),
         responses.apply_patch(responses.add_file_patch("patched.txt", "one\ntwo")),
