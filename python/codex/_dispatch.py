@@ -159,6 +159,7 @@ class ServerRequestDispatcher:
         self._events: dict[str, deque[Notification]] = {}
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- threads ---------------------------------------------------------------
@@ -195,7 +196,9 @@ class ServerRequestDispatcher:
         return list(pending) if pending else []
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         for task in list(self._tasks):
@@ -206,7 +209,7 @@ class ServerRequestDispatcher:
         self, engine: _native.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
     ) -> None:
         """Answers one request for a sync client; user code runs on the pool."""
-        if _engine.answer_builtin(engine, method, request_id):
+        if _answered_by_the_sdk(engine, method, request_id):
             return
         answer = _Answer(self, engine, thread_id, method, request_id, params)
         request = parse_request(method, params)
@@ -215,8 +218,12 @@ class ServerRequestDispatcher:
             answer.finish(plan)
             return
         work, timeout, on_timeout = plan
-        # The caller's context (correlation ids, the current span) travels to the pool thread.
-        future = self._executor().submit(contextvars.copy_context().run, work.run_sync)
+        try:
+            # The caller's context (correlation ids, the current span) travels to the pool thread.
+            future = self._executor().submit(contextvars.copy_context().run, work.run_sync)
+        except RuntimeError:  # closed meanwhile
+            answer.finish(_CLOSED)
+            return
         timer: threading.Timer | None = None
         if timeout is not None:
             timer = threading.Timer(timeout, lambda: answer.finish(on_timeout()))
@@ -226,8 +233,9 @@ class ServerRequestDispatcher:
         def done(finished: Future[Outcome]) -> None:
             if timer is not None:
                 timer.cancel()
-            if finished.cancelled():
-                answer.finish(on_timeout())
+            if finished.cancelled() or finished.exception() is not None:
+                # Cancelled by close(), or a BaseException escaped user code: refuse.
+                answer.finish(_CLOSED if finished.cancelled() else _CRASHED)
                 return
             answer.finish(finished.result())
 
@@ -237,7 +245,7 @@ class ServerRequestDispatcher:
         self, engine: _native.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
     ) -> None:
         """Answers one request for an async client; user code runs in a task of the running loop."""
-        if _engine.answer_builtin(engine, method, request_id):
+        if _answered_by_the_sdk(engine, method, request_id):
             return
         answer = _Answer(self, engine, thread_id, method, request_id, params)
         request = parse_request(method, params)
@@ -252,6 +260,8 @@ class ServerRequestDispatcher:
                 outcome = await asyncio.wait_for(work.run_async(self._executor()), timeout)
             except asyncio.TimeoutError:
                 outcome = on_timeout()
+            except RuntimeError:  # closed meanwhile
+                outcome = _CLOSED
             answer.finish(outcome)
 
         task = asyncio.get_running_loop().create_task(run())
@@ -260,6 +270,8 @@ class ServerRequestDispatcher:
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the client is closed")
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=_POOL_WORKERS, thread_name_prefix="codex-callback")
             return self._pool
@@ -300,7 +312,20 @@ class ServerRequestDispatcher:
         return _declined(request, "no approval callback is configured", "default", method)
 
 
+def _answered_by_the_sdk(engine: _native.NativeEngine, method: str, request_id: str) -> bool:
+    try:
+        return _engine.answer_builtin(engine, method, request_id)
+    except _native.NativeError as exc:
+        logger.debug("could not answer %s: %s", method, exc)
+        return True
+
+
 # --------------------------------------------------------------------------- outcomes
+# Answered with a JSON-RPC error, which the engine takes as a refusal (or a failed tool call).
+_CLOSED = Outcome(None, "declined: the client is closing")
+_CRASHED = Outcome(None, "declined: the callback or tool did not return")
+
+
 def _record(
     request: ApprovalRequest, method: str, *, allowed: bool, reason: str | None, source: ResolutionSource
 ) -> ApprovalResolved:

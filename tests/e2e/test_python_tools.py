@@ -370,5 +370,25 @@ def test_registry_handles_are_unique_and_collisions_rejected() -> None:
     assert registry.names() == ["alpha"]
     with pytest.raises(ConfigurationError, match="built-in"):
         registry.register(tool(name="exec_command")(alpha))
+    def untyped(x):  # type: ignore[no-untyped-def]
+        return x
+
     with pytest.raises(ConfigurationError, match="type hint"):
-        tool(lambda x: x)
+        tool(untyped)
+
+
+def test_a_tool_escaping_with_a_base_exception_still_fails_the_call(
+    codex_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    @tool
+    def bail() -> str:
+        """Exits."""
+        raise SystemExit(3)
+
+    codex_mock.enqueue(responses.function_call("bail", {}, call_id="b"), responses.text("still here"))
+    with Codex(**client_kwargs(codex_mock, codex_workspace), tools=[bail]) as codex:  # type: ignore[arg-type]
+        result = codex.thread_start().run("go")
+    assert result.final_response == "still here"
+    (item,) = _tool_items(result.items)
+    assert item.success is False
+    assert _outputs_by_call(codex_mock.response_requests[1]) == {"b": "dynamic tool request failed"}
