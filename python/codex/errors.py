@@ -11,6 +11,7 @@ See docs/errors-and-retries.md for the whole tree.
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ class TurnFailedError(CodexError, RuntimeError):
         self.message = message
         self.thread_id = thread_id
         self.turn_id = turn_id
+        codex_error_info = _plain(codex_error_info)
         self.codex_error_info = codex_error_info
         self.additional_details = additional_details
         self.error_kind, self.http_status = _classify(codex_error_info)
@@ -285,7 +287,18 @@ def _is_stream_drop(message: str) -> bool:
     return message.startswith("stream disconnected before completion")
 
 
+def _plain(info: Any) -> Any:
+    """The engine's error info as wire JSON (it may arrive as a protocol model or enum)."""
+    if isinstance(info, Enum):
+        return info.value
+    dump = getattr(info, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", by_alias=True)
+    return info
+
+
 def _classify(info: Any) -> tuple[str | None, int | None]:
+    info = _plain(info)
     if isinstance(info, str):
         return info, None
     if isinstance(info, dict) and len(info) == 1:

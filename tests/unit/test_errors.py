@@ -35,6 +35,7 @@ from codex import (
     is_retryable_error,
 )
 from codex.errors import InvalidParamsError, turn_failed_error
+from codex.events import TurnCompletedNotification, parse_notification
 
 # (message, codex_error_info) pairs as this engine reports them (recorded from real turns).
 ENGINE_FAILURES: list[tuple[str, Any, type[TurnFailedError], str | None, int | None, bool]] = [
@@ -261,3 +262,25 @@ def test_policy_run_async_gives_up_with_the_last_error() -> None:
     with pytest.raises(TurnFailedError) as caught:
         asyncio.run(RetryPolicy(max_attempts=3, backoff=0).run_async(attempt))
     assert caught.value is failures[-1]
+
+
+@pytest.mark.parametrize(
+    ("info", "code", "status"),
+    [
+        ({"responseTooManyFailedAttempts": {"httpStatusCode": 429}}, "responseTooManyFailedAttempts", 429),
+        ("internalServerError", "internalServerError", None),
+    ],
+)
+def test_error_info_from_parsed_events_is_plain_json(info: Any, code: str, status: int | None) -> None:
+    """Events carry the info as generated protocol models; errors expose the wire JSON."""
+    params = {
+        "threadId": "t",
+        "turn": {"id": "u", "items": [], "status": "failed", "error": {"message": "m", "codexErrorInfo": info}},
+    }
+    payload = parse_notification("turn/completed", params).payload
+    assert isinstance(payload, TurnCompletedNotification)
+    assert payload.turn.error is not None
+    error = turn_failed_error("m", thread_id="t", turn_id="u", codex_error_info=payload.turn.error.codex_error_info)
+    assert error.codex_error_info == info
+    assert (error.code, error.http_status) == (code, status)
+    assert type(error.code) is str
