@@ -370,6 +370,7 @@ def test_registry_handles_are_unique_and_collisions_rejected() -> None:
     assert registry.names() == ["alpha"]
     with pytest.raises(ConfigurationError, match="built-in"):
         registry.register(tool(name="exec_command")(alpha))
+
     def untyped(x):  # type: ignore[no-untyped-def]
         return x
 
@@ -392,3 +393,33 @@ def test_a_tool_escaping_with_a_base_exception_still_fails_the_call(
     (item,) = _tool_items(result.items)
     assert item.success is False
     assert _outputs_by_call(codex_mock.response_requests[1]) == {"b": "dynamic tool request failed"}
+
+
+def test_a_resumed_thread_calls_the_new_clients_tools(
+    codex_mock: MockResponsesServer, codex_workspace: Path, outside_dir: Path
+) -> None:
+    """The engine stores a thread's tool declarations; a client with the same tool answers after resume."""
+    home = outside_dir / "home"
+    home.mkdir()
+    calls: list[int] = []
+
+    @tool
+    def ping(n: int) -> str:
+        """Pings."""
+        calls.append(n)
+        return f"pong {n}"
+
+    kwargs = client_kwargs(codex_mock, codex_workspace, codex_home=str(home))
+    codex_mock.enqueue(responses.text("first"))
+    with Codex(**kwargs, tools=[ping]) as codex:  # type: ignore[arg-type]
+        first = codex.thread_start()
+        first.run("one")
+        thread_id = first.id
+    codex_mock.enqueue(responses.function_call("ping", {"n": 7}, call_id="p"), responses.text("done"))
+    with Codex(**kwargs, tools=[ping]) as codex:  # type: ignore[arg-type]
+        result = codex.thread_resume(thread_id).run("two")
+
+    assert calls == [7]
+    assert result.final_response == "done"
+    assert "ping" in _offered_tools(codex_mock.response_requests[1])
+    assert _outputs_by_call(codex_mock.response_requests[2]) == {"p": "pong 7"}
