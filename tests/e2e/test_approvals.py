@@ -352,3 +352,30 @@ def test_deny_with_cancel_interrupts_the_turn(
         assert len(codex_mock.response_requests) == 1  # the model was not asked again
         codex_mock.enqueue(responses.text("still usable"))
         assert thread.run("again").final_response == "still usable"
+
+
+def test_allow_with_an_execpolicy_amendment_stops_asking_for_that_prefix(
+    codex_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    asked: list[str] = []
+
+    def amend(request: ApprovalRequest) -> Decision:
+        assert isinstance(request, CommandApprovalRequest)
+        asked.append(request.script)
+        return Allow(execpolicy_amendment=["touch"])
+
+    codex_mock.enqueue(
+        responses.exec_command("touch first.txt", login=False),
+        responses.exec_command("touch second.txt", login=False),
+        responses.text("done"),
+    )
+    with Codex(**client_kwargs(codex_mock, codex_workspace), approval_callback=amend) as codex:  # type: ignore[arg-type]
+        codex.thread_start(
+            sandbox=Sandbox.workspace_write,
+            approval_mode=None,  # type: ignore[arg-type]
+            config={"approval_policy": "untrusted"},
+        ).run("go")
+
+    assert asked == ["touch first.txt"]
+    assert (codex_workspace / "first.txt").exists()
+    assert (codex_workspace / "second.txt").exists()
