@@ -12,7 +12,6 @@ loopback server).
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import time
 import weakref
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from ._native import NativeEngine
+from ._unrouted import UnroutedNotifications, unrouted_notifications
 from .api_models import AccountLoginCompletedNotification, CancelLoginAccountResponse, GetAccountResponse
 from .errors import CodexError, ConfigurationError
 from .events import JsonObject
@@ -35,18 +35,16 @@ class _LoginOutcomes:
     """Login completions seen on the engine's thread-less event stream, by login id.
 
     ``account/login/completed`` belongs to no thread, so it lands in the engine's
-    unrouted buffer; whoever drains that buffer files every completion here.
+    unrouted buffer, which :mod:`codex._unrouted` drains for every reader.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_id: dict[str, AccountLoginCompletedNotification] = {}
 
-    def collect(self, engine: NativeEngine) -> None:
-        for _is_request, method, _request_id, params_json in engine.take_unrouted():
-            if method != _LOGIN_COMPLETED:
-                continue
-            outcome = AccountLoginCompletedNotification.model_validate(json.loads(params_json))
+    def collect(self, engine: NativeEngine, unrouted: UnroutedNotifications) -> None:
+        for params in unrouted.take(engine, _LOGIN_COMPLETED):
+            outcome = AccountLoginCompletedNotification.model_validate(params)
             if outcome.login_id is not None:
                 with self._lock:
                     self._by_id[outcome.login_id] = outcome
@@ -129,7 +127,7 @@ def _wait(codex: Codex, login_id: str, timeout: float | None) -> AccountLoginCom
     deadline = _deadline(timeout)
     outcomes = _outcomes_of(codex)
     while True:
-        outcomes.collect(codex._native_engine())
+        outcomes.collect(codex._native_engine(), unrouted_notifications(codex))
         outcome = outcomes.pop(login_id)
         if outcome is not None:
             return outcome
@@ -214,7 +212,7 @@ async def _wait_async(codex: AsyncCodex, login_id: str, timeout: float | None) -
     deadline = _deadline(timeout)
     outcomes = _outcomes_of(codex)
     while True:
-        outcomes.collect(await codex._ensure_started())
+        outcomes.collect(await codex._ensure_started(), unrouted_notifications(codex))
         outcome = outcomes.pop(login_id)
         if outcome is not None:
             return outcome

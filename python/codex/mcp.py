@@ -9,16 +9,24 @@ can be given to a whole client (``Codex(mcp_servers=[...])``) or to one thread
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
+import threading
+import time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from ._unrouted import unrouted_notifications
 from .errors import ConfigurationError, InternalRpcError
 from .events import JsonObject, WireModel
+
+if TYPE_CHECKING:
+    from .client import AsyncCodex, Codex
 
 McpToolApproval = Literal["auto", "prompt", "writes", "approve"]
 """When the engine asks before calling a server's tool.
@@ -212,13 +220,20 @@ def mcp_startup_errors() -> Iterator[None]:
 class McpServerStatus(WireModel):
     """One MCP server of a thread as the engine sees it (``mcpServerStatus/list``).
 
-    A server that failed to start is listed with no ``server_info`` and no tools.
+    A server that failed to start is listed with no ``server_info`` and no tools;
+    ``startup_status`` and ``startup_error`` then say what happened, from the engine's
+    ``mcpServer/startupStatus/updated`` notifications (e.g. ``"failed"`` and
+    ``"MCP client for `docs` failed to start: ... No such file or directory"``). A notice
+    the engine sent while a turn was streaming went to that turn's events instead
+    (typed :class:`~codex.events.McpServerStartupStatusNotification`).
     """
 
     name: str
     server_info: JsonObject | None = None
     tools: dict[str, JsonObject] = Field(default_factory=dict)
     auth_status: str | None = None
+    startup_status: str | None = None
+    startup_error: str | None = None
 
     @property
     def started(self) -> bool:
@@ -226,9 +241,53 @@ class McpServerStatus(WireModel):
         return self.server_info is not None
 
 
-def mcp_status_params(thread_id: str) -> JsonObject:
-    return {"threadId": thread_id}
+_STARTUP_METHOD = "mcpServer/startupStatus/updated"
+#: How long to wait for the startup notification of a server listed as not started.
+_STARTUP_NOTICE_GRACE_S = 0.5
+_POLL_S = 0.02
+
+_startups: weakref.WeakKeyDictionary[object, dict[tuple[str, str], JsonObject]] = weakref.WeakKeyDictionary()
+_startups_lock = threading.Lock()
 
 
-def parse_mcp_status(response: JsonObject) -> list[McpServerStatus]:
-    return [McpServerStatus.model_validate(entry) for entry in response.get("data", [])]
+def _statuses(codex: Codex | AsyncCodex, thread_id: str, response: JsonObject) -> list[McpServerStatus]:
+    with _startups_lock:
+        known = _startups.setdefault(codex, {})
+    for update in unrouted_notifications(codex).take(codex._native_engine(), _STARTUP_METHOD):
+        if isinstance(update.get("threadId"), str) and isinstance(update.get("name"), str):
+            known[(update["threadId"], update["name"])] = update
+    statuses = []
+    for entry in response.get("data", []):
+        status = McpServerStatus.model_validate(entry)
+        latest = known.get((thread_id, status.name))
+        if status.started:
+            status.startup_status = "ready"
+        elif latest is not None:
+            # Notices sent while a turn's stream was open went to that stream instead.
+            status.startup_status = latest.get("status")
+            status.startup_error = latest.get("error")
+        statuses.append(status)
+    return statuses
+
+
+def _settled(statuses: list[McpServerStatus]) -> bool:
+    return all(status.started or status.startup_status in ("failed", "cancelled") for status in statuses)
+
+
+def mcp_status(codex: Codex, thread_id: str) -> list[McpServerStatus]:
+    """The servers of ``thread_id`` (``mcpServerStatus/list`` waits for those still starting)."""
+    response = codex._request("mcpServerStatus/list", {"threadId": thread_id})
+    # The failure notice of a server can trail the list's answer by a moment.
+    deadline = time.monotonic() + _STARTUP_NOTICE_GRACE_S
+    while not _settled(statuses := _statuses(codex, thread_id, response)) and time.monotonic() < deadline:
+        time.sleep(_POLL_S)
+    return statuses
+
+
+async def mcp_status_async(codex: AsyncCodex, thread_id: str) -> list[McpServerStatus]:
+    """The async twin of :func:`mcp_status`."""
+    response = await codex._request("mcpServerStatus/list", {"threadId": thread_id})
+    deadline = time.monotonic() + _STARTUP_NOTICE_GRACE_S
+    while not _settled(statuses := _statuses(codex, thread_id, response)) and time.monotonic() < deadline:
+        await asyncio.sleep(_POLL_S)
+    return statuses

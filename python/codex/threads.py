@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigurationError, NotSupportedError
 from .events import JsonObject
 from .inputs import RunInput, to_wire_turn_input
-from .mcp import McpServerStatus, mcp_status_params, parse_mcp_status
+from .mcp import McpServerStatus, mcp_status, mcp_status_async
 from .retry import RetryPolicy
 from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_policy
 from .structured import OutputSpec
@@ -84,7 +84,7 @@ class Thread(ThreadControls):
 
     def mcp_status(self) -> list[McpServerStatus]:
         """This thread's MCP servers and their tools (waits for servers still starting)."""
-        return parse_mcp_status(self._codex._request("mcpServerStatus/list", mcp_status_params(self.id)))
+        return mcp_status(self._codex, self.id)
 
     def turn(
         self,
@@ -193,7 +193,7 @@ class AsyncThread(AsyncThreadControls):
 
     async def mcp_status(self) -> list[McpServerStatus]:
         """This thread's MCP servers and their tools (waits for servers still starting)."""
-        return parse_mcp_status(await self._codex._request("mcpServerStatus/list", mcp_status_params(self.id)))
+        return await mcp_status_async(self._codex, self.id)
 
     async def turn(
         self,

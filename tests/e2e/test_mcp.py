@@ -145,9 +145,11 @@ def test_missing_command_leaves_the_thread_without_its_tools(
     assert _mcp_items(result.items) == []
     assert "unsupported call" in str(codex_mock.response_requests[1].tool_outputs()[0]["output"])
     by_name = {status.name: status for status in thread.mcp_status()}
-    assert not by_name["gone"].started
-    assert by_name["gone"].tools == {}
+    gone = by_name["gone"]
+    assert (gone.started, gone.tools, gone.startup_status) == (False, {}, "failed")
+    assert "No such file or directory" in (gone.startup_error or "")
     assert by_name["fixture"].started
+    assert by_name["fixture"].startup_status == "ready"
     assert sorted(by_name["fixture"].tools) == ["crash", "echo", "fail"]
 
 

@@ -1,0 +1,50 @@
+"""The shared drain of the engine's unrouted notifications (a fake engine beside the e2e tests)."""
+
+from __future__ import annotations
+
+import json
+
+from codex._unrouted import UnroutedNotifications, unrouted_notifications
+
+
+class _FakeEngine:
+    def __init__(self) -> None:
+        self.pending: list[tuple[bool, str, str | None, str]] = []
+
+    def take_unrouted(self) -> list[tuple[bool, str, str | None, str]]:
+        taken, self.pending = self.pending, []
+        return taken
+
+
+def _note(method: str, **params: object) -> tuple[bool, str, str | None, str]:
+    return (False, method, None, json.dumps(params))
+
+
+def test_each_reader_gets_its_own_method_and_nothing_is_lost() -> None:
+    engine = _FakeEngine()
+    store = UnroutedNotifications()
+    engine.pending = [
+        _note("account/login/completed", loginId="a"),
+        _note("mcpServer/startupStatus/updated", threadId="t1", name="x", status="failed"),
+        (True, "item/tool/call", "7", "{}"),
+        _note("mcpServer/startupStatus/updated", threadId="t2", name="y", status="ready"),
+    ]
+    startup = "mcpServer/startupStatus/updated"
+    assert store.take(engine, startup, where=lambda p: p["threadId"] == "t1") == [  # type: ignore[arg-type]
+        {"threadId": "t1", "name": "x", "status": "failed"}
+    ]
+    assert engine.pending == []
+    # The login reader still finds its notification, the other thread's stays kept.
+    assert store.take(engine, "account/login/completed") == [{"loginId": "a"}]  # type: ignore[arg-type]
+    assert store.take(engine, startup) == [{"threadId": "t2", "name": "y", "status": "ready"}]  # type: ignore[arg-type]
+    assert store.take(engine, startup) == []  # type: ignore[arg-type]
+    assert store.take(engine, "item/tool/call") == []  # type: ignore[arg-type]
+
+
+def test_one_store_per_client() -> None:
+    class Client:
+        pass
+
+    first, second = Client(), Client()
+    assert unrouted_notifications(first) is unrouted_notifications(first)
+    assert unrouted_notifications(first) is not unrouted_notifications(second)
