@@ -463,3 +463,24 @@ def test_bad_telemetry_arguments_raise_a_typed_error(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Codex(**client_kwargs(codex_mock, codex_workspace, **kwargs))  # type: ignore[arg-type]
+
+
+def test_a_failing_tool_call_span_has_error_status(
+    codex_mock: MockResponsesServer, codex_workspace: Path, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    @tool
+    def broken() -> str:
+        """Always fails."""
+        raise RuntimeError("tool bug")
+
+    codex_mock.enqueue(responses.function_call("broken", {}), responses.text("sorry"))
+    kwargs = client_kwargs(codex_mock, codex_workspace)
+    with Codex(**kwargs, tools=[broken], tracer_provider=provider) as codex:  # type: ignore[arg-type]
+        result = codex.thread_start().run("call it")
+    assert result.status is TurnStatus.completed
+    spans = exporter.get_finished_spans()
+    call = _one(spans, "execute_tool broken")
+    assert call.status.status_code is StatusCode.ERROR
+    assert (call.attributes or {})["error.type"] == "tool_error"
+    # The turn itself went on and succeeded.
+    assert _one(spans, "invoke_agent").status.status_code is not StatusCode.ERROR
