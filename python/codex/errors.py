@@ -50,7 +50,19 @@ __all__ = [
 
 
 class CodexError(Exception):
-    """Base class of every error raised by this SDK."""
+    """Base class of every error raised by this SDK.
+
+    Every error has the structured fields below, so handlers can read them without
+    ``isinstance`` checks; they stay empty unless the error knows them (failed turns
+    fill them from the engine's error info, JSON-RPC errors carry their ``code``).
+    """
+
+    code: str | int | None = None
+    http_status: int | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    thread_id: str | None = None
+    turn_id: str | None = None
 
 
 class ConfigurationError(CodexError, ValueError):
@@ -71,6 +83,8 @@ class TransportClosedError(CodexError):
 
 class JsonRpcError(CodexError):
     """The engine answered a request with a JSON-RPC error."""
+
+    code: int
 
     def __init__(self, code: int, message: str, data: Any = None) -> None:
         super().__init__(f"JSON-RPC error {code}: {message}")
@@ -106,6 +120,8 @@ class InternalRpcError(CodexRpcError):
 class ServerBusyError(CodexRpcError):
     """The engine or model backend is overloaded; retrying later may work."""
 
+    retryable = True
+
 
 class RetryLimitExceededError(ServerBusyError):
     """The engine exhausted its retry budget."""
@@ -134,6 +150,10 @@ class TurnFailedError(CodexError, RuntimeError):
     consumed, when the engine reported it. The thread stays usable.
     :func:`turn_failed_error` picks the subclass that names the cause.
     """
+
+    thread_id: str
+    turn_id: str
+    code: str | None
 
     def __init__(
         self,

@@ -284,3 +284,11 @@ def test_error_info_from_parsed_events_is_plain_json(info: Any, code: str, statu
     assert error.codex_error_info == info
     assert (error.code, error.http_status) == (code, status)
     assert type(error.code) is str
+
+
+def test_every_error_has_the_structured_fields() -> None:
+    for error in (ConfigurationError("x"), TransportClosedError("x"), ToolError("x"), InvalidParamsError(-32602, "x")):
+        assert error.retryable is False
+        assert (error.http_status, error.retry_after, error.thread_id, error.turn_id) == (None, None, None, None)
+    assert InvalidParamsError(-32602, "x").code == -32602
+    assert ServerBusyError(-32001, "busy").retryable is True
