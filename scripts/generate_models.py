@@ -93,6 +93,42 @@ def _drop_closed_objects(node: Any) -> None:
             _drop_closed_objects(value)
 
 
+def _tag_of(variants: list[Any]) -> str | None:
+    """The property that tells a oneOf's object variants apart, if there is one."""
+    candidates: set[str] | None = None
+    for variant in variants:
+        if not isinstance(variant, dict) or variant.get("type") != "object":
+            return None
+        tags = {
+            name
+            for name, schema in variant.get("properties", {}).items()
+            if name in variant.get("required", ()) and isinstance(schema, dict) and len(schema.get("enum", ())) == 1
+        }
+        candidates = tags if candidates is None else candidates & tags
+    if not candidates:
+        return None
+    values = [variant["properties"][min(candidates)]["enum"][0] for variant in variants]
+    return min(candidates) if len(set(values)) == len(values) else None
+
+
+def _add_discriminators(node: Any) -> None:
+    # A tagged union validates in one step by its tag instead of trying every
+    # variant in turn (a ThreadItem is one of ~20). The tag then has to be a plain
+    # Literal, hence no title (a title makes datamodel-codegen name an alias).
+    if isinstance(node, dict):
+        variants = node.get("oneOf")
+        tag = _tag_of(variants) if isinstance(variants, list) else None
+        if tag is not None and isinstance(variants, list):
+            node["discriminator"] = {"propertyName": tag}
+            for variant in variants:
+                variant["properties"][tag].pop("title", None)
+        for value in node.values():
+            _add_discriminators(value)
+    elif isinstance(node, list):
+        for value in node:
+            _add_discriminators(value)
+
+
 def codegen_input(flat: dict[str, Any]) -> dict[str, Any]:
     """The schema as handed to datamodel-codegen: stable, readable class names."""
     shaped = copy.deepcopy(flat)
@@ -104,6 +140,7 @@ def codegen_input(flat: dict[str, Any]) -> dict[str, Any]:
             variant["title"] = pascal(method) + envelope
             variant["properties"]["method"].pop("title", None)
     _drop_closed_objects(shaped)
+    _add_discriminators(shaped)
     return {"$schema": "http://json-schema.org/draft-07/schema#", "title": "CodexAppServerProtocol", **shaped}
 
 

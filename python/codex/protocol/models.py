@@ -53,7 +53,8 @@ class InitializedClientNotification(ProtocolModel):
 
 
 ClientNotification = TypeAliasType(
-    "ClientNotification", Annotated[InitializedClientNotification, Field(title="ClientNotification")]
+    "ClientNotification",
+    Annotated[InitializedClientNotification, Field(discriminator="method", title="ClientNotification")],
 )
 
 
@@ -88,36 +89,25 @@ class DynamicToolCallParams(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-AddFileChangeType = TypeAliasType("AddFileChangeType", Annotated[Literal["add"], Field(title="AddFileChangeType")])
-
-
 class AddFileChange(ProtocolModel):
     content: str
-    type: Annotated[AddFileChangeType, Field(title="AddFileChangeType")]
-
-
-DeleteFileChangeType = TypeAliasType(
-    "DeleteFileChangeType", Annotated[Literal["delete"], Field(title="DeleteFileChangeType")]
-)
+    type: Literal["add"]
 
 
 class DeleteFileChange(ProtocolModel):
     content: str
-    type: Annotated[DeleteFileChangeType, Field(title="DeleteFileChangeType")]
-
-
-UpdateFileChangeType = TypeAliasType(
-    "UpdateFileChangeType", Annotated[Literal["update"], Field(title="UpdateFileChangeType")]
-)
+    type: Literal["delete"]
 
 
 class UpdateFileChange(ProtocolModel):
     move_path: str | None = None
-    type: Annotated[UpdateFileChangeType, Field(title="UpdateFileChangeType")]
+    type: Literal["update"]
     unified_diff: str
 
 
-FileChange = TypeAliasType("FileChange", AddFileChange | DeleteFileChange | UpdateFileChange)
+FileChange = TypeAliasType(
+    "FileChange", Annotated[AddFileChange | DeleteFileChange | UpdateFileChange, Field(discriminator="type")]
+)
 
 
 FileChangeApprovalDecision = TypeAliasType(
@@ -417,11 +407,6 @@ class NetworkPolicyRuleAction(str, Enum):
     deny = "deny"
 
 
-ReadParsedCommandType = TypeAliasType(
-    "ReadParsedCommandType", Annotated[Literal["read"], Field(title="ReadParsedCommandType")]
-)
-
-
 class ReadParsedCommand(ProtocolModel):
     cmd: str
     name: str
@@ -431,44 +416,33 @@ class ReadParsedCommand(ProtocolModel):
             description="(Best effort) Path to the file being read by the command. When possible, this is an absolute path, though when relative, it should be resolved against the `cwd`` that will be used to run the command to derive the absolute path."
         ),
     ]
-    type: Annotated[ReadParsedCommandType, Field(title="ReadParsedCommandType")]
-
-
-ListFilesParsedCommandType = TypeAliasType(
-    "ListFilesParsedCommandType", Annotated[Literal["list_files"], Field(title="ListFilesParsedCommandType")]
-)
+    type: Literal["read"]
 
 
 class ListFilesParsedCommand(ProtocolModel):
     cmd: str
     path: str | None = None
-    type: Annotated[ListFilesParsedCommandType, Field(title="ListFilesParsedCommandType")]
-
-
-SearchParsedCommandType = TypeAliasType(
-    "SearchParsedCommandType", Annotated[Literal["search"], Field(title="SearchParsedCommandType")]
-)
+    type: Literal["list_files"]
 
 
 class SearchParsedCommand(ProtocolModel):
     cmd: str
     path: str | None = None
     query: str | None = None
-    type: Annotated[SearchParsedCommandType, Field(title="SearchParsedCommandType")]
-
-
-UnknownParsedCommandType = TypeAliasType(
-    "UnknownParsedCommandType", Annotated[Literal["unknown"], Field(title="UnknownParsedCommandType")]
-)
+    type: Literal["search"]
 
 
 class UnknownParsedCommand(ProtocolModel):
     cmd: str
-    type: Annotated[UnknownParsedCommandType, Field(title="UnknownParsedCommandType")]
+    type: Literal["unknown"]
 
 
 ParsedCommand = TypeAliasType(
-    "ParsedCommand", ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand
+    "ParsedCommand",
+    Annotated[
+        ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -619,25 +593,12 @@ class W3cTraceContext(ProtocolModel):
     tracestate: str | None = None
 
 
-ApiKeyAccountType = TypeAliasType("ApiKeyAccountType", Annotated[Literal["apiKey"], Field(title="ApiKeyAccountType")])
-
-
 class ApiKeyAccount(ProtocolModel):
-    type: Annotated[ApiKeyAccountType, Field(title="ApiKeyAccountType")]
-
-
-ChatgptAccountType = TypeAliasType(
-    "ChatgptAccountType", Annotated[Literal["chatgpt"], Field(title="ChatgptAccountType")]
-)
-
-
-AmazonBedrockAccountType = TypeAliasType(
-    "AmazonBedrockAccountType", Annotated[Literal["amazonBedrock"], Field(title="AmazonBedrockAccountType")]
-)
+    type: Literal["apiKey"]
 
 
 class AmazonBedrockAccount(ProtocolModel):
-    type: Annotated[AmazonBedrockAccountType, Field(title="AmazonBedrockAccountType")]
+    type: Literal["amazonBedrock"]
     uses_codex_managed_credentials: Annotated[bool | None, Field(alias="usesCodexManagedCredentials")] = False
 
 
@@ -701,32 +662,21 @@ class AgentMessageDeltaNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-InputTextAgentMessageInputContentType = TypeAliasType(
-    "InputTextAgentMessageInputContentType",
-    Annotated[Literal["input_text"], Field(title="InputTextAgentMessageInputContentType")],
-)
-
-
 class InputTextAgentMessageInputContent(ProtocolModel):
     text: str
-    type: Annotated[InputTextAgentMessageInputContentType, Field(title="InputTextAgentMessageInputContentType")]
-
-
-EncryptedContentAgentMessageInputContentType = TypeAliasType(
-    "EncryptedContentAgentMessageInputContentType",
-    Annotated[Literal["encrypted_content"], Field(title="EncryptedContentAgentMessageInputContentType")],
-)
+    type: Literal["input_text"]
 
 
 class EncryptedContentAgentMessageInputContent(ProtocolModel):
     encrypted_content: str
-    type: Annotated[
-        EncryptedContentAgentMessageInputContentType, Field(title="EncryptedContentAgentMessageInputContentType")
-    ]
+    type: Literal["encrypted_content"]
 
 
 AgentMessageInputContent = TypeAliasType(
-    "AgentMessageInputContent", InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent
+    "AgentMessageInputContent",
+    Annotated[
+        InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent, Field(discriminator="type")
+    ],
 )
 
 
@@ -954,12 +904,6 @@ class CancelLoginAccountStatus(str, Enum):
     not_found = "notFound"
 
 
-EnvironmentCapabilityRootLocationType = TypeAliasType(
-    "EnvironmentCapabilityRootLocationType",
-    Annotated[Literal["environment"], Field(title="EnvironmentCapabilityRootLocationType")],
-)
-
-
 class EnvironmentCapabilityRootLocation(ProtocolModel):
     """
     A path owned by an execution environment.
@@ -967,13 +911,14 @@ class EnvironmentCapabilityRootLocation(ProtocolModel):
 
     environment_id: Annotated[str, Field(alias="environmentId")]
     path: Annotated[str, Field(description="Absolute path for the root in the selected environment.")]
-    type: Annotated[EnvironmentCapabilityRootLocationType, Field(title="EnvironmentCapabilityRootLocationType")]
+    type: Literal["environment"]
 
 
 CapabilityRootLocation = TypeAliasType(
     "CapabilityRootLocation",
     Annotated[
-        EnvironmentCapabilityRootLocation, Field(description="Location used to resolve a selected capability root.")
+        EnvironmentCapabilityRootLocation,
+        Field(description="Location used to resolve a selected capability root.", discriminator="type"),
     ],
 )
 
@@ -1088,53 +1033,37 @@ class CollaborationModeListParams(ProtocolModel):
     """
 
 
-ReadCommandActionType = TypeAliasType(
-    "ReadCommandActionType", Annotated[Literal["read"], Field(title="ReadCommandActionType")]
-)
-
-
 class ReadCommandAction(ProtocolModel):
     command: str
     name: str
     path: AbsolutePathBuf
-    type: Annotated[ReadCommandActionType, Field(title="ReadCommandActionType")]
-
-
-ListFilesCommandActionType = TypeAliasType(
-    "ListFilesCommandActionType", Annotated[Literal["listFiles"], Field(title="ListFilesCommandActionType")]
-)
+    type: Literal["read"]
 
 
 class ListFilesCommandAction(ProtocolModel):
     command: str
     path: str | None = None
-    type: Annotated[ListFilesCommandActionType, Field(title="ListFilesCommandActionType")]
-
-
-SearchCommandActionType = TypeAliasType(
-    "SearchCommandActionType", Annotated[Literal["search"], Field(title="SearchCommandActionType")]
-)
+    type: Literal["listFiles"]
 
 
 class SearchCommandAction(ProtocolModel):
     command: str
     path: str | None = None
     query: str | None = None
-    type: Annotated[SearchCommandActionType, Field(title="SearchCommandActionType")]
-
-
-UnknownCommandActionType = TypeAliasType(
-    "UnknownCommandActionType", Annotated[Literal["unknown"], Field(title="UnknownCommandActionType")]
-)
+    type: Literal["search"]
 
 
 class UnknownCommandAction(ProtocolModel):
     command: str
-    type: Annotated[UnknownCommandActionType, Field(title="UnknownCommandActionType")]
+    type: Literal["unknown"]
 
 
 CommandAction = TypeAliasType(
-    "CommandAction", ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction
+    "CommandAction",
+    Annotated[
+        ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -1253,11 +1182,6 @@ class ComputerUseRequirements(ProtocolModel):
     allow_locked_computer_use: Annotated[bool | None, Field(alias="allowLockedComputerUse")] = None
 
 
-MdmConfigLayerSourceType = TypeAliasType(
-    "MdmConfigLayerSourceType", Annotated[Literal["mdm"], Field(title="MdmConfigLayerSourceType")]
-)
-
-
 class MdmConfigLayerSource(ProtocolModel):
     """
     Managed preferences layer delivered by MDM (macOS only).
@@ -1265,12 +1189,7 @@ class MdmConfigLayerSource(ProtocolModel):
 
     domain: str
     key: str
-    type: Annotated[MdmConfigLayerSourceType, Field(title="MdmConfigLayerSourceType")]
-
-
-SystemConfigLayerSourceType = TypeAliasType(
-    "SystemConfigLayerSourceType", Annotated[Literal["system"], Field(title="SystemConfigLayerSourceType")]
-)
+    type: Literal["mdm"]
 
 
 class SystemConfigLayerSource(ProtocolModel):
@@ -1282,13 +1201,7 @@ class SystemConfigLayerSource(ProtocolModel):
         AbsolutePathBuf,
         Field(description="This is the path to the system config.toml file, though it is not guaranteed to exist."),
     ]
-    type: Annotated[SystemConfigLayerSourceType, Field(title="SystemConfigLayerSourceType")]
-
-
-EnterpriseManagedConfigLayerSourceType = TypeAliasType(
-    "EnterpriseManagedConfigLayerSourceType",
-    Annotated[Literal["enterpriseManaged"], Field(title="EnterpriseManagedConfigLayerSourceType")],
-)
+    type: Literal["system"]
 
 
 class EnterpriseManagedConfigLayerSource(ProtocolModel):
@@ -1303,12 +1216,7 @@ class EnterpriseManagedConfigLayerSource(ProtocolModel):
             description="Admin-facing name for the delivered layer. This is surfaced in diagnostics so users know which cloud layer needs administrator attention."
         ),
     ]
-    type: Annotated[EnterpriseManagedConfigLayerSourceType, Field(title="EnterpriseManagedConfigLayerSourceType")]
-
-
-UserConfigLayerSourceType = TypeAliasType(
-    "UserConfigLayerSourceType", Annotated[Literal["user"], Field(title="UserConfigLayerSourceType")]
-)
+    type: Literal["enterpriseManaged"]
 
 
 class UserConfigLayerSource(ProtocolModel):
@@ -1326,12 +1234,7 @@ class UserConfigLayerSource(ProtocolModel):
             description="Name of the selected profile-v2 config layered on top of the base user config, when this layer represents one."
         ),
     ] = None
-    type: Annotated[UserConfigLayerSourceType, Field(title="UserConfigLayerSourceType")]
-
-
-ProjectConfigLayerSourceType = TypeAliasType(
-    "ProjectConfigLayerSourceType", Annotated[Literal["project"], Field(title="ProjectConfigLayerSourceType")]
-)
+    type: Literal["user"]
 
 
 class ProjectConfigLayerSource(ProtocolModel):
@@ -1340,13 +1243,7 @@ class ProjectConfigLayerSource(ProtocolModel):
     """
 
     dot_codex_folder: Annotated[AbsolutePathBuf, Field(alias="dotCodexFolder")]
-    type: Annotated[ProjectConfigLayerSourceType, Field(title="ProjectConfigLayerSourceType")]
-
-
-SessionFlagsConfigLayerSourceType = TypeAliasType(
-    "SessionFlagsConfigLayerSourceType",
-    Annotated[Literal["sessionFlags"], Field(title="SessionFlagsConfigLayerSourceType")],
-)
+    type: Literal["project"]
 
 
 class SessionFlagsConfigLayerSource(ProtocolModel):
@@ -1354,15 +1251,7 @@ class SessionFlagsConfigLayerSource(ProtocolModel):
     Session-layer overrides supplied via `-c`/`--config`.
     """
 
-    type: Annotated[SessionFlagsConfigLayerSourceType, Field(title="SessionFlagsConfigLayerSourceType")]
-
-
-LegacyManagedConfigTomlFromFileConfigLayerSourceType = TypeAliasType(
-    "LegacyManagedConfigTomlFromFileConfigLayerSourceType",
-    Annotated[
-        Literal["legacyManagedConfigTomlFromFile"], Field(title="LegacyManagedConfigTomlFromFileConfigLayerSourceType")
-    ],
-)
+    type: Literal["sessionFlags"]
 
 
 class LegacyManagedConfigTomlFromFileConfigLayerSource(ProtocolModel):
@@ -1371,37 +1260,26 @@ class LegacyManagedConfigTomlFromFileConfigLayerSource(ProtocolModel):
     """
 
     file: AbsolutePathBuf
-    type: Annotated[
-        LegacyManagedConfigTomlFromFileConfigLayerSourceType,
-        Field(title="LegacyManagedConfigTomlFromFileConfigLayerSourceType"),
-    ]
-
-
-LegacyManagedConfigTomlFromMdmConfigLayerSourceType = TypeAliasType(
-    "LegacyManagedConfigTomlFromMdmConfigLayerSourceType",
-    Annotated[
-        Literal["legacyManagedConfigTomlFromMdm"], Field(title="LegacyManagedConfigTomlFromMdmConfigLayerSourceType")
-    ],
-)
+    type: Literal["legacyManagedConfigTomlFromFile"]
 
 
 class LegacyManagedConfigTomlFromMdmConfigLayerSource(ProtocolModel):
-    type: Annotated[
-        LegacyManagedConfigTomlFromMdmConfigLayerSourceType,
-        Field(title="LegacyManagedConfigTomlFromMdmConfigLayerSourceType"),
-    ]
+    type: Literal["legacyManagedConfigTomlFromMdm"]
 
 
 ConfigLayerSource = TypeAliasType(
     "ConfigLayerSource",
-    MdmConfigLayerSource
-    | SystemConfigLayerSource
-    | EnterpriseManagedConfigLayerSource
-    | UserConfigLayerSource
-    | ProjectConfigLayerSource
-    | SessionFlagsConfigLayerSource
-    | LegacyManagedConfigTomlFromFileConfigLayerSource
-    | LegacyManagedConfigTomlFromMdmConfigLayerSource,
+    Annotated[
+        MdmConfigLayerSource
+        | SystemConfigLayerSource
+        | EnterpriseManagedConfigLayerSource
+        | UserConfigLayerSource
+        | ProjectConfigLayerSource
+        | SessionFlagsConfigLayerSource
+        | LegacyManagedConfigTomlFromFileConfigLayerSource
+        | LegacyManagedConfigTomlFromMdmConfigLayerSource,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -1413,11 +1291,6 @@ class ConfigReadParams(ProtocolModel):
         ),
     ] = None
     include_layers: Annotated[bool | None, Field(alias="includeLayers")] = None
-
-
-CommandConfiguredHookHandlerType = TypeAliasType(
-    "CommandConfiguredHookHandlerType", Annotated[Literal["command"], Field(title="CommandConfiguredHookHandlerType")]
-)
 
 
 class CommandConfiguredHookHandler(ProtocolModel):
@@ -1434,29 +1307,23 @@ class CommandConfiguredHookHandler(ProtocolModel):
     command_windows: Annotated[str | None, Field(alias="commandWindows")] = None
     status_message: Annotated[str | None, Field(alias="statusMessage")] = None
     timeout_sec: Annotated[int | None, Field(alias="timeoutSec", ge=0)] = None
-    type: Annotated[CommandConfiguredHookHandlerType, Field(title="CommandConfiguredHookHandlerType")]
-
-
-PromptConfiguredHookHandlerType = TypeAliasType(
-    "PromptConfiguredHookHandlerType", Annotated[Literal["prompt"], Field(title="PromptConfiguredHookHandlerType")]
-)
+    type: Literal["command"]
 
 
 class PromptConfiguredHookHandler(ProtocolModel):
-    type: Annotated[PromptConfiguredHookHandlerType, Field(title="PromptConfiguredHookHandlerType")]
-
-
-AgentConfiguredHookHandlerType = TypeAliasType(
-    "AgentConfiguredHookHandlerType", Annotated[Literal["agent"], Field(title="AgentConfiguredHookHandlerType")]
-)
+    type: Literal["prompt"]
 
 
 class AgentConfiguredHookHandler(ProtocolModel):
-    type: Annotated[AgentConfiguredHookHandlerType, Field(title="AgentConfiguredHookHandlerType")]
+    type: Literal["agent"]
 
 
 ConfiguredHookHandler = TypeAliasType(
-    "ConfiguredHookHandler", CommandConfiguredHookHandler | PromptConfiguredHookHandler | AgentConfiguredHookHandler
+    "ConfiguredHookHandler",
+    Annotated[
+        CommandConfiguredHookHandler | PromptConfiguredHookHandler | AgentConfiguredHookHandler,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -1508,39 +1375,19 @@ class ConsumeAccountRateLimitResetCreditResponse(ProtocolModel):
     outcome: ConsumeAccountRateLimitResetCreditOutcome
 
 
-InputTextContentItemType = TypeAliasType(
-    "InputTextContentItemType", Annotated[Literal["input_text"], Field(title="InputTextContentItemType")]
-)
-
-
 class InputTextContentItem(ProtocolModel):
     text: str
-    type: Annotated[InputTextContentItemType, Field(title="InputTextContentItemType")]
-
-
-InputImageContentItemType = TypeAliasType(
-    "InputImageContentItemType", Annotated[Literal["input_image"], Field(title="InputImageContentItemType")]
-)
-
-
-InputAudioContentItemType = TypeAliasType(
-    "InputAudioContentItemType", Annotated[Literal["input_audio"], Field(title="InputAudioContentItemType")]
-)
+    type: Literal["input_text"]
 
 
 class InputAudioContentItem(ProtocolModel):
     audio_url: str
-    type: Annotated[InputAudioContentItemType, Field(title="InputAudioContentItemType")]
-
-
-OutputTextContentItemType = TypeAliasType(
-    "OutputTextContentItemType", Annotated[Literal["output_text"], Field(title="OutputTextContentItemType")]
-)
+    type: Literal["input_audio"]
 
 
 class OutputTextContentItem(ProtocolModel):
     text: str
-    type: Annotated[OutputTextContentItemType, Field(title="OutputTextContentItemType")]
+    type: Literal["output_text"]
 
 
 class ContextCompactedNotification(ProtocolModel):
@@ -1571,50 +1418,29 @@ class DeprecationNoticeNotification(ProtocolModel):
     summary: Annotated[str, Field(description="Concise summary of what is deprecated.")]
 
 
-InputTextDynamicToolCallOutputContentItemType = TypeAliasType(
-    "InputTextDynamicToolCallOutputContentItemType",
-    Annotated[Literal["inputText"], Field(title="InputTextDynamicToolCallOutputContentItemType")],
-)
-
-
 class InputTextDynamicToolCallOutputContentItem(ProtocolModel):
     text: str
-    type: Annotated[
-        InputTextDynamicToolCallOutputContentItemType, Field(title="InputTextDynamicToolCallOutputContentItemType")
-    ]
-
-
-InputImageDynamicToolCallOutputContentItemType = TypeAliasType(
-    "InputImageDynamicToolCallOutputContentItemType",
-    Annotated[Literal["inputImage"], Field(title="InputImageDynamicToolCallOutputContentItemType")],
-)
+    type: Literal["inputText"]
 
 
 class InputImageDynamicToolCallOutputContentItem(ProtocolModel):
     image_url: Annotated[str, Field(alias="imageUrl")]
-    type: Annotated[
-        InputImageDynamicToolCallOutputContentItemType, Field(title="InputImageDynamicToolCallOutputContentItemType")
-    ]
-
-
-InputAudioDynamicToolCallOutputContentItemType = TypeAliasType(
-    "InputAudioDynamicToolCallOutputContentItemType",
-    Annotated[Literal["inputAudio"], Field(title="InputAudioDynamicToolCallOutputContentItemType")],
-)
+    type: Literal["inputImage"]
 
 
 class InputAudioDynamicToolCallOutputContentItem(ProtocolModel):
     audio_url: Annotated[str, Field(alias="audioUrl")]
-    type: Annotated[
-        InputAudioDynamicToolCallOutputContentItemType, Field(title="InputAudioDynamicToolCallOutputContentItemType")
-    ]
+    type: Literal["inputAudio"]
 
 
 DynamicToolCallOutputContentItem = TypeAliasType(
     "DynamicToolCallOutputContentItem",
-    InputTextDynamicToolCallOutputContentItem
-    | InputImageDynamicToolCallOutputContentItem
-    | InputAudioDynamicToolCallOutputContentItem,
+    Annotated[
+        InputTextDynamicToolCallOutputContentItem
+        | InputImageDynamicToolCallOutputContentItem
+        | InputAudioDynamicToolCallOutputContentItem,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -1624,25 +1450,16 @@ class DynamicToolCallStatus(str, Enum):
     failed = "failed"
 
 
-FunctionDynamicToolNamespaceToolType = TypeAliasType(
-    "FunctionDynamicToolNamespaceToolType",
-    Annotated[Literal["function"], Field(title="FunctionDynamicToolNamespaceToolType")],
-)
-
-
 class FunctionDynamicToolNamespaceTool(ProtocolModel):
     defer_loading: Annotated[bool | None, Field(alias="deferLoading")] = None
     description: str
     input_schema: Annotated[Any, Field(alias="inputSchema")]
     name: str
-    type: Annotated[FunctionDynamicToolNamespaceToolType, Field(title="FunctionDynamicToolNamespaceToolType")]
+    type: Literal["function"]
 
 
-DynamicToolNamespaceTool = TypeAliasType("DynamicToolNamespaceTool", FunctionDynamicToolNamespaceTool)
-
-
-FunctionDynamicToolSpecType = TypeAliasType(
-    "FunctionDynamicToolSpecType", Annotated[Literal["function"], Field(title="FunctionDynamicToolSpecType")]
+DynamicToolNamespaceTool = TypeAliasType(
+    "DynamicToolNamespaceTool", Annotated[FunctionDynamicToolNamespaceTool, Field(discriminator="type")]
 )
 
 
@@ -1651,22 +1468,19 @@ class FunctionDynamicToolSpec(ProtocolModel):
     description: str
     input_schema: Annotated[Any, Field(alias="inputSchema")]
     name: str
-    type: Annotated[FunctionDynamicToolSpecType, Field(title="FunctionDynamicToolSpecType")]
-
-
-NamespaceDynamicToolSpecType = TypeAliasType(
-    "NamespaceDynamicToolSpecType", Annotated[Literal["namespace"], Field(title="NamespaceDynamicToolSpecType")]
-)
+    type: Literal["function"]
 
 
 class NamespaceDynamicToolSpec(ProtocolModel):
     description: str
     name: str
     tools: list[DynamicToolNamespaceTool]
-    type: Annotated[NamespaceDynamicToolSpecType, Field(title="NamespaceDynamicToolSpecType")]
+    type: Literal["namespace"]
 
 
-DynamicToolSpec = TypeAliasType("DynamicToolSpec", FunctionDynamicToolSpec | NamespaceDynamicToolSpec)
+DynamicToolSpec = TypeAliasType(
+    "DynamicToolSpec", Annotated[FunctionDynamicToolSpec | NamespaceDynamicToolSpec, Field(discriminator="type")]
+)
 
 
 class EnvironmentAddParams(ProtocolModel):
@@ -1866,24 +1680,9 @@ class FileSystemAccessMode(str, Enum):
     deny = "deny"
 
 
-PathFileSystemPathType = TypeAliasType(
-    "PathFileSystemPathType", Annotated[Literal["path"], Field(title="PathFileSystemPathType")]
-)
-
-
-GlobPatternFileSystemPathType = TypeAliasType(
-    "GlobPatternFileSystemPathType", Annotated[Literal["glob_pattern"], Field(title="GlobPatternFileSystemPathType")]
-)
-
-
 class GlobPatternFileSystemPath(ProtocolModel):
     pattern: str
-    type: Annotated[GlobPatternFileSystemPathType, Field(title="GlobPatternFileSystemPathType")]
-
-
-SpecialFileSystemPathType = TypeAliasType(
-    "SpecialFileSystemPathType", Annotated[Literal["special"], Field(title="SpecialFileSystemPathType")]
-)
+    type: Literal["glob_pattern"]
 
 
 class RootFileSystemSpecialPath(ProtocolModel):
@@ -2112,33 +1911,13 @@ class FsWriteFileResponse(ProtocolModel):
     """
 
 
-InputTextFunctionCallOutputContentItemType = TypeAliasType(
-    "InputTextFunctionCallOutputContentItemType",
-    Annotated[Literal["input_text"], Field(title="InputTextFunctionCallOutputContentItemType")],
-)
-
-
 class InputTextFunctionCallOutputContentItem(ProtocolModel):
     """
     Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.
     """
 
     text: str
-    type: Annotated[
-        InputTextFunctionCallOutputContentItemType, Field(title="InputTextFunctionCallOutputContentItemType")
-    ]
-
-
-InputImageFunctionCallOutputContentItemType = TypeAliasType(
-    "InputImageFunctionCallOutputContentItemType",
-    Annotated[Literal["input_image"], Field(title="InputImageFunctionCallOutputContentItemType")],
-)
-
-
-InputAudioFunctionCallOutputContentItemType = TypeAliasType(
-    "InputAudioFunctionCallOutputContentItemType",
-    Annotated[Literal["input_audio"], Field(title="InputAudioFunctionCallOutputContentItemType")],
-)
+    type: Literal["input_text"]
 
 
 class InputAudioFunctionCallOutputContentItem(ProtocolModel):
@@ -2147,15 +1926,7 @@ class InputAudioFunctionCallOutputContentItem(ProtocolModel):
     """
 
     audio_url: str
-    type: Annotated[
-        InputAudioFunctionCallOutputContentItemType, Field(title="InputAudioFunctionCallOutputContentItemType")
-    ]
-
-
-EncryptedContentFunctionCallOutputContentItemType = TypeAliasType(
-    "EncryptedContentFunctionCallOutputContentItemType",
-    Annotated[Literal["encrypted_content"], Field(title="EncryptedContentFunctionCallOutputContentItemType")],
-)
+    type: Literal["input_audio"]
 
 
 class EncryptedContentFunctionCallOutputContentItem(ProtocolModel):
@@ -2164,10 +1935,7 @@ class EncryptedContentFunctionCallOutputContentItem(ProtocolModel):
     """
 
     encrypted_content: str
-    type: Annotated[
-        EncryptedContentFunctionCallOutputContentItemType,
-        Field(title="EncryptedContentFunctionCallOutputContentItemType"),
-    ]
+    type: Literal["encrypted_content"]
 
 
 class GetAccountParams(ProtocolModel):
@@ -2191,42 +1959,10 @@ class GitInfo(ProtocolModel):
     sha: str | None = None
 
 
-CommandGuardianApprovalReviewActionType = TypeAliasType(
-    "CommandGuardianApprovalReviewActionType",
-    Annotated[Literal["command"], Field(title="CommandGuardianApprovalReviewActionType")],
-)
-
-
-ExecveGuardianApprovalReviewActionType = TypeAliasType(
-    "ExecveGuardianApprovalReviewActionType",
-    Annotated[Literal["execve"], Field(title="ExecveGuardianApprovalReviewActionType")],
-)
-
-
-ApplyPatchGuardianApprovalReviewActionType = TypeAliasType(
-    "ApplyPatchGuardianApprovalReviewActionType",
-    Annotated[Literal["applyPatch"], Field(title="ApplyPatchGuardianApprovalReviewActionType")],
-)
-
-
 class ApplyPatchGuardianApprovalReviewAction(ProtocolModel):
     cwd: AbsolutePathBuf
     files: list[AbsolutePathBuf]
-    type: Annotated[
-        ApplyPatchGuardianApprovalReviewActionType, Field(title="ApplyPatchGuardianApprovalReviewActionType")
-    ]
-
-
-NetworkAccessGuardianApprovalReviewActionType = TypeAliasType(
-    "NetworkAccessGuardianApprovalReviewActionType",
-    Annotated[Literal["networkAccess"], Field(title="NetworkAccessGuardianApprovalReviewActionType")],
-)
-
-
-McpToolCallGuardianApprovalReviewActionType = TypeAliasType(
-    "McpToolCallGuardianApprovalReviewActionType",
-    Annotated[Literal["mcpToolCall"], Field(title="McpToolCallGuardianApprovalReviewActionType")],
-)
+    type: Literal["applyPatch"]
 
 
 class McpToolCallGuardianApprovalReviewAction(ProtocolModel):
@@ -2235,15 +1971,7 @@ class McpToolCallGuardianApprovalReviewAction(ProtocolModel):
     server: str
     tool_name: Annotated[str, Field(alias="toolName")]
     tool_title: Annotated[str | None, Field(alias="toolTitle")] = None
-    type: Annotated[
-        McpToolCallGuardianApprovalReviewActionType, Field(title="McpToolCallGuardianApprovalReviewActionType")
-    ]
-
-
-RequestPermissionsGuardianApprovalReviewActionType = TypeAliasType(
-    "RequestPermissionsGuardianApprovalReviewActionType",
-    Annotated[Literal["requestPermissions"], Field(title="RequestPermissionsGuardianApprovalReviewActionType")],
-)
+    type: Literal["mcpToolCall"]
 
 
 class GuardianApprovalReviewStatus(str, Enum):
@@ -2433,21 +2161,16 @@ class InternalChatMessageMetadataPassthrough(ProtocolModel):
 LegacyAppPathString = TypeAliasType("LegacyAppPathString", str)
 
 
-ExecLocalShellActionType = TypeAliasType(
-    "ExecLocalShellActionType", Annotated[Literal["exec"], Field(title="ExecLocalShellActionType")]
-)
-
-
 class ExecLocalShellAction(ProtocolModel):
     command: list[str]
     env: dict[str, Any] | None = None
     timeout_ms: Annotated[int | None, Field(ge=0)] = None
-    type: Annotated[ExecLocalShellActionType, Field(title="ExecLocalShellActionType")]
+    type: Literal["exec"]
     user: str | None = None
     working_directory: str | None = None
 
 
-LocalShellAction = TypeAliasType("LocalShellAction", ExecLocalShellAction)
+LocalShellAction = TypeAliasType("LocalShellAction", Annotated[ExecLocalShellAction, Field(discriminator="type")])
 
 
 class LocalShellStatus(str, Enum):
@@ -2456,37 +2179,13 @@ class LocalShellStatus(str, Enum):
     incomplete = "incomplete"
 
 
-ApiKeyv2LoginAccountParamsType = TypeAliasType(
-    "ApiKeyv2LoginAccountParamsType", Annotated[Literal["apiKey"], Field(title="ApiKeyv2::LoginAccountParamsType")]
-)
-
-
 class ApiKeyv2LoginAccountParams(ProtocolModel):
     api_key: Annotated[str, Field(alias="apiKey")]
-    type: Annotated[ApiKeyv2LoginAccountParamsType, Field(title="ApiKeyv2::LoginAccountParamsType")]
-
-
-Chatgptv2LoginAccountParamsType = TypeAliasType(
-    "Chatgptv2LoginAccountParamsType", Annotated[Literal["chatgpt"], Field(title="Chatgptv2::LoginAccountParamsType")]
-)
-
-
-ChatgptDeviceCodev2LoginAccountParamsType = TypeAliasType(
-    "ChatgptDeviceCodev2LoginAccountParamsType",
-    Annotated[Literal["chatgptDeviceCode"], Field(title="ChatgptDeviceCodev2::LoginAccountParamsType")],
-)
+    type: Literal["apiKey"]
 
 
 class ChatgptDeviceCodev2LoginAccountParams(ProtocolModel):
-    type: Annotated[
-        ChatgptDeviceCodev2LoginAccountParamsType, Field(title="ChatgptDeviceCodev2::LoginAccountParamsType")
-    ]
-
-
-ChatgptAuthTokensv2LoginAccountParamsType = TypeAliasType(
-    "ChatgptAuthTokensv2LoginAccountParamsType",
-    Annotated[Literal["chatgptAuthTokens"], Field(title="ChatgptAuthTokensv2::LoginAccountParamsType")],
-)
+    type: Literal["chatgptDeviceCode"]
 
 
 class ChatgptAuthTokensv2LoginAccountParams(ProtocolModel):
@@ -2511,15 +2210,7 @@ class ChatgptAuthTokensv2LoginAccountParams(ProtocolModel):
             description="Optional plan type supplied by the client.\n\nWhen `null`, Codex attempts to derive the plan type from access-token claims. If unavailable, the plan defaults to `unknown`.",
         ),
     ] = None
-    type: Annotated[
-        ChatgptAuthTokensv2LoginAccountParamsType, Field(title="ChatgptAuthTokensv2::LoginAccountParamsType")
-    ]
-
-
-AmazonBedrockv2LoginAccountParamsType = TypeAliasType(
-    "AmazonBedrockv2LoginAccountParamsType",
-    Annotated[Literal["amazonBedrock"], Field(title="AmazonBedrockv2::LoginAccountParamsType")],
-)
+    type: Literal["chatgptAuthTokens"]
 
 
 class AmazonBedrockv2LoginAccountParams(ProtocolModel):
@@ -2529,22 +2220,11 @@ class AmazonBedrockv2LoginAccountParams(ProtocolModel):
 
     api_key: Annotated[str, Field(alias="apiKey")]
     region: str
-    type: Annotated[AmazonBedrockv2LoginAccountParamsType, Field(title="AmazonBedrockv2::LoginAccountParamsType")]
-
-
-ApiKeyv2LoginAccountResponseType = TypeAliasType(
-    "ApiKeyv2LoginAccountResponseType", Annotated[Literal["apiKey"], Field(title="ApiKeyv2::LoginAccountResponseType")]
-)
+    type: Literal["amazonBedrock"]
 
 
 class ApiKeyv2LoginAccountResponse(ProtocolModel):
-    type: Annotated[ApiKeyv2LoginAccountResponseType, Field(title="ApiKeyv2::LoginAccountResponseType")]
-
-
-Chatgptv2LoginAccountResponseType = TypeAliasType(
-    "Chatgptv2LoginAccountResponseType",
-    Annotated[Literal["chatgpt"], Field(title="Chatgptv2::LoginAccountResponseType")],
-)
+    type: Literal["apiKey"]
 
 
 class Chatgptv2LoginAccountResponse(ProtocolModel):
@@ -2552,20 +2232,12 @@ class Chatgptv2LoginAccountResponse(ProtocolModel):
         str, Field(alias="authUrl", description="URL the client should open in a browser to initiate the OAuth flow.")
     ]
     login_id: Annotated[str, Field(alias="loginId")]
-    type: Annotated[Chatgptv2LoginAccountResponseType, Field(title="Chatgptv2::LoginAccountResponseType")]
-
-
-ChatgptDeviceCodev2LoginAccountResponseType = TypeAliasType(
-    "ChatgptDeviceCodev2LoginAccountResponseType",
-    Annotated[Literal["chatgptDeviceCode"], Field(title="ChatgptDeviceCodev2::LoginAccountResponseType")],
-)
+    type: Literal["chatgpt"]
 
 
 class ChatgptDeviceCodev2LoginAccountResponse(ProtocolModel):
     login_id: Annotated[str, Field(alias="loginId")]
-    type: Annotated[
-        ChatgptDeviceCodev2LoginAccountResponseType, Field(title="ChatgptDeviceCodev2::LoginAccountResponseType")
-    ]
+    type: Literal["chatgptDeviceCode"]
     user_code: Annotated[
         str, Field(alias="userCode", description="One-time code the user must enter after signing in.")
     ]
@@ -2578,26 +2250,12 @@ class ChatgptDeviceCodev2LoginAccountResponse(ProtocolModel):
     ]
 
 
-ChatgptAuthTokensv2LoginAccountResponseType = TypeAliasType(
-    "ChatgptAuthTokensv2LoginAccountResponseType",
-    Annotated[Literal["chatgptAuthTokens"], Field(title="ChatgptAuthTokensv2::LoginAccountResponseType")],
-)
-
-
 class ChatgptAuthTokensv2LoginAccountResponse(ProtocolModel):
-    type: Annotated[
-        ChatgptAuthTokensv2LoginAccountResponseType, Field(title="ChatgptAuthTokensv2::LoginAccountResponseType")
-    ]
-
-
-AmazonBedrockv2LoginAccountResponseType = TypeAliasType(
-    "AmazonBedrockv2LoginAccountResponseType",
-    Annotated[Literal["amazonBedrock"], Field(title="AmazonBedrockv2::LoginAccountResponseType")],
-)
+    type: Literal["chatgptAuthTokens"]
 
 
 class AmazonBedrockv2LoginAccountResponse(ProtocolModel):
-    type: Annotated[AmazonBedrockv2LoginAccountResponseType, Field(title="AmazonBedrockv2::LoginAccountResponseType")]
+    type: Literal["amazonBedrock"]
 
 
 LoginAccountResponse = TypeAliasType(
@@ -2608,7 +2266,7 @@ LoginAccountResponse = TypeAliasType(
         | ChatgptDeviceCodev2LoginAccountResponse
         | ChatgptAuthTokensv2LoginAccountResponse
         | AmazonBedrockv2LoginAccountResponse,
-        Field(title="LoginAccountResponse"),
+        Field(discriminator="type", title="LoginAccountResponse"),
     ],
 )
 
@@ -3016,35 +2674,23 @@ class PatchApplyStatus(str, Enum):
     declined = "declined"
 
 
-AddPatchChangeKindType = TypeAliasType(
-    "AddPatchChangeKindType", Annotated[Literal["add"], Field(title="AddPatchChangeKindType")]
-)
-
-
 class AddPatchChangeKind(ProtocolModel):
-    type: Annotated[AddPatchChangeKindType, Field(title="AddPatchChangeKindType")]
-
-
-DeletePatchChangeKindType = TypeAliasType(
-    "DeletePatchChangeKindType", Annotated[Literal["delete"], Field(title="DeletePatchChangeKindType")]
-)
+    type: Literal["add"]
 
 
 class DeletePatchChangeKind(ProtocolModel):
-    type: Annotated[DeletePatchChangeKindType, Field(title="DeletePatchChangeKindType")]
-
-
-UpdatePatchChangeKindType = TypeAliasType(
-    "UpdatePatchChangeKindType", Annotated[Literal["update"], Field(title="UpdatePatchChangeKindType")]
-)
+    type: Literal["delete"]
 
 
 class UpdatePatchChangeKind(ProtocolModel):
     move_path: str | None = None
-    type: Annotated[UpdatePatchChangeKindType, Field(title="UpdatePatchChangeKindType")]
+    type: Literal["update"]
 
 
-PatchChangeKind = TypeAliasType("PatchChangeKind", AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind)
+PatchChangeKind = TypeAliasType(
+    "PatchChangeKind",
+    Annotated[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind, Field(discriminator="type")],
+)
 
 
 PathUri = TypeAliasType("PathUri", str)
@@ -3297,32 +2943,17 @@ class PluginSkillReadResponse(ProtocolModel):
     contents: str | None = None
 
 
-LocalPluginSourceType = TypeAliasType(
-    "LocalPluginSourceType", Annotated[Literal["local"], Field(title="LocalPluginSourceType")]
-)
-
-
 class LocalPluginSource(ProtocolModel):
     path: AbsolutePathBuf
-    type: Annotated[LocalPluginSourceType, Field(title="LocalPluginSourceType")]
-
-
-GitPluginSourceType = TypeAliasType(
-    "GitPluginSourceType", Annotated[Literal["git"], Field(title="GitPluginSourceType")]
-)
+    type: Literal["local"]
 
 
 class GitPluginSource(ProtocolModel):
     path: str | None = None
     ref_name: Annotated[str | None, Field(alias="refName")] = None
     sha: str | None = None
-    type: Annotated[GitPluginSourceType, Field(title="GitPluginSourceType")]
+    type: Literal["git"]
     url: str
-
-
-NpmPluginSourceType = TypeAliasType(
-    "NpmPluginSourceType", Annotated[Literal["npm"], Field(title="NpmPluginSourceType")]
-)
 
 
 class NpmPluginSource(ProtocolModel):
@@ -3330,13 +2961,8 @@ class NpmPluginSource(ProtocolModel):
     registry: Annotated[
         str | None, Field(description="Optional HTTPS registry URL. Authentication stays in the user's npm config.")
     ] = None
-    type: Annotated[NpmPluginSourceType, Field(title="NpmPluginSourceType")]
+    type: Literal["npm"]
     version: Annotated[str | None, Field(description="Optional npm version or version range.")] = None
-
-
-RemotePluginSourceType = TypeAliasType(
-    "RemotePluginSourceType", Annotated[Literal["remote"], Field(title="RemotePluginSourceType")]
-)
 
 
 class RemotePluginSource(ProtocolModel):
@@ -3344,10 +2970,13 @@ class RemotePluginSource(ProtocolModel):
     The plugin is available in the remote catalog. Download metadata is kept server-side and is not exposed through the app-server API.
     """
 
-    type: Annotated[RemotePluginSourceType, Field(title="RemotePluginSourceType")]
+    type: Literal["remote"]
 
 
-PluginSource = TypeAliasType("PluginSource", LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource)
+PluginSource = TypeAliasType(
+    "PluginSource",
+    Annotated[LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource, Field(discriminator="type")],
+)
 
 
 class PluginUninstallParams(ProtocolModel):
@@ -3551,46 +3180,30 @@ class ReasoningEffortOption(ProtocolModel):
     reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
 
 
-ReasoningTextReasoningItemContentType = TypeAliasType(
-    "ReasoningTextReasoningItemContentType",
-    Annotated[Literal["reasoning_text"], Field(title="ReasoningTextReasoningItemContentType")],
-)
-
-
 class ReasoningTextReasoningItemContent(ProtocolModel):
     text: str
-    type: Annotated[ReasoningTextReasoningItemContentType, Field(title="ReasoningTextReasoningItemContentType")]
-
-
-TextReasoningItemContentType = TypeAliasType(
-    "TextReasoningItemContentType", Annotated[Literal["text"], Field(title="TextReasoningItemContentType")]
-)
+    type: Literal["reasoning_text"]
 
 
 class TextReasoningItemContent(ProtocolModel):
     text: str
-    type: Annotated[TextReasoningItemContentType, Field(title="TextReasoningItemContentType")]
+    type: Literal["text"]
 
 
 ReasoningItemContent = TypeAliasType(
-    "ReasoningItemContent", ReasoningTextReasoningItemContent | TextReasoningItemContent
-)
-
-
-SummaryTextReasoningItemReasoningSummaryType = TypeAliasType(
-    "SummaryTextReasoningItemReasoningSummaryType",
-    Annotated[Literal["summary_text"], Field(title="SummaryTextReasoningItemReasoningSummaryType")],
+    "ReasoningItemContent",
+    Annotated[ReasoningTextReasoningItemContent | TextReasoningItemContent, Field(discriminator="type")],
 )
 
 
 class SummaryTextReasoningItemReasoningSummary(ProtocolModel):
     text: str
-    type: Annotated[
-        SummaryTextReasoningItemReasoningSummaryType, Field(title="SummaryTextReasoningItemReasoningSummaryType")
-    ]
+    type: Literal["summary_text"]
 
 
-ReasoningItemReasoningSummary = TypeAliasType("ReasoningItemReasoningSummary", SummaryTextReasoningItemReasoningSummary)
+ReasoningItemReasoningSummary = TypeAliasType(
+    "ReasoningItemReasoningSummary", Annotated[SummaryTextReasoningItemReasoningSummary, Field(discriminator="type")]
+)
 
 
 class ReasoningSummary1(str, Enum):
@@ -3804,28 +3417,13 @@ class ResourceTemplate(ProtocolModel):
     uri_template: Annotated[str, Field(alias="uriTemplate")]
 
 
-MessageResponseItemType = TypeAliasType(
-    "MessageResponseItemType", Annotated[Literal["message"], Field(title="MessageResponseItemType")]
-)
-
-
-AgentMessageResponseItemType = TypeAliasType(
-    "AgentMessageResponseItemType", Annotated[Literal["agent_message"], Field(title="AgentMessageResponseItemType")]
-)
-
-
 class AgentMessageResponseItem(ProtocolModel):
     author: str
     content: list[AgentMessageInputContent]
     id: str | None = None
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     recipient: str
-    type: Annotated[AgentMessageResponseItemType, Field(title="AgentMessageResponseItemType")]
-
-
-ReasoningResponseItemType = TypeAliasType(
-    "ReasoningResponseItemType", Annotated[Literal["reasoning"], Field(title="ReasoningResponseItemType")]
-)
+    type: Literal["agent_message"]
 
 
 class ReasoningResponseItem(ProtocolModel):
@@ -3834,13 +3432,7 @@ class ReasoningResponseItem(ProtocolModel):
     id: str | None = None
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     summary: list[ReasoningItemReasoningSummary]
-    type: Annotated[ReasoningResponseItemType, Field(title="ReasoningResponseItemType")]
-
-
-LocalShellCallResponseItemType = TypeAliasType(
-    "LocalShellCallResponseItemType",
-    Annotated[Literal["local_shell_call"], Field(title="LocalShellCallResponseItemType")],
-)
+    type: Literal["reasoning"]
 
 
 class LocalShellCallResponseItem(ProtocolModel):
@@ -3851,12 +3443,7 @@ class LocalShellCallResponseItem(ProtocolModel):
     )
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     status: LocalShellStatus
-    type: Annotated[LocalShellCallResponseItemType, Field(title="LocalShellCallResponseItemType")]
-
-
-FunctionCallResponseItemType = TypeAliasType(
-    "FunctionCallResponseItemType", Annotated[Literal["function_call"], Field(title="FunctionCallResponseItemType")]
-)
+    type: Literal["local_shell_call"]
 
 
 class FunctionCallResponseItem(ProtocolModel):
@@ -3866,13 +3453,7 @@ class FunctionCallResponseItem(ProtocolModel):
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     name: str
     namespace: str | None = None
-    type: Annotated[FunctionCallResponseItemType, Field(title="FunctionCallResponseItemType")]
-
-
-ToolSearchCallResponseItemType = TypeAliasType(
-    "ToolSearchCallResponseItemType",
-    Annotated[Literal["tool_search_call"], Field(title="ToolSearchCallResponseItemType")],
-)
+    type: Literal["function_call"]
 
 
 class ToolSearchCallResponseItem(ProtocolModel):
@@ -3882,19 +3463,7 @@ class ToolSearchCallResponseItem(ProtocolModel):
     id: str | None = None
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     status: str | None = None
-    type: Annotated[ToolSearchCallResponseItemType, Field(title="ToolSearchCallResponseItemType")]
-
-
-FunctionCallOutputResponseItemType = TypeAliasType(
-    "FunctionCallOutputResponseItemType",
-    Annotated[Literal["function_call_output"], Field(title="FunctionCallOutputResponseItemType")],
-)
-
-
-CustomToolCallResponseItemType = TypeAliasType(
-    "CustomToolCallResponseItemType",
-    Annotated[Literal["custom_tool_call"], Field(title="CustomToolCallResponseItemType")],
-)
+    type: Literal["tool_search_call"]
 
 
 class CustomToolCallResponseItem(ProtocolModel):
@@ -3905,19 +3474,7 @@ class CustomToolCallResponseItem(ProtocolModel):
     name: str
     namespace: str | None = None
     status: str | None = None
-    type: Annotated[CustomToolCallResponseItemType, Field(title="CustomToolCallResponseItemType")]
-
-
-CustomToolCallOutputResponseItemType = TypeAliasType(
-    "CustomToolCallOutputResponseItemType",
-    Annotated[Literal["custom_tool_call_output"], Field(title="CustomToolCallOutputResponseItemType")],
-)
-
-
-ToolSearchOutputResponseItemType = TypeAliasType(
-    "ToolSearchOutputResponseItemType",
-    Annotated[Literal["tool_search_output"], Field(title="ToolSearchOutputResponseItemType")],
-)
+    type: Literal["custom_tool_call"]
 
 
 class ToolSearchOutputResponseItem(ProtocolModel):
@@ -3927,18 +3484,7 @@ class ToolSearchOutputResponseItem(ProtocolModel):
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     status: str
     tools: list[Any]
-    type: Annotated[ToolSearchOutputResponseItemType, Field(title="ToolSearchOutputResponseItemType")]
-
-
-WebSearchCallResponseItemType = TypeAliasType(
-    "WebSearchCallResponseItemType", Annotated[Literal["web_search_call"], Field(title="WebSearchCallResponseItemType")]
-)
-
-
-ImageGenerationCallResponseItemType = TypeAliasType(
-    "ImageGenerationCallResponseItemType",
-    Annotated[Literal["image_generation_call"], Field(title="ImageGenerationCallResponseItemType")],
-)
+    type: Literal["tool_search_output"]
 
 
 class ImageGenerationCallResponseItem(ProtocolModel):
@@ -3947,104 +3493,61 @@ class ImageGenerationCallResponseItem(ProtocolModel):
     result: str
     revised_prompt: str | None = None
     status: str
-    type: Annotated[ImageGenerationCallResponseItemType, Field(title="ImageGenerationCallResponseItemType")]
-
-
-CompactionResponseItemType = TypeAliasType(
-    "CompactionResponseItemType", Annotated[Literal["compaction"], Field(title="CompactionResponseItemType")]
-)
+    type: Literal["image_generation_call"]
 
 
 class CompactionResponseItem(ProtocolModel):
     encrypted_content: str
     id: str | None = None
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
-    type: Annotated[CompactionResponseItemType, Field(title="CompactionResponseItemType")]
-
-
-CompactionTriggerResponseItemType = TypeAliasType(
-    "CompactionTriggerResponseItemType",
-    Annotated[Literal["compaction_trigger"], Field(title="CompactionTriggerResponseItemType")],
-)
+    type: Literal["compaction"]
 
 
 class CompactionTriggerResponseItem(ProtocolModel):
-    type: Annotated[CompactionTriggerResponseItemType, Field(title="CompactionTriggerResponseItemType")]
-
-
-ContextCompactionResponseItemType = TypeAliasType(
-    "ContextCompactionResponseItemType",
-    Annotated[Literal["context_compaction"], Field(title="ContextCompactionResponseItemType")],
-)
+    type: Literal["compaction_trigger"]
 
 
 class ContextCompactionResponseItem(ProtocolModel):
     encrypted_content: str | None = None
     id: str | None = None
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
-    type: Annotated[ContextCompactionResponseItemType, Field(title="ContextCompactionResponseItemType")]
-
-
-OtherResponseItemType = TypeAliasType(
-    "OtherResponseItemType", Annotated[Literal["other"], Field(title="OtherResponseItemType")]
-)
+    type: Literal["context_compaction"]
 
 
 class OtherResponseItem(ProtocolModel):
-    type: Annotated[OtherResponseItemType, Field(title="OtherResponseItemType")]
-
-
-SearchResponsesApiWebSearchActionType = TypeAliasType(
-    "SearchResponsesApiWebSearchActionType",
-    Annotated[Literal["search"], Field(title="SearchResponsesApiWebSearchActionType")],
-)
+    type: Literal["other"]
 
 
 class SearchResponsesApiWebSearchAction(ProtocolModel):
     queries: list[str] | None = None
     query: str | None = None
-    type: Annotated[SearchResponsesApiWebSearchActionType, Field(title="SearchResponsesApiWebSearchActionType")]
-
-
-OpenPageResponsesApiWebSearchActionType = TypeAliasType(
-    "OpenPageResponsesApiWebSearchActionType",
-    Annotated[Literal["open_page"], Field(title="OpenPageResponsesApiWebSearchActionType")],
-)
+    type: Literal["search"]
 
 
 class OpenPageResponsesApiWebSearchAction(ProtocolModel):
-    type: Annotated[OpenPageResponsesApiWebSearchActionType, Field(title="OpenPageResponsesApiWebSearchActionType")]
+    type: Literal["open_page"]
     url: str | None = None
-
-
-FindInPageResponsesApiWebSearchActionType = TypeAliasType(
-    "FindInPageResponsesApiWebSearchActionType",
-    Annotated[Literal["find_in_page"], Field(title="FindInPageResponsesApiWebSearchActionType")],
-)
 
 
 class FindInPageResponsesApiWebSearchAction(ProtocolModel):
     pattern: str | None = None
-    type: Annotated[FindInPageResponsesApiWebSearchActionType, Field(title="FindInPageResponsesApiWebSearchActionType")]
+    type: Literal["find_in_page"]
     url: str | None = None
 
 
-OtherResponsesApiWebSearchActionType = TypeAliasType(
-    "OtherResponsesApiWebSearchActionType",
-    Annotated[Literal["other"], Field(title="OtherResponsesApiWebSearchActionType")],
-)
-
-
 class OtherResponsesApiWebSearchAction(ProtocolModel):
-    type: Annotated[OtherResponsesApiWebSearchActionType, Field(title="OtherResponsesApiWebSearchActionType")]
+    type: Literal["other"]
 
 
 ResponsesApiWebSearchAction = TypeAliasType(
     "ResponsesApiWebSearchAction",
-    SearchResponsesApiWebSearchAction
-    | OpenPageResponsesApiWebSearchAction
-    | FindInPageResponsesApiWebSearchAction
-    | OtherResponsesApiWebSearchAction,
+    Annotated[
+        SearchResponsesApiWebSearchAction
+        | OpenPageResponsesApiWebSearchAction
+        | FindInPageResponsesApiWebSearchAction
+        | OtherResponsesApiWebSearchAction,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -4053,23 +3556,12 @@ class ReviewDelivery(str, Enum):
     detached = "detached"
 
 
-UncommittedChangesReviewTargetType = TypeAliasType(
-    "UncommittedChangesReviewTargetType",
-    Annotated[Literal["uncommittedChanges"], Field(title="UncommittedChangesReviewTargetType")],
-)
-
-
 class UncommittedChangesReviewTarget(ProtocolModel):
     """
     Review the working tree: staged, unstaged, and untracked files.
     """
 
-    type: Annotated[UncommittedChangesReviewTargetType, Field(title="UncommittedChangesReviewTargetType")]
-
-
-BaseBranchReviewTargetType = TypeAliasType(
-    "BaseBranchReviewTargetType", Annotated[Literal["baseBranch"], Field(title="BaseBranchReviewTargetType")]
-)
+    type: Literal["uncommittedChanges"]
 
 
 class BaseBranchReviewTarget(ProtocolModel):
@@ -4078,12 +3570,7 @@ class BaseBranchReviewTarget(ProtocolModel):
     """
 
     branch: str
-    type: Annotated[BaseBranchReviewTargetType, Field(title="BaseBranchReviewTargetType")]
-
-
-CommitReviewTargetType = TypeAliasType(
-    "CommitReviewTargetType", Annotated[Literal["commit"], Field(title="CommitReviewTargetType")]
-)
+    type: Literal["baseBranch"]
 
 
 class CommitReviewTarget(ProtocolModel):
@@ -4095,12 +3582,7 @@ class CommitReviewTarget(ProtocolModel):
     title: Annotated[str | None, Field(description="Optional human-readable label (e.g., commit subject) for UIs.")] = (
         None
     )
-    type: Annotated[CommitReviewTargetType, Field(title="CommitReviewTargetType")]
-
-
-CustomReviewTargetType = TypeAliasType(
-    "CustomReviewTargetType", Annotated[Literal["custom"], Field(title="CustomReviewTargetType")]
-)
+    type: Literal["commit"]
 
 
 class CustomReviewTarget(ProtocolModel):
@@ -4109,11 +3591,15 @@ class CustomReviewTarget(ProtocolModel):
     """
 
     instructions: str
-    type: Annotated[CustomReviewTargetType, Field(title="CustomReviewTargetType")]
+    type: Literal["custom"]
 
 
 ReviewTarget = TypeAliasType(
-    "ReviewTarget", UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget
+    "ReviewTarget",
+    Annotated[
+        UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -4123,54 +3609,37 @@ class SandboxMode(str, Enum):
     danger_full_access = "danger-full-access"
 
 
-DangerFullAccessSandboxPolicyType = TypeAliasType(
-    "DangerFullAccessSandboxPolicyType",
-    Annotated[Literal["dangerFullAccess"], Field(title="DangerFullAccessSandboxPolicyType")],
-)
-
-
 class DangerFullAccessSandboxPolicy(ProtocolModel):
-    type: Annotated[DangerFullAccessSandboxPolicyType, Field(title="DangerFullAccessSandboxPolicyType")]
-
-
-ReadOnlySandboxPolicyType = TypeAliasType(
-    "ReadOnlySandboxPolicyType", Annotated[Literal["readOnly"], Field(title="ReadOnlySandboxPolicyType")]
-)
+    type: Literal["dangerFullAccess"]
 
 
 class ReadOnlySandboxPolicy(ProtocolModel):
     network_access: Annotated[bool | None, Field(alias="networkAccess")] = False
-    type: Annotated[ReadOnlySandboxPolicyType, Field(title="ReadOnlySandboxPolicyType")]
-
-
-ExternalSandboxSandboxPolicyType = TypeAliasType(
-    "ExternalSandboxSandboxPolicyType",
-    Annotated[Literal["externalSandbox"], Field(title="ExternalSandboxSandboxPolicyType")],
-)
+    type: Literal["readOnly"]
 
 
 class ExternalSandboxSandboxPolicy(ProtocolModel):
     network_access: Annotated[NetworkAccess | None, Field(alias="networkAccess")] = NetworkAccess.restricted
-    type: Annotated[ExternalSandboxSandboxPolicyType, Field(title="ExternalSandboxSandboxPolicyType")]
-
-
-WorkspaceWriteSandboxPolicyType = TypeAliasType(
-    "WorkspaceWriteSandboxPolicyType",
-    Annotated[Literal["workspaceWrite"], Field(title="WorkspaceWriteSandboxPolicyType")],
-)
+    type: Literal["externalSandbox"]
 
 
 class WorkspaceWriteSandboxPolicy(ProtocolModel):
     exclude_slash_tmp: Annotated[bool | None, Field(alias="excludeSlashTmp")] = False
     exclude_tmpdir_env_var: Annotated[bool | None, Field(alias="excludeTmpdirEnvVar")] = False
     network_access: Annotated[bool | None, Field(alias="networkAccess")] = False
-    type: Annotated[WorkspaceWriteSandboxPolicyType, Field(title="WorkspaceWriteSandboxPolicyType")]
+    type: Literal["workspaceWrite"]
     writable_roots: Annotated[list[AbsolutePathBuf] | None, Field(alias="writableRoots")] = []
 
 
 SandboxPolicy = TypeAliasType(
     "SandboxPolicy",
-    DangerFullAccessSandboxPolicy | ReadOnlySandboxPolicy | ExternalSandboxSandboxPolicy | WorkspaceWriteSandboxPolicy,
+    Annotated[
+        DangerFullAccessSandboxPolicy
+        | ReadOnlySandboxPolicy
+        | ExternalSandboxSandboxPolicy
+        | WorkspaceWriteSandboxPolicy,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -4181,35 +3650,14 @@ class SandboxWorkspaceWrite(ProtocolModel):
     writable_roots: list[str] | None = []
 
 
-HourlyScheduledTaskScheduleType = TypeAliasType(
-    "HourlyScheduledTaskScheduleType", Annotated[Literal["hourly"], Field(title="HourlyScheduledTaskScheduleType")]
-)
-
-
-DailyScheduledTaskScheduleType = TypeAliasType(
-    "DailyScheduledTaskScheduleType", Annotated[Literal["daily"], Field(title="DailyScheduledTaskScheduleType")]
-)
-
-
 class DailyScheduledTaskSchedule(ProtocolModel):
     time: str
-    type: Annotated[DailyScheduledTaskScheduleType, Field(title="DailyScheduledTaskScheduleType")]
-
-
-WeekdaysScheduledTaskScheduleType = TypeAliasType(
-    "WeekdaysScheduledTaskScheduleType",
-    Annotated[Literal["weekdays"], Field(title="WeekdaysScheduledTaskScheduleType")],
-)
+    type: Literal["daily"]
 
 
 class WeekdaysScheduledTaskSchedule(ProtocolModel):
     time: str
-    type: Annotated[WeekdaysScheduledTaskScheduleType, Field(title="WeekdaysScheduledTaskScheduleType")]
-
-
-WeeklyScheduledTaskScheduleType = TypeAliasType(
-    "WeeklyScheduledTaskScheduleType", Annotated[Literal["weekly"], Field(title="WeeklyScheduledTaskScheduleType")]
-)
+    type: Literal["weekdays"]
 
 
 class ScheduledTaskWeekday(str, Enum):
@@ -4595,28 +4043,10 @@ class ThreadInjectItemsResponse(ProtocolModel):
     pass
 
 
-UserMessageThreadItemType = TypeAliasType(
-    "UserMessageThreadItemType", Annotated[Literal["userMessage"], Field(title="UserMessageThreadItemType")]
-)
-
-
-HookPromptThreadItemType = TypeAliasType(
-    "HookPromptThreadItemType", Annotated[Literal["hookPrompt"], Field(title="HookPromptThreadItemType")]
-)
-
-
 class HookPromptThreadItem(ProtocolModel):
     fragments: list[HookPromptFragment]
     id: str
-    type: Annotated[HookPromptThreadItemType, Field(title="HookPromptThreadItemType")]
-
-
-AgentMessageThreadItemType = TypeAliasType(
-    "AgentMessageThreadItemType", Annotated[Literal["agentMessage"], Field(title="AgentMessageThreadItemType")]
-)
-
-
-PlanThreadItemType = TypeAliasType("PlanThreadItemType", Annotated[Literal["plan"], Field(title="PlanThreadItemType")])
+    type: Literal["hookPrompt"]
 
 
 class PlanThreadItem(ProtocolModel):
@@ -4626,25 +4056,14 @@ class PlanThreadItem(ProtocolModel):
 
     id: str
     text: str
-    type: Annotated[PlanThreadItemType, Field(title="PlanThreadItemType")]
-
-
-ReasoningThreadItemType = TypeAliasType(
-    "ReasoningThreadItemType", Annotated[Literal["reasoning"], Field(title="ReasoningThreadItemType")]
-)
+    type: Literal["plan"]
 
 
 class ReasoningThreadItem(ProtocolModel):
     content: list[str] | None = []
     id: str
     summary: list[str] | None = []
-    type: Annotated[ReasoningThreadItemType, Field(title="ReasoningThreadItemType")]
-
-
-CommandExecutionThreadItemType = TypeAliasType(
-    "CommandExecutionThreadItemType",
-    Annotated[Literal["commandExecution"], Field(title="CommandExecutionThreadItemType")],
-)
+    type: Literal["reasoning"]
 
 
 class CommandExecutionThreadItem(ProtocolModel):
@@ -4671,17 +4090,7 @@ class CommandExecutionThreadItem(ProtocolModel):
     ] = None
     source: CommandExecutionSource | None = CommandExecutionSource.agent
     status: CommandExecutionStatus
-    type: Annotated[CommandExecutionThreadItemType, Field(title="CommandExecutionThreadItemType")]
-
-
-FileChangeThreadItemType = TypeAliasType(
-    "FileChangeThreadItemType", Annotated[Literal["fileChange"], Field(title="FileChangeThreadItemType")]
-)
-
-
-McpToolCallThreadItemType = TypeAliasType(
-    "McpToolCallThreadItemType", Annotated[Literal["mcpToolCall"], Field(title="McpToolCallThreadItemType")]
-)
+    type: Literal["commandExecution"]
 
 
 class McpToolCallThreadItem(ProtocolModel):
@@ -4700,12 +4109,7 @@ class McpToolCallThreadItem(ProtocolModel):
     server: str
     status: McpToolCallStatus
     tool: str
-    type: Annotated[McpToolCallThreadItemType, Field(title="McpToolCallThreadItemType")]
-
-
-DynamicToolCallThreadItemType = TypeAliasType(
-    "DynamicToolCallThreadItemType", Annotated[Literal["dynamicToolCall"], Field(title="DynamicToolCallThreadItemType")]
-)
+    type: Literal["mcpToolCall"]
 
 
 class DynamicToolCallThreadItem(ProtocolModel):
@@ -4719,19 +4123,7 @@ class DynamicToolCallThreadItem(ProtocolModel):
     status: DynamicToolCallStatus
     success: bool | None = None
     tool: str
-    type: Annotated[DynamicToolCallThreadItemType, Field(title="DynamicToolCallThreadItemType")]
-
-
-CollabAgentToolCallThreadItemType = TypeAliasType(
-    "CollabAgentToolCallThreadItemType",
-    Annotated[Literal["collabAgentToolCall"], Field(title="CollabAgentToolCallThreadItemType")],
-)
-
-
-SubAgentActivityThreadItemType = TypeAliasType(
-    "SubAgentActivityThreadItemType",
-    Annotated[Literal["subAgentActivity"], Field(title="SubAgentActivityThreadItemType")],
-)
+    type: Literal["dynamicToolCall"]
 
 
 class SubAgentActivityThreadItem(ProtocolModel):
@@ -4739,28 +4131,13 @@ class SubAgentActivityThreadItem(ProtocolModel):
     agent_thread_id: Annotated[str, Field(alias="agentThreadId")]
     id: str
     kind: SubAgentActivityKind
-    type: Annotated[SubAgentActivityThreadItemType, Field(title="SubAgentActivityThreadItemType")]
-
-
-WebSearchThreadItemType = TypeAliasType(
-    "WebSearchThreadItemType", Annotated[Literal["webSearch"], Field(title="WebSearchThreadItemType")]
-)
-
-
-ImageViewThreadItemType = TypeAliasType(
-    "ImageViewThreadItemType", Annotated[Literal["imageView"], Field(title="ImageViewThreadItemType")]
-)
+    type: Literal["subAgentActivity"]
 
 
 class ImageViewThreadItem(ProtocolModel):
     id: str
     path: LegacyAppPathString
-    type: Annotated[ImageViewThreadItemType, Field(title="ImageViewThreadItemType")]
-
-
-SleepThreadItemType = TypeAliasType(
-    "SleepThreadItemType", Annotated[Literal["sleep"], Field(title="SleepThreadItemType")]
-)
+    type: Literal["imageView"]
 
 
 class SleepThreadItem(ProtocolModel):
@@ -4770,12 +4147,7 @@ class SleepThreadItem(ProtocolModel):
 
     duration_ms: Annotated[int, Field(alias="durationMs", ge=0)]
     id: str
-    type: Annotated[SleepThreadItemType, Field(title="SleepThreadItemType")]
-
-
-ImageGenerationThreadItemType = TypeAliasType(
-    "ImageGenerationThreadItemType", Annotated[Literal["imageGeneration"], Field(title="ImageGenerationThreadItemType")]
-)
+    type: Literal["sleep"]
 
 
 class ImageGenerationThreadItem(ProtocolModel):
@@ -4784,42 +4156,24 @@ class ImageGenerationThreadItem(ProtocolModel):
     revised_prompt: Annotated[str | None, Field(alias="revisedPrompt")] = None
     saved_path: Annotated[AbsolutePathBuf | None, Field(alias="savedPath")] = None
     status: str
-    type: Annotated[ImageGenerationThreadItemType, Field(title="ImageGenerationThreadItemType")]
-
-
-EnteredReviewModeThreadItemType = TypeAliasType(
-    "EnteredReviewModeThreadItemType",
-    Annotated[Literal["enteredReviewMode"], Field(title="EnteredReviewModeThreadItemType")],
-)
+    type: Literal["imageGeneration"]
 
 
 class EnteredReviewModeThreadItem(ProtocolModel):
     id: str
     review: str
-    type: Annotated[EnteredReviewModeThreadItemType, Field(title="EnteredReviewModeThreadItemType")]
-
-
-ExitedReviewModeThreadItemType = TypeAliasType(
-    "ExitedReviewModeThreadItemType",
-    Annotated[Literal["exitedReviewMode"], Field(title="ExitedReviewModeThreadItemType")],
-)
+    type: Literal["enteredReviewMode"]
 
 
 class ExitedReviewModeThreadItem(ProtocolModel):
     id: str
     review: str
-    type: Annotated[ExitedReviewModeThreadItemType, Field(title="ExitedReviewModeThreadItemType")]
-
-
-ContextCompactionThreadItemType = TypeAliasType(
-    "ContextCompactionThreadItemType",
-    Annotated[Literal["contextCompaction"], Field(title="ContextCompactionThreadItemType")],
-)
+    type: Literal["exitedReviewMode"]
 
 
 class ContextCompactionThreadItem(ProtocolModel):
     id: str
-    type: Annotated[ContextCompactionThreadItemType, Field(title="ContextCompactionThreadItemType")]
+    type: Literal["contextCompaction"]
 
 
 class ThreadItemsListParams(ProtocolModel):
@@ -5042,24 +4396,12 @@ class ThreadRealtimeStartResponse(ProtocolModel):
     """
 
 
-WebsocketThreadRealtimeStartTransportType = TypeAliasType(
-    "WebsocketThreadRealtimeStartTransportType",
-    Annotated[Literal["websocket"], Field(title="WebsocketThreadRealtimeStartTransportType")],
-)
-
-
 class WebsocketThreadRealtimeStartTransport(ProtocolModel):
     """
     EXPERIMENTAL - transport used by thread realtime.
     """
 
-    type: Annotated[WebsocketThreadRealtimeStartTransportType, Field(title="WebsocketThreadRealtimeStartTransportType")]
-
-
-WebrtcThreadRealtimeStartTransportType = TypeAliasType(
-    "WebrtcThreadRealtimeStartTransportType",
-    Annotated[Literal["webrtc"], Field(title="WebrtcThreadRealtimeStartTransportType")],
-)
+    type: Literal["websocket"]
 
 
 class WebrtcThreadRealtimeStartTransport(ProtocolModel):
@@ -5073,14 +4415,14 @@ class WebrtcThreadRealtimeStartTransport(ProtocolModel):
             description="SDP offer generated by a WebRTC RTCPeerConnection after configuring audio and the realtime events data channel."
         ),
     ]
-    type: Annotated[WebrtcThreadRealtimeStartTransportType, Field(title="WebrtcThreadRealtimeStartTransportType")]
+    type: Literal["webrtc"]
 
 
 ThreadRealtimeStartTransport = TypeAliasType(
     "ThreadRealtimeStartTransport",
     Annotated[
         WebsocketThreadRealtimeStartTransport | WebrtcThreadRealtimeStartTransport,
-        Field(description="EXPERIMENTAL - transport used by thread realtime."),
+        Field(description="EXPERIMENTAL - transport used by thread realtime.", discriminator="type"),
     ],
 )
 
@@ -5227,45 +4569,29 @@ class ThreadStartSource(str, Enum):
     clear = "clear"
 
 
-NotLoadedThreadStatusType = TypeAliasType(
-    "NotLoadedThreadStatusType", Annotated[Literal["notLoaded"], Field(title="NotLoadedThreadStatusType")]
-)
-
-
 class NotLoadedThreadStatus(ProtocolModel):
-    type: Annotated[NotLoadedThreadStatusType, Field(title="NotLoadedThreadStatusType")]
-
-
-IdleThreadStatusType = TypeAliasType(
-    "IdleThreadStatusType", Annotated[Literal["idle"], Field(title="IdleThreadStatusType")]
-)
+    type: Literal["notLoaded"]
 
 
 class IdleThreadStatus(ProtocolModel):
-    type: Annotated[IdleThreadStatusType, Field(title="IdleThreadStatusType")]
-
-
-SystemErrorThreadStatusType = TypeAliasType(
-    "SystemErrorThreadStatusType", Annotated[Literal["systemError"], Field(title="SystemErrorThreadStatusType")]
-)
+    type: Literal["idle"]
 
 
 class SystemErrorThreadStatus(ProtocolModel):
-    type: Annotated[SystemErrorThreadStatusType, Field(title="SystemErrorThreadStatusType")]
-
-
-ActiveThreadStatusType = TypeAliasType(
-    "ActiveThreadStatusType", Annotated[Literal["active"], Field(title="ActiveThreadStatusType")]
-)
+    type: Literal["systemError"]
 
 
 class ActiveThreadStatus(ProtocolModel):
     active_flags: Annotated[list[ThreadActiveFlag], Field(alias="activeFlags")]
-    type: Annotated[ActiveThreadStatusType, Field(title="ActiveThreadStatusType")]
+    type: Literal["active"]
 
 
 ThreadStatus = TypeAliasType(
-    "ThreadStatus", NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus
+    "ThreadStatus",
+    Annotated[
+        NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -5373,9 +4699,6 @@ class TurnSteerResponse(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-TextUserInputType = TypeAliasType("TextUserInputType", Annotated[Literal["text"], Field(title="TextUserInputType")])
-
-
 class TextUserInput(ProtocolModel):
     text: str
     text_elements: Annotated[
@@ -5385,76 +4708,55 @@ class TextUserInput(ProtocolModel):
             validate_default=True,
         ),
     ] = []
-    type: Annotated[TextUserInputType, Field(title="TextUserInputType")]
-
-
-ImageUserInputType = TypeAliasType("ImageUserInputType", Annotated[Literal["image"], Field(title="ImageUserInputType")])
+    type: Literal["text"]
 
 
 class ImageUserInput(ProtocolModel):
     detail: ImageDetail | None = None
-    type: Annotated[ImageUserInputType, Field(title="ImageUserInputType")]
+    type: Literal["image"]
     url: str
-
-
-LocalImageUserInputType = TypeAliasType(
-    "LocalImageUserInputType", Annotated[Literal["localImage"], Field(title="LocalImageUserInputType")]
-)
 
 
 class LocalImageUserInput(ProtocolModel):
     detail: ImageDetail | None = None
     path: str
-    type: Annotated[LocalImageUserInputType, Field(title="LocalImageUserInputType")]
-
-
-AudioUserInputType = TypeAliasType("AudioUserInputType", Annotated[Literal["audio"], Field(title="AudioUserInputType")])
+    type: Literal["localImage"]
 
 
 class AudioUserInput(ProtocolModel):
-    type: Annotated[AudioUserInputType, Field(title="AudioUserInputType")]
+    type: Literal["audio"]
     url: str
-
-
-LocalAudioUserInputType = TypeAliasType(
-    "LocalAudioUserInputType", Annotated[Literal["localAudio"], Field(title="LocalAudioUserInputType")]
-)
 
 
 class LocalAudioUserInput(ProtocolModel):
     path: str
-    type: Annotated[LocalAudioUserInputType, Field(title="LocalAudioUserInputType")]
-
-
-SkillUserInputType = TypeAliasType("SkillUserInputType", Annotated[Literal["skill"], Field(title="SkillUserInputType")])
+    type: Literal["localAudio"]
 
 
 class SkillUserInput(ProtocolModel):
     name: str
     path: str
-    type: Annotated[SkillUserInputType, Field(title="SkillUserInputType")]
-
-
-MentionUserInputType = TypeAliasType(
-    "MentionUserInputType", Annotated[Literal["mention"], Field(title="MentionUserInputType")]
-)
+    type: Literal["skill"]
 
 
 class MentionUserInput(ProtocolModel):
     name: str
     path: str
-    type: Annotated[MentionUserInputType, Field(title="MentionUserInputType")]
+    type: Literal["mention"]
 
 
 UserInput = TypeAliasType(
     "UserInput",
-    TextUserInput
-    | ImageUserInput
-    | LocalImageUserInput
-    | AudioUserInput
-    | LocalAudioUserInput
-    | SkillUserInput
-    | MentionUserInput,
+    Annotated[
+        TextUserInput
+        | ImageUserInput
+        | LocalImageUserInput
+        | AudioUserInput
+        | LocalAudioUserInput
+        | SkillUserInput
+        | MentionUserInput,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -5476,50 +4778,33 @@ class WarningNotification(ProtocolModel):
     ] = None
 
 
-SearchWebSearchActionType = TypeAliasType(
-    "SearchWebSearchActionType", Annotated[Literal["search"], Field(title="SearchWebSearchActionType")]
-)
-
-
 class SearchWebSearchAction(ProtocolModel):
     queries: list[str] | None = None
     query: str | None = None
-    type: Annotated[SearchWebSearchActionType, Field(title="SearchWebSearchActionType")]
-
-
-OpenPageWebSearchActionType = TypeAliasType(
-    "OpenPageWebSearchActionType", Annotated[Literal["openPage"], Field(title="OpenPageWebSearchActionType")]
-)
+    type: Literal["search"]
 
 
 class OpenPageWebSearchAction(ProtocolModel):
-    type: Annotated[OpenPageWebSearchActionType, Field(title="OpenPageWebSearchActionType")]
+    type: Literal["openPage"]
     url: str | None = None
-
-
-FindInPageWebSearchActionType = TypeAliasType(
-    "FindInPageWebSearchActionType", Annotated[Literal["findInPage"], Field(title="FindInPageWebSearchActionType")]
-)
 
 
 class FindInPageWebSearchAction(ProtocolModel):
     pattern: str | None = None
-    type: Annotated[FindInPageWebSearchActionType, Field(title="FindInPageWebSearchActionType")]
+    type: Literal["findInPage"]
     url: str | None = None
 
 
-OtherWebSearchActionType = TypeAliasType(
-    "OtherWebSearchActionType", Annotated[Literal["other"], Field(title="OtherWebSearchActionType")]
-)
-
-
 class OtherWebSearchAction(ProtocolModel):
-    type: Annotated[OtherWebSearchActionType, Field(title="OtherWebSearchActionType")]
+    type: Literal["other"]
 
 
 WebSearchAction = TypeAliasType(
     "WebSearchAction",
-    SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
+    Annotated[
+        SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -7538,10 +6823,12 @@ class ToolRequestUserInputParams(ProtocolModel):
 class ChatgptAccount(ProtocolModel):
     email: str | None
     plan_type: Annotated[PlanType, Field(alias="planType")]
-    type: Annotated[ChatgptAccountType, Field(title="ChatgptAccountType")]
+    type: Literal["chatgpt"]
 
 
-Account = TypeAliasType("Account", ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount)
+Account = TypeAliasType(
+    "Account", Annotated[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount, Field(discriminator="type")]
+)
 
 
 class AccountUpdatedNotification(ProtocolModel):
@@ -7843,11 +7130,15 @@ class ConfigWarningNotification(ProtocolModel):
 class InputImageContentItem(ProtocolModel):
     detail: ImageDetail | None = None
     image_url: str
-    type: Annotated[InputImageContentItemType, Field(title="InputImageContentItemType")]
+    type: Literal["input_image"]
 
 
 ContentItem = TypeAliasType(
-    "ContentItem", InputTextContentItem | InputImageContentItem | InputAudioContentItem | OutputTextContentItem
+    "ContentItem",
+    Annotated[
+        InputTextContentItem | InputImageContentItem | InputAudioContentItem | OutputTextContentItem,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -7927,7 +7218,7 @@ class ExternalAgentImportedConnectorCandidate(ProtocolModel):
 
 class PathFileSystemPath(ProtocolModel):
     path: LegacyAppPathString
-    type: Annotated[PathFileSystemPathType, Field(title="PathFileSystemPathType")]
+    type: Literal["path"]
 
 
 class KindFileSystemSpecialPath(ProtocolModel):
@@ -7943,12 +7234,15 @@ class FileSystemSpecialPath1(ProtocolModel):
 
 FileSystemSpecialPath = TypeAliasType(
     "FileSystemSpecialPath",
-    RootFileSystemSpecialPath
-    | MinimalFileSystemSpecialPath
-    | KindFileSystemSpecialPath
-    | TmpdirFileSystemSpecialPath
-    | SlashTmpFileSystemSpecialPath
-    | FileSystemSpecialPath1,
+    Annotated[
+        RootFileSystemSpecialPath
+        | MinimalFileSystemSpecialPath
+        | KindFileSystemSpecialPath
+        | TmpdirFileSystemSpecialPath
+        | SlashTmpFileSystemSpecialPath
+        | FileSystemSpecialPath1,
+        Field(discriminator="kind"),
+    ],
 )
 
 
@@ -7965,9 +7259,7 @@ class InputImageFunctionCallOutputContentItem(ProtocolModel):
 
     detail: ImageDetail | None = None
     image_url: str
-    type: Annotated[
-        InputImageFunctionCallOutputContentItemType, Field(title="InputImageFunctionCallOutputContentItemType")
-    ]
+    type: Literal["input_image"]
 
 
 FunctionCallOutputContentItem = TypeAliasType(
@@ -7978,7 +7270,8 @@ FunctionCallOutputContentItem = TypeAliasType(
         | InputAudioFunctionCallOutputContentItem
         | EncryptedContentFunctionCallOutputContentItem,
         Field(
-            description="Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs."
+            description="Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.",
+            discriminator="type",
         ),
     ],
 )
@@ -8004,7 +7297,7 @@ class CommandGuardianApprovalReviewAction(ProtocolModel):
     command: str
     cwd: AbsolutePathBuf
     source: GuardianCommandSource
-    type: Annotated[CommandGuardianApprovalReviewActionType, Field(title="CommandGuardianApprovalReviewActionType")]
+    type: Literal["command"]
 
 
 class ExecveGuardianApprovalReviewAction(ProtocolModel):
@@ -8012,7 +7305,7 @@ class ExecveGuardianApprovalReviewAction(ProtocolModel):
     cwd: AbsolutePathBuf
     program: str
     source: GuardianCommandSource
-    type: Annotated[ExecveGuardianApprovalReviewActionType, Field(title="ExecveGuardianApprovalReviewActionType")]
+    type: Literal["execve"]
 
 
 class NetworkAccessGuardianApprovalReviewAction(ProtocolModel):
@@ -8020,9 +7313,7 @@ class NetworkAccessGuardianApprovalReviewAction(ProtocolModel):
     port: Annotated[int, Field(ge=0)]
     protocol: NetworkApprovalProtocol
     target: str
-    type: Annotated[
-        NetworkAccessGuardianApprovalReviewActionType, Field(title="NetworkAccessGuardianApprovalReviewActionType")
-    ]
+    type: Literal["networkAccess"]
 
 
 class HookMetadata(ProtocolModel):
@@ -8107,7 +7398,7 @@ class ListMcpServerStatusParams(ProtocolModel):
 class Chatgptv2LoginAccountParams(ProtocolModel):
     app_brand: Annotated[LoginAppBrand | None, Field(alias="appBrand")] = None
     codex_streamlined_login: Annotated[bool | None, Field(alias="codexStreamlinedLogin")] = None
-    type: Annotated[Chatgptv2LoginAccountParamsType, Field(title="Chatgptv2::LoginAccountParamsType")]
+    type: Literal["chatgpt"]
     use_hosted_login_success_page: Annotated[bool | None, Field(alias="useHostedLoginSuccessPage")] = None
 
 
@@ -8119,7 +7410,7 @@ LoginAccountParams = TypeAliasType(
         | ChatgptDeviceCodev2LoginAccountParams
         | ChatgptAuthTokensv2LoginAccountParams
         | AmazonBedrockv2LoginAccountParams,
-        Field(title="LoginAccountParams"),
+        Field(discriminator="type", title="LoginAccountParams"),
     ],
 )
 
@@ -8413,7 +7704,7 @@ class MessageResponseItem(ProtocolModel):
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     phase: MessagePhase | None = None
     role: str
-    type: Annotated[MessageResponseItemType, Field(title="MessageResponseItemType")]
+    type: Literal["message"]
 
 
 class WebSearchCallResponseItem(ProtocolModel):
@@ -8421,7 +7712,7 @@ class WebSearchCallResponseItem(ProtocolModel):
     id: str | None = None
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     status: str | None = None
-    type: Annotated[WebSearchCallResponseItemType, Field(title="WebSearchCallResponseItemType")]
+    type: Literal["web_search_call"]
 
 
 class ReviewStartParams(ProtocolModel):
@@ -8438,21 +7729,24 @@ class ReviewStartParams(ProtocolModel):
 class HourlyScheduledTaskSchedule(ProtocolModel):
     days: list[ScheduledTaskWeekday] | None = None
     interval_hours: Annotated[int, Field(alias="intervalHours", ge=0)]
-    type: Annotated[HourlyScheduledTaskScheduleType, Field(title="HourlyScheduledTaskScheduleType")]
+    type: Literal["hourly"]
 
 
 class WeeklyScheduledTaskSchedule(ProtocolModel):
     days: list[ScheduledTaskWeekday]
     time: str
-    type: Annotated[WeeklyScheduledTaskScheduleType, Field(title="WeeklyScheduledTaskScheduleType")]
+    type: Literal["weekly"]
 
 
 ScheduledTaskSchedule = TypeAliasType(
     "ScheduledTaskSchedule",
-    HourlyScheduledTaskSchedule
-    | DailyScheduledTaskSchedule
-    | WeekdaysScheduledTaskSchedule
-    | WeeklyScheduledTaskSchedule,
+    Annotated[
+        HourlyScheduledTaskSchedule
+        | DailyScheduledTaskSchedule
+        | WeekdaysScheduledTaskSchedule
+        | WeeklyScheduledTaskSchedule,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -8625,7 +7919,7 @@ class UserMessageThreadItem(ProtocolModel):
     client_id: Annotated[str | None, Field(alias="clientId")] = None
     content: list[UserInput]
     id: str
-    type: Annotated[UserMessageThreadItemType, Field(title="UserMessageThreadItemType")]
+    type: Literal["userMessage"]
 
 
 class AgentMessageThreadItem(ProtocolModel):
@@ -8633,14 +7927,14 @@ class AgentMessageThreadItem(ProtocolModel):
     memory_citation: Annotated[MemoryCitation | None, Field(alias="memoryCitation")] = None
     phase: MessagePhase | None = None
     text: str
-    type: Annotated[AgentMessageThreadItemType, Field(title="AgentMessageThreadItemType")]
+    type: Literal["agentMessage"]
 
 
 class FileChangeThreadItem(ProtocolModel):
     changes: list[FileUpdateChange]
     id: str
     status: PatchApplyStatus
-    type: Annotated[FileChangeThreadItemType, Field(title="FileChangeThreadItemType")]
+    type: Literal["fileChange"]
 
 
 class CollabAgentToolCallThreadItem(ProtocolModel):
@@ -8671,7 +7965,7 @@ class CollabAgentToolCallThreadItem(ProtocolModel):
     ]
     status: Annotated[CollabAgentToolCallStatus, Field(description="Current status of the collab tool call.")]
     tool: Annotated[CollabAgentTool, Field(description="Name of the collab tool that was invoked.")]
-    type: Annotated[CollabAgentToolCallThreadItemType, Field(title="CollabAgentToolCallThreadItemType")]
+    type: Literal["collabAgentToolCall"]
 
 
 class WebSearchThreadItem(ProtocolModel):
@@ -8684,29 +7978,32 @@ class WebSearchThreadItem(ProtocolModel):
             description="Structured search results returned out-of-band by standalone web search.\n\nThese stay as opaque JSON at the extension/app-server boundary so new result fields and result types can pass through without a Codex release."
         ),
     ] = None
-    type: Annotated[WebSearchThreadItemType, Field(title="WebSearchThreadItemType")]
+    type: Literal["webSearch"]
 
 
 ThreadItem = TypeAliasType(
     "ThreadItem",
-    UserMessageThreadItem
-    | HookPromptThreadItem
-    | AgentMessageThreadItem
-    | PlanThreadItem
-    | ReasoningThreadItem
-    | CommandExecutionThreadItem
-    | FileChangeThreadItem
-    | McpToolCallThreadItem
-    | DynamicToolCallThreadItem
-    | CollabAgentToolCallThreadItem
-    | SubAgentActivityThreadItem
-    | WebSearchThreadItem
-    | ImageViewThreadItem
-    | SleepThreadItem
-    | ImageGenerationThreadItem
-    | EnteredReviewModeThreadItem
-    | ExitedReviewModeThreadItem
-    | ContextCompactionThreadItem,
+    Annotated[
+        UserMessageThreadItem
+        | HookPromptThreadItem
+        | AgentMessageThreadItem
+        | PlanThreadItem
+        | ReasoningThreadItem
+        | CommandExecutionThreadItem
+        | FileChangeThreadItem
+        | McpToolCallThreadItem
+        | DynamicToolCallThreadItem
+        | CollabAgentToolCallThreadItem
+        | SubAgentActivityThreadItem
+        | WebSearchThreadItem
+        | ImageViewThreadItem
+        | SleepThreadItem
+        | ImageGenerationThreadItem
+        | EnteredReviewModeThreadItem
+        | ExitedReviewModeThreadItem
+        | ContextCompactionThreadItem,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -9608,7 +8905,7 @@ McpServerElicitationRequestParams = TypeAliasType(
     "McpServerElicitationRequestParams",
     Annotated[
         McpServerElicitationRequestParams1 | McpServerElicitationRequestParams2 | McpServerElicitationRequestParams3,
-        Field(title="McpServerElicitationRequestParams"),
+        Field(discriminator="mode", title="McpServerElicitationRequestParams"),
     ],
 )
 
@@ -9971,11 +9268,14 @@ class FileChangePatchUpdatedNotification(ProtocolModel):
 
 
 class SpecialFileSystemPath(ProtocolModel):
-    type: Annotated[SpecialFileSystemPathType, Field(title="SpecialFileSystemPathType")]
+    type: Literal["special"]
     value: FileSystemSpecialPath
 
 
-FileSystemPath = TypeAliasType("FileSystemPath", PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath)
+FileSystemPath = TypeAliasType(
+    "FileSystemPath",
+    Annotated[PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath, Field(discriminator="type")],
+)
 
 
 class FileSystemSandboxEntry(ProtocolModel):
@@ -10115,7 +9415,7 @@ class FunctionCallOutputResponseItem(ProtocolModel):
     id: str | None = None
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     output: FunctionCallOutputBody
-    type: Annotated[FunctionCallOutputResponseItemType, Field(title="FunctionCallOutputResponseItemType")]
+    type: Literal["function_call_output"]
 
 
 class CustomToolCallOutputResponseItem(ProtocolModel):
@@ -10124,27 +9424,30 @@ class CustomToolCallOutputResponseItem(ProtocolModel):
     internal_chat_message_metadata_passthrough: InternalChatMessageMetadataPassthrough | None = None
     name: str | None = None
     output: FunctionCallOutputBody
-    type: Annotated[CustomToolCallOutputResponseItemType, Field(title="CustomToolCallOutputResponseItemType")]
+    type: Literal["custom_tool_call_output"]
 
 
 ResponseItem = TypeAliasType(
     "ResponseItem",
-    MessageResponseItem
-    | AgentMessageResponseItem
-    | ReasoningResponseItem
-    | LocalShellCallResponseItem
-    | FunctionCallResponseItem
-    | ToolSearchCallResponseItem
-    | FunctionCallOutputResponseItem
-    | CustomToolCallResponseItem
-    | CustomToolCallOutputResponseItem
-    | ToolSearchOutputResponseItem
-    | WebSearchCallResponseItem
-    | ImageGenerationCallResponseItem
-    | CompactionResponseItem
-    | CompactionTriggerResponseItem
-    | ContextCompactionResponseItem
-    | OtherResponseItem,
+    Annotated[
+        MessageResponseItem
+        | AgentMessageResponseItem
+        | ReasoningResponseItem
+        | LocalShellCallResponseItem
+        | FunctionCallResponseItem
+        | ToolSearchCallResponseItem
+        | FunctionCallOutputResponseItem
+        | CustomToolCallResponseItem
+        | CustomToolCallOutputResponseItem
+        | ToolSearchOutputResponseItem
+        | WebSearchCallResponseItem
+        | ImageGenerationCallResponseItem
+        | CompactionResponseItem
+        | CompactionTriggerResponseItem
+        | ContextCompactionResponseItem
+        | OtherResponseItem,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -11075,7 +10378,7 @@ ClientRequest = TypeAliasType(
         | FuzzyFileSearchSessionStartClientRequest
         | FuzzyFileSearchSessionUpdateClientRequest
         | FuzzyFileSearchSessionStopClientRequest,
-        Field(description="Request from the client to the server.", title="ClientRequest"),
+        Field(description="Request from the client to the server.", discriminator="method", title="ClientRequest"),
     ],
 )
 
@@ -11218,7 +10521,11 @@ ServerRequest = TypeAliasType(
         | CurrentTimeReadServerRequest
         | ApplyPatchApprovalServerRequest
         | ExecCommandApprovalServerRequest,
-        Field(description="Request initiated from the server and sent to the client.", title="ServerRequest"),
+        Field(
+            description="Request initiated from the server and sent to the client.",
+            discriminator="method",
+            title="ServerRequest",
+        ),
     ],
 )
 
@@ -11226,20 +10533,20 @@ ServerRequest = TypeAliasType(
 class RequestPermissionsGuardianApprovalReviewAction(ProtocolModel):
     permissions: RequestPermissionProfile
     reason: str | None = None
-    type: Annotated[
-        RequestPermissionsGuardianApprovalReviewActionType,
-        Field(title="RequestPermissionsGuardianApprovalReviewActionType"),
-    ]
+    type: Literal["requestPermissions"]
 
 
 GuardianApprovalReviewAction = TypeAliasType(
     "GuardianApprovalReviewAction",
-    CommandGuardianApprovalReviewAction
-    | ExecveGuardianApprovalReviewAction
-    | ApplyPatchGuardianApprovalReviewAction
-    | NetworkAccessGuardianApprovalReviewAction
-    | McpToolCallGuardianApprovalReviewAction
-    | RequestPermissionsGuardianApprovalReviewAction,
+    Annotated[
+        CommandGuardianApprovalReviewAction
+        | ExecveGuardianApprovalReviewAction
+        | ApplyPatchGuardianApprovalReviewAction
+        | NetworkAccessGuardianApprovalReviewAction
+        | McpToolCallGuardianApprovalReviewAction
+        | RequestPermissionsGuardianApprovalReviewAction,
+        Field(discriminator="type"),
+    ],
 )
 
 
@@ -11429,6 +10736,10 @@ ServerNotification = TypeAliasType(
         | WindowsWorldWritableWarningServerNotification
         | WindowsSandboxSetupCompletedServerNotification
         | AccountLoginCompletedServerNotification,
-        Field(description="Notification sent from the server to the client.", title="ServerNotification"),
+        Field(
+            description="Notification sent from the server to the client.",
+            discriminator="method",
+            title="ServerNotification",
+        ),
     ],
 )
