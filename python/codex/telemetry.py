@@ -274,6 +274,7 @@ def _error_type(info: object) -> str:
 
 #: Running turns by id, so the request dispatcher can find the span to nest under.
 _turns: dict[str, TurnTrace] = {}
+_TURNS_KEPT = 1024
 #: The model each traced thread runs (from thread/start), for its turns' spans.
 _thread_models: dict[str, str] = {}
 _THREAD_MODELS_KEPT = 4096
@@ -428,4 +429,10 @@ class ClientTelemetry:
     @staticmethod
     def register(trace: TurnTrace, turn_id: str) -> None:
         trace.started(turn_id)
+        # A turn whose stream is never read never completes here: past a bound, the
+        # oldest such span is ended rather than kept forever.
+        while len(_turns) >= _TURNS_KEPT:
+            oldest = _turns.pop(next(iter(_turns)), None)
+            if oldest is not None:
+                oldest.end("abandoned")
         _turns[turn_id] = trace
