@@ -374,15 +374,23 @@ class FileStore:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
             raise AttachmentError(f"not a lowercase hex SHA-256 digest: {sha256!r}")
         path = self._find(sha256)
-        return None if path is None else _describe(path)
+        if path is None:
+            return None
+        try:
+            return _describe(path)
+        except FileNotFoundError:  # removed meanwhile
+            return None
 
     def __contains__(self, sha256: object) -> bool:
         return isinstance(sha256, str) and self.get(sha256) is not None
 
     def list(self) -> list[Attachment]:
         """Every stored object, oldest first."""
-        found = [_describe(path) for path in self._object_paths()]
-        return sorted(found, key=lambda attachment: attachment.path.stat().st_mtime)
+        found: list[tuple[float, Attachment]] = []
+        for path in self._object_paths():
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                found.append((path.stat().st_mtime, _describe(path)))
+        return [attachment for _mtime, attachment in sorted(found, key=lambda pair: pair[0])]
 
     def remove(self, attachment: Attachment | str) -> bool:
         """Deletes a stored object now (by attachment or digest); False if it was not there."""
