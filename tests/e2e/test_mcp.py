@@ -283,3 +283,14 @@ def test_required_server_failure_on_the_async_client(codex_mock: MockResponsesSe
             return (await thread.run("hi")).final_response
 
     assert asyncio.run(scenario()) == "Hello from the mock."
+
+
+def test_thread_servers_belong_to_their_thread(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
+    with_server = codex_client.thread_start(mcp_servers=[fixture_server(tool_approval="approve")])
+    without = codex_client.thread_start()
+    assert [status.name for status in with_server.mcp_status()] == ["fixture"]
+    assert without.mcp_status() == []
+
+    codex_mock.enqueue(responses.mcp_tool_call("fixture", "echo", {"text": "x"}), responses.text("ok"))
+    without.run("echo")
+    assert "unsupported call" in str(codex_mock.response_requests[-1].tool_outputs()[0]["output"])
