@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -418,9 +422,6 @@ print(result.final_response)
 
 
 def test_without_opentelemetry_turns_run_untraced(codex_workspace: Path) -> None:
-    import subprocess
-    import sys
-
     done = subprocess.run(
         [sys.executable, "-c", WITHOUT_OTEL, str(codex_workspace), TRACEPARENT],
         capture_output=True,
@@ -433,9 +434,6 @@ def test_without_opentelemetry_turns_run_untraced(codex_workspace: Path) -> None
 
 
 def test_importing_codex_does_not_import_opentelemetry() -> None:
-    import subprocess
-    import sys
-
     code = "import sys, codex; print(any(name.startswith('opentelemetry') for name in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "False"
@@ -484,3 +482,25 @@ def test_a_failing_tool_call_span_has_error_status(
     assert (call.attributes or {})["error.type"] == "tool_error"
     # The turn itself went on and succeeded.
     assert _one(spans, "invoke_agent").status.status_code is not StatusCode.ERROR
+
+
+def test_json_log_lines_of_a_turn(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("codex")
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    logger.propagate = False
+    try:
+        _logging.configure_logging("debug", json=True, stream=stream)
+        codex_mock.enqueue(responses.text("hello"))
+        with Codex(**client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
+            thread = codex.thread_start()
+            result = thread.run("hi")
+            _logging.flush_engine_logs()
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+        _logging.sync_engine_level()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines
+    assert {"time", "level", "logger", "message", "thread_id", "turn_id"} <= lines[0].keys()
+    assert any(line["logger"].startswith("codex.engine.") and line["turn_id"] == result.id for line in lines)
+    assert API_KEY not in stream.getvalue()
