@@ -183,7 +183,8 @@ class FileStore:
     Layout: ``objects/<2 hex>/<sha256><ext>`` (the extension comes from the content
     alone, so equal content always maps to one file), ``tmp/`` for writes in
     progress, ``holds/`` for the attachments of running ``temporary()`` blocks,
-    ``.lock`` (an advisory lock: staging shares it, pruning and removal take it
+    ``ephemeral/`` marking content only ``temporary()`` staged (removed with its last
+    hold), ``.lock`` (an advisory lock: staging shares it, pruning and removal take it
     alone) and ``.last-prune`` (its mtime is when the store was last pruned).
     """
 
@@ -205,6 +206,7 @@ class FileStore:
         self._objects = self.root / "objects"
         self._tmp = self.root / "tmp"
         self._holds = self.root / "holds"
+        self._ephemeral = self.root / "ephemeral"
 
     def __repr__(self) -> str:
         return f"FileStore(root={str(self.root)!r}, max_bytes={self.max_bytes}, ttl_s={self.ttl_s})"
@@ -218,7 +220,7 @@ class FileStore:
         name); ``mime_type`` overrides detection. Staging content that is already
         stored refreshes its age instead of copying it again.
         """
-        attachment, _created = self._stage(source, name=name, mime_type=mime_type, hold=None)
+        attachment = self._stage(source, name=name, mime_type=mime_type, hold=None)
         self._maybe_auto_prune()
         return attachment
 
@@ -229,27 +231,27 @@ class FileStore:
         """Stages ``source`` for the duration of a ``with`` block.
 
         When the block ends (normally or by an exception) the stored file is removed,
-        unless it was in the store already, was staged again meanwhile, or another
-        ``temporary()`` block still holds it. Pruning never removes held files.
+        unless ``stage()`` stored the same content (before or meanwhile) or another
+        ``temporary()`` block still holds it; the last block to end removes it.
+        Pruning never removes held files.
         """
         hold = f"{os.getpid()}.{secrets.token_hex(8)}"
-        attachment, created = self._stage(source, name=name, mime_type=mime_type, hold=hold)
+        attachment = self._stage(source, name=name, mime_type=mime_type, hold=hold)
         try:
             yield attachment
         finally:
-            self._release(attachment, hold, created)
+            self._release(attachment, hold)
 
     def _stage(
         self, source: AttachmentSource, *, name: str | None, mime_type: str | None, hold: str | None
-    ) -> tuple[Attachment, int | None]:
-        """(attachment, the object's mtime in ns if this call created it, else None)."""
+    ) -> Attachment:
         display = name if name is not None else _default_name(source)
         if mime_type is not None and (not isinstance(mime_type, str) or "/" not in mime_type):
             raise AttachmentError(f"mime_type must look like 'type/subtype', got {mime_type!r}")
         reused = self._reuse(source, hold)
         if reused is not None:
             digest, final, size, head = reused
-            return self._attachment(digest, final, size, head, display, mime_type), None
+            return self._attachment(digest, final, size, head, display, mime_type)
         self._tmp.mkdir(parents=True, exist_ok=True)
         temp_path, digest, size, head = self._copy_to_temp(source)
         try:
@@ -263,17 +265,14 @@ class FileStore:
                     (self._holds / f"{digest}.{hold}").touch()
                 # Only stage() refreshes the age: a hold already keeps pruning away.
                 created = _publish(temp_path, final, refresh=hold is None)
-                if created and hold is not None:
-                    # A stamp no plain utime() will repeat: a later stage() by anyone
-                    # changes it, which tells _release() the object is wanted.
-                    stamp = time.time_ns() - 1_000_000 - secrets.randbelow(1_000_000)
-                    os.utime(final, ns=(stamp, stamp))
-                mtime_ns = final.stat().st_mtime_ns
+                if hold is None:
+                    self._set_ephemeral(digest, False)
+                elif created:
+                    self._set_ephemeral(digest, True)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 temp_path.unlink()
-        attachment = self._attachment(digest, final, size, head, display, mime_type)
-        return attachment, (mtime_ns if created else None)
+        return self._attachment(digest, final, size, head, display, mime_type)
 
     @staticmethod
     def _attachment(
@@ -315,6 +314,7 @@ class FileStore:
                 (self._holds / f"{digest}.{hold}").touch()
             else:
                 os.utime(final)  # staged again: the TTL starts over
+                self._set_ephemeral(digest, False)
         with open(final, "rb") as handle:
             head = handle.read(_SNIFF_BYTES)
         return digest, final, final.stat().st_size, head
@@ -355,18 +355,25 @@ class FileStore:
                 raise
         return temp_path, digest.hexdigest(), size, head
 
-    def _release(self, attachment: Attachment, hold: str, created_mtime_ns: int | None) -> None:
+    def _release(self, attachment: Attachment, hold: str) -> None:
+        digest = attachment.sha256
         with self._lock(exclusive=True):
             with contextlib.suppress(FileNotFoundError):
-                (self._holds / f"{attachment.sha256}.{hold}").unlink()
-            if created_mtime_ns is None or self._held(attachment.sha256):
+                (self._holds / f"{digest}.{hold}").unlink()
+            if self._held(digest) or not (self._ephemeral / digest).exists():
                 return
-            try:
-                restaged = attachment.path.stat().st_mtime_ns != created_mtime_ns
-            except FileNotFoundError:
-                return
-            if not restaged:
-                _remove_object(attachment.path)
+            _remove_object(attachment.path)
+            self._set_ephemeral(digest, False)
+
+    def _set_ephemeral(self, digest: str, ephemeral: bool) -> None:
+        """Marks content that only ``temporary()`` blocks staged (a plain stage() clears the mark)."""
+        marker = self._ephemeral / digest
+        if ephemeral:
+            self._ephemeral.mkdir(exist_ok=True)
+            marker.touch()
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                marker.unlink()
 
     # -- lookup ----------------------------------------------------------------
     def get(self, sha256: str) -> Attachment | None:
@@ -398,6 +405,7 @@ class FileStore:
         if found is None:
             return False
         with self._lock(exclusive=True):
+            self._set_ephemeral(found.sha256, False)
             return _remove_object(found.path)
 
     # -- pruning -----------------------------------------------------------------
@@ -426,6 +434,7 @@ class FileStore:
             except FileNotFoundError:
                 continue
             if stale and digest not in held and _remove_object(path):
+                self._set_ephemeral(digest, False)
                 removed += 1
         # A write in progress is at most minutes old; anything older was abandoned.
         if self._tmp.is_dir():

@@ -330,6 +330,18 @@ def test_nested_temporaries_of_the_same_content(store: FileStore) -> None:
     assert not outer.path.exists()
 
 
+def test_overlapping_temporaries_the_last_one_removes(store: FileStore) -> None:
+    first = store.temporary(b"overlap")
+    second = store.temporary(b"overlap")
+    a = first.__enter__()
+    b = second.__enter__()
+    first.__exit__(None, None, None)
+    assert b.path.exists()  # still held by the second block
+    second.__exit__(None, None, None)
+    assert not a.path.exists()
+    assert not any((store.root / "ephemeral").iterdir())
+
+
 def test_prune_skips_held_objects(store: FileStore) -> None:
     with store.temporary(b"held") as attachment:
         assert store.prune(older_than=0) == 0
@@ -409,3 +421,38 @@ def test_processes_staging_the_same_file_at_once(tmp_path: Path) -> None:
     # One shared object plus 5 distinct ones per process; nothing left half-written.
     assert len(object_files(store)) == 1 + 5 * workers
     assert leftovers(store) == []
+
+
+def test_temporaries_and_pruning_at_once(store: FileStore) -> None:
+    """Held content stays readable while others prune and release; nothing is left at the end."""
+    data = b"contended" * 1000
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def user() -> None:
+        try:
+            for _ in range(40):
+                with store.temporary(data) as attachment:
+                    assert attachment.path.read_bytes() == data
+        except BaseException as exc:
+            errors.append(exc)
+
+    def pruner() -> None:
+        try:
+            while not stop.is_set():
+                store.prune(older_than=0)
+        except BaseException as exc:
+            errors.append(exc)
+
+    users = [threading.Thread(target=user) for _ in range(6)]
+    cleaner = threading.Thread(target=pruner)
+    cleaner.start()
+    for thread in users:
+        thread.start()
+    for thread in users:
+        thread.join()
+    stop.set()
+    cleaner.join()
+    assert errors == []
+    assert object_files(store) == []
+    assert list((store.root / "holds").iterdir()) == []
