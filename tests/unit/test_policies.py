@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codex import policies
@@ -105,23 +105,27 @@ policy_trees: st.SearchStrategy[Policy] = st.recursive(
 
 
 # --------------------------------------------------------------------------- laws
+@settings(deadline=None)
 @given(policy_trees, requests)
 def test_all_of_with_allow_all_is_the_policy_itself(p: Policy, request: ApprovalRequest) -> None:
     assert policies.all_of(p, policies.allow_all()).decide(request) == p.decide(request)
     assert policies.all_of(policies.allow_all(), p).decide(request) == p.decide(request)
 
 
+@settings(deadline=None)
 @given(policy_trees, requests)
 def test_deny_dominates_all_of(p: Policy, request: ApprovalRequest) -> None:
     assert verdict(policies.all_of(p, policies.deny_all()).decide(request)) == "deny"
     assert verdict(policies.all_of(policies.deny_all(), p).decide(request)) == "deny"
 
 
+@settings(deadline=None)
 @given(policy_trees, requests)
 def test_allow_dominates_any_of(p: Policy, request: ApprovalRequest) -> None:
     assert verdict(policies.any_of(p, policies.allow_all()).decide(request)) == "allow"
 
 
+@settings(deadline=None)
 @given(policy_trees, requests)
 def test_no_opinion_is_the_identity_of_any_of_and_first_match(p: Policy, request: ApprovalRequest) -> None:
     for combined in (
@@ -133,12 +137,14 @@ def test_no_opinion_is_the_identity_of_any_of_and_first_match(p: Policy, request
         assert combined.decide(request) == p.decide(request)
 
 
+@settings(deadline=None)
 @given(policy_trees, policy_trees, requests)
 def test_all_of_and_any_of_do_not_depend_on_order(p: Policy, q: Policy, request: ApprovalRequest) -> None:
     assert verdict(policies.all_of(p, q).decide(request)) == verdict(policies.all_of(q, p).decide(request))
     assert verdict(policies.any_of(p, q).decide(request)) == verdict(policies.any_of(q, p).decide(request))
 
 
+@settings(deadline=None)
 @given(policy_trees, policy_trees, policy_trees, requests)
 def test_combinators_are_associative(p: Policy, q: Policy, r: Policy, request: ApprovalRequest) -> None:
     for combine in (policies.all_of, policies.any_of):
@@ -150,12 +156,14 @@ def test_combinators_are_associative(p: Policy, q: Policy, r: Policy, request: A
     ).decide(request)
 
 
+@settings(deadline=None)
 @given(policy_trees, requests)
 def test_combinators_are_idempotent(p: Policy, request: ApprovalRequest) -> None:
     for combine in (policies.all_of, policies.any_of, policies.first_match):
         assert verdict(combine(p, p).decide(request)) == verdict(p.decide(request))
 
 
+@settings(deadline=None)
 @given(policy_trees, requests)
 def test_a_policy_as_callback_fails_closed(p: Policy, request: ApprovalRequest) -> None:
     decision: Decision = p(request)
@@ -164,6 +172,7 @@ def test_a_policy_as_callback_fails_closed(p: Policy, request: ApprovalRequest) 
         assert isinstance(decision, Deny)
 
 
+@settings(deadline=None)
 @given(policy_trees, requests)
 def test_operators_are_the_combinators(p: Policy, request: ApprovalRequest) -> None:
     q = policies.read_only()
