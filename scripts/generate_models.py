@@ -49,6 +49,7 @@ CODEGEN_OPTIONS = [
     "--use-type-alias",
     "--use-double-quotes",
     "--disable-timestamp",
+    "--disable-future-imports",
     "--formatters=builtin",
 ]
 
