@@ -456,3 +456,24 @@ def test_temporaries_and_pruning_at_once(store: FileStore) -> None:
     assert errors == []
     assert object_files(store) == []
     assert list((store.root / "holds").iterdir()) == []
+
+
+def _stage_all(root: str, items: list[tuple[str, bytes]]) -> list[tuple[str, str, str]]:
+    store = FileStore(root, prune_interval=0)
+    return [(name, a.sha256, str(a.path)) for name, a in ((n, store.stage(d, name=n)) for n, d in items)]
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(st.tuples(st.text(min_size=1, max_size=30), st.binary(max_size=50_000)), min_size=1, max_size=6))
+def test_processes_staging_generated_names_and_contents(tmp_path: Path, items: list[tuple[str, bytes]]) -> None:
+    root = tmp_path / f"store-{os.urandom(4).hex()}"
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        outputs = pool.starmap(_stage_all, [(str(root), items)] * 3)
+    expected = {hashlib.sha256(data).hexdigest(): data for _name, data in items}
+    store = FileStore(root, prune_interval=None)
+    assert {path.name[:64] for path in object_files(store)} == set(expected)
+    for output in outputs:
+        assert [name for name, _digest, _path in output] == [name for name, _data in items]
+        for _name, digest, path in output:
+            assert Path(path).read_bytes() == expected[digest]
+    assert leftovers(store) == []
