@@ -61,6 +61,7 @@ from .tools import (
 #: How long an approval callback may take before the request is declined.
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
 _POOL_WORKERS = 16
+_MAX_PENDING_EVENTS = 256
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,9 @@ class ServerRequestDispatcher:
     # -- events ----------------------------------------------------------------
     def _push_event(self, thread_id: str, event: ApprovalResolved) -> None:
         with self._lock:
-            self._events.setdefault(thread_id, deque()).append(Notification(APPROVAL_RESOLVED_METHOD, event))
+            # Bounded: records of turns nobody reads (e.g. goal turns) must not pile up.
+            pending = self._events.setdefault(thread_id, deque(maxlen=_MAX_PENDING_EVENTS))
+            pending.append(Notification(APPROVAL_RESOLVED_METHOD, event))
 
     def drain_events(self, thread_id: str) -> list[Notification]:
         """The SDK's own events recorded for ``thread_id`` since the last call."""
