@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
-import json
 import threading
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -395,13 +394,3 @@ def tools_registry(tools: Iterable[Tool | ToolFunction] | None) -> ToolRegistry 
     if isinstance(tools, (Tool, str)) or callable(tools):
         raise ConfigurationError("tools= takes a list of tools")
     return ToolRegistry(tools)
-
-
-def parse_arguments(raw: object) -> object:
-    """The model's arguments as sent by the engine (already JSON; a string is decoded)."""
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return raw
