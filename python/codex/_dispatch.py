@@ -56,6 +56,7 @@ from .tools import (
     failure_result,
     success_result,
     thread_tool_specs,
+    tools_registry,
 )
 
 #: How long an approval callback may take before the request is declined.
@@ -152,7 +153,8 @@ class ServerRequestDispatcher:
                 raise ConfigurationError(f"{name}= must be callable, got {value!r}")
         if approval_timeout is not None and approval_timeout <= 0:
             raise ConfigurationError(f"approval_timeout must be positive, got {approval_timeout!r}")
-        self.tools = ToolRegistry(tools or ())
+        given = tools_registry(tools)
+        self.tools = given if given is not None else ToolRegistry()
         self.approval_callback = approval_callback
         self.approval_handler = approval_handler
         self.approval_timeout = approval_timeout

@@ -423,3 +423,20 @@ def test_a_resumed_thread_calls_the_new_clients_tools(
     assert result.final_response == "done"
     assert "ping" in _offered_tools(codex_mock.response_requests[1])
     assert _outputs_by_call(codex_mock.response_requests[2]) == {"p": "pong 7"}
+
+
+def test_bad_tools_arguments_are_configuration_errors(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
+    @tool
+    def one() -> str:
+        """One."""
+        return "1"
+
+    with pytest.raises(ConfigurationError, match="list of tools"):
+        Codex(**client_kwargs(codex_mock, codex_workspace), tools=one)  # type: ignore[arg-type]
+    with Codex(**client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
+        with pytest.raises(ConfigurationError, match="needs a function"):
+            codex.thread_start(tools=["not a function"])  # type: ignore[list-item]
+        with pytest.raises(ConfigurationError, match="already registered"):
+            codex.thread_start(tools=[one, one])
+        # The client stays usable.
+        assert codex.thread_start(tools=[one]).run("hi").final_response == "Hello from the mock."
