@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .testing.normalize import signature
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "official"
 DEFAULT_ALLOW_LIST = REPO_ROOT / "tests" / "contract" / "allowed_differences.txt"
@@ -66,15 +68,7 @@ def _short(value: Any, limit: int = 80) -> str:
 
 def _signature(value: Any) -> str:
     """How list elements are paired: events by method (and item type), items by type."""
-    if isinstance(value, dict):
-        params = value.get("params")
-        if isinstance(value.get("method"), str):
-            item = params.get("item") if isinstance(params, dict) else None
-            kind = item.get("type") if isinstance(item, dict) else None
-            return f"{value['method']}:{kind}" if kind else str(value["method"])
-        if isinstance(value.get("type"), str):
-            return str(value["type"])
-    return json.dumps(value, sort_keys=True)
+    return signature(value) or json.dumps(value, sort_keys=True)
 
 
 def _join(path: str, part: str) -> str:
@@ -112,9 +106,16 @@ class _Differ:
                 for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
                     self.value(official[i], ours[j], _join(path, f"#{left[i]}") if path else "")
                 continue
-            for i in range(i1, i2):
+            # Elements with no identity of their own (request options, say) pair up by position.
+            paired = 0
+            while i1 + paired < i2 and j1 + paired < j2 and signature(official[i1 + paired]) is None:
+                if signature(ours[j1 + paired]) is not None:
+                    break
+                self.value(official[i1 + paired], ours[j1 + paired], _join(path, f"#{i1 + paired}"))
+                paired += 1
+            for i in range(i1 + paired, i2):
                 self.add(_join(path, f"#{left[i]}"), "missing", official=official[i])
-            for j in range(j1, j2):
+            for j in range(j1 + paired, j2):
                 self.add(_join(path, f"#{right[j]}"), "extra", ours=ours[j])
 
 
@@ -149,18 +150,19 @@ def compare_transcripts(official: dict[str, Any], ours: dict[str, Any]) -> list[
                 found.append(Difference(mode, index, "turn", "", kind))
                 continue
             left_turn, right_turn = left["turns"][index], right["turns"][index]
-            if "events" in left_turn or "events" in right_turn:
-                found += _event_differences(mode, index, left_turn.get("events", []), right_turn.get("events", []))
-            for area in ("result", "raised"):
-                if area in left_turn or area in right_turn:
-                    differ = _Differ(mode, index, area)
-                    if area not in right_turn:
-                        differ.add("", "missing", official=left_turn[area])
-                    elif area not in left_turn:
-                        differ.add("", "extra", ours=right_turn[area])
-                    else:
-                        differ.value(left_turn[area], right_turn[area])
-                    found += differ.found
+            for area in sorted(set(left_turn) | set(right_turn)):
+                if area == "events":
+                    found += _event_differences(mode, index, left_turn.get(area, []), right_turn.get(area, []))
+                    continue
+                # "result" / "raised" of a turn, "call" / "returned" / "raised" of an API call.
+                differ = _Differ(mode, index, area)
+                if area not in right_turn:
+                    differ.add("", "missing", official=left_turn[area])
+                elif area not in left_turn:
+                    differ.add("", "extra", ours=right_turn[area])
+                else:
+                    differ.value(left_turn[area], right_turn[area])
+                found += differ.found
         for area in ("files", "requests"):
             differ = _Differ(mode, None, area)
             differ.value(left.get(area), right.get(area))

@@ -32,9 +32,28 @@ def test_ids_keep_their_cross_references() -> None:
         ]
     )
     assert value == [
-        {"turn": {"id": "<id:1>", "startedAt": "<timestamp>", "durationMs": "<duration>"}},
-        {"turnId": "<id:1>", "item": {"id": "<id:2>", "cwd": "<workspace>/sub"}, "completedAtMs": "<timestamp>"},
+        {"turn": {"id": "<id@0.turn.id>", "startedAt": "<timestamp>", "durationMs": "<duration>"}},
+        {
+            "turnId": "<id@0.turn.id>",
+            "item": {"id": "<id@1.item.id>", "cwd": "<workspace>/sub"},
+            "completedAtMs": "<timestamp>",
+        },
     ]
+
+
+def test_an_extra_event_renames_only_its_own_ids() -> None:
+    def events(*extra: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            _event("turn/started", turn={"id": "t1"}),
+            *extra,
+            _event("item/completed", turnId="t1", item={"type": "agentMessage", "id": "m1"}),
+        ]
+
+    plain = Normalizer()(events())
+    with_extra = Normalizer()(events(_event("item/completed", turnId="t1", item={"type": "reasoning", "id": "r1"})))
+    assert with_extra[0] == plain[0]
+    assert with_extra[2] == plain[1]
+    assert plain[1]["params"]["item"]["id"] == "<id@item/completed:agentMessage#1.params.item.id>"
 
 
 def test_volatile_tool_output_is_blanked() -> None:

@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -40,6 +41,8 @@ from .server import MockResponsesServer, RecordedRequest
 API_KEY = "sk-contract-not-a-real-key"
 PROVIDER_ID = "codex-embedded"
 MODEL = "gpt-5.5"
+#: Same client identity for both SDKs: it shows up in stored threads (``originator``).
+CLIENT_NAME = "codex_contract"
 MODES = ("stream", "run")
 ALL_MODES = ("stream", "run", "async_stream", "async_run")
 DELTA_METHODS = ("item/agentMessage/delta", "item/commandExecution/outputDelta")
@@ -105,6 +108,18 @@ class ScenarioRun:
 
     def thread_start(self, **options: Any) -> Any:
         return self._wait(self.codex.thread_start(cwd=str(self.workspace), **options))
+
+    def call(self, name: str, action: Callable[[], Any]) -> Any:
+        """Calls a non-turn API (``thread.read()``, ``thread_list()``, ...) and records
+        what it returned or raised; returns the value (None when it raised)."""
+        try:
+            value = self._wait(action())
+        except Exception as exc:  # the exception is the recorded outcome
+            self.turns.append({"call": name, **_raised(exc)})
+            return None
+        recorded = {"thread_id": value.id} if hasattr(value, "id") and not hasattr(value, "model_dump") else value
+        self.turns.append({"call": name, "returned": to_wire(recorded)})
+        return value
 
     def full_access(self) -> Any:
         # Not workspace_write: the official binary's bubblewrap sandbox cannot start
@@ -226,6 +241,30 @@ def _failure_then_recovery(run: ScenarioRun) -> None:
     thread = run.thread_start()
     run.turn(thread, "This one fails.")
     run.turn(thread, "And this one works.")
+
+
+def _turn_options(run: ScenarioRun) -> None:
+    thread = run.thread_start()
+    run.turn(thread, "Think hard.", model="gpt-5.4", effort="high", summary="concise")
+    run.turn(thread, "Back to defaults.")
+
+
+def _thread_lifecycle(run: ScenarioRun) -> None:
+    codex = run.codex
+    thread = run.thread_start()
+    run.turn(thread, "Remember the word kiwi.")
+    run.call("thread.set_name", lambda: thread.set_name("contract thread"))
+    run.call("thread.read", lambda: thread.read(include_turns=True))
+    run.call("thread_list", lambda: codex.thread_list())
+    resumed = run.call("thread_resume", lambda: codex.thread_resume(thread.id))
+    if resumed is not None:
+        run.turn(resumed, "What was the word?")
+    forked = run.call("thread_fork", lambda: codex.thread_fork(thread.id))
+    if forked is not None:
+        run.call("forked.read", lambda: forked.read(include_turns=True))
+    run.call("thread_archive", lambda: codex.thread_archive(thread.id))
+    run.call("thread_list(archived)", lambda: codex.thread_list(archived=True))
+    run.call("thread_unarchive", lambda: codex.thread_unarchive(thread.id))
 
 
 def _interrupt(run: ScenarioRun) -> None:
@@ -412,6 +451,19 @@ SCENARIOS: dict[str, Scenario] = {
             retries=2,
         ),
         Scenario(
+            "turn_options",
+            "per-turn model, effort and summary reach the request; the next turn is back to defaults",
+            lambda: [responses.text("Thought."), responses.text("Default.")],
+            _turn_options,
+        ),
+        Scenario(
+            "thread_lifecycle",
+            "set_name, read, list, resume, fork, archive and unarchive around two turns",
+            lambda: [responses.text("Kiwi noted."), responses.text("Kiwi.")],
+            _thread_lifecycle,
+            modes=ALL_MODES,
+        ),
+        Scenario(
             "interrupt",
             "interrupt mid-stream, then the thread answers again",
             lambda: [
@@ -438,6 +490,7 @@ def make_config(sdk: ModuleType, base_url: str, home: Path, workspace: Path, ret
             request_max_retries=retries,
             stream_max_retries=retries,
             cwd=str(workspace),
+            client_name=CLIENT_NAME,
         )
     prefix = f"model_providers.{PROVIDER_ID}"
     overrides = (
@@ -451,7 +504,9 @@ def make_config(sdk: ModuleType, base_url: str, home: Path, workspace: Path, ret
         f"{prefix}.stream_max_retries={retries}",
         f'model="{MODEL}"',
     )
-    return sdk.CodexConfig(config_overrides=overrides, cwd=str(workspace), env={"CODEX_HOME": str(home)})
+    return sdk.CodexConfig(
+        config_overrides=overrides, cwd=str(workspace), env={"CODEX_HOME": str(home)}, client_name=CLIENT_NAME
+    )
 
 
 def _run_mode(sdk: ModuleType, scenario: Scenario, mode: str, mock: MockResponsesServer, root: Path) -> ScenarioRun:
@@ -488,21 +543,34 @@ def _workspace_files(workspace: Path) -> dict[str, str]:
     return files
 
 
+#: Request fields the SDK's options shape (model, effort, summary, output schema); the rest
+#: (instructions, tool list, client metadata) belongs to the engine revision.
+_REQUEST_FIELDS = ("model", "reasoning", "text", "tool_choice", "parallel_tool_calls", "store", "stream", "include")
+
+
 def _request_summary(mock: MockResponsesServer) -> dict[str, Any]:
     model_calls = mock.response_requests
+    bodies = [request.body if isinstance(request.body, dict) else {} for request in model_calls]
     return {
         "model_calls": len(model_calls),
         "tool_outputs": [output for request in model_calls for output in request.tool_outputs()],
-        "output_schema": [
-            (request.body.get("text") or {}).get("format") if isinstance(request.body, dict) else None
-            for request in model_calls
-        ],
+        "options": [{key: body[key] for key in _REQUEST_FIELDS if key in body} for body in bodies],
+        "last_input_text": [request.input_texts()[-1:] for request in model_calls],
     }
+
+
+def default_scratch() -> Path:
+    """Where workspaces and engine homes go. Not under /tmp: the engine looks for a git
+    root above the workspace, and a stray /tmp/.git changes every diff it reports."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "codex-embedded" / "contract"
 
 
 def run_scenario(sdk: ModuleType, scenario: Scenario, *, scratch: Path | None = None) -> dict[str, Any]:
     """Runs every mode of ``scenario`` with ``sdk``; returns the normalized transcript."""
-    root = Path(tempfile.mkdtemp(prefix=f"contract-{scenario.name}-", dir=scratch))
+    scratch = scratch or default_scratch()
+    scratch.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix=f"{scenario.name}-", dir=scratch))
     try:
         modes: dict[str, Any] = {}
         for mode in scenario.modes:
