@@ -22,6 +22,7 @@ from codex.approvals import (
     Deny,
     ElicitationRequest,
     FileChangeApprovalRequest,
+    PermissionsApprovalRequest,
 )
 from codex.events import Notification
 from codex.testing import MockResponsesServer, responses
@@ -379,3 +380,38 @@ def test_allow_with_an_execpolicy_amendment_stops_asking_for_that_prefix(
     assert asked == ["touch first.txt"]
     assert (codex_workspace / "first.txt").exists()
     assert (codex_workspace / "second.txt").exists()
+
+
+@pytest.mark.parametrize("allowed", [True, False], ids=["granted", "refused-by-deny_paths"])
+def test_permission_requests_widen_the_sandbox_only_when_granted(
+    codex_mock: MockResponsesServer, codex_workspace: Path, outside_dir: Path, allowed: bool
+) -> None:
+    """The model asks for write access (request_permissions); only a grant lets the write through."""
+    asked: list[PermissionsApprovalRequest] = []
+    decide = policies.allow_all() if allowed else policies.deny_paths([str(outside_dir)])
+
+    def callback(request: ApprovalRequest) -> Decision:
+        assert isinstance(request, PermissionsApprovalRequest)
+        asked.append(request)
+        return decide(request)
+
+    codex_mock.enqueue(
+        responses.function_call(
+            "request_permissions",
+            {"reason": "write results", "permissions": {"file_system": {"write": [str(outside_dir)]}}},
+        ),
+        responses.exec_command(f"echo hi > {outside_dir / 'r.txt'}", login=False),
+        responses.text("ok"),
+    )
+    with Codex(**client_kwargs(codex_mock, codex_workspace), approval_callback=callback) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start(
+            sandbox=Sandbox.workspace_write, config={"features": {"request_permissions_tool": True}}
+        )
+        thread.run("go")
+
+    (request,) = asked
+    assert request.reason == "write results"
+    assert request.permissions["fileSystem"]["write"] == [str(outside_dir)]
+    assert (outside_dir / "r.txt").exists() is allowed
+    if not allowed:
+        assert "read-only file system" in _only_output(codex_mock, 2).lower()
