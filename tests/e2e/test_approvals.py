@@ -23,6 +23,7 @@ from codex.approvals import (
     ElicitationRequest,
     FileChangeApprovalRequest,
     PermissionsApprovalRequest,
+    UserInputRequest,
 )
 from codex.events import Notification
 from codex.testing import MockResponsesServer, responses
@@ -415,3 +416,42 @@ def test_permission_requests_widen_the_sandbox_only_when_granted(
     assert (outside_dir / "r.txt").exists() is allowed
     if not allowed:
         assert "read-only file system" in _only_output(codex_mock, 2).lower()
+
+
+def test_user_input_requests_are_answered_by_the_callback(
+    codex_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    questions = {
+        "questions": [
+            {
+                "id": "color",
+                "header": "Color",
+                "question": "Which color?",
+                "options": [{"label": "Blue", "description": "calm"}, {"label": "Red", "description": "bold"}],
+            }
+        ]
+    }
+    asked: list[UserInputRequest] = []
+
+    def answer(request: ApprovalRequest) -> Decision:
+        assert isinstance(request, UserInputRequest)
+        asked.append(request)
+        if len(asked) == 1:
+            return Allow(answers={question.id: [(question.options or [])[1]["label"]] for question in request.questions})
+        return Deny("no answers")
+
+    codex_mock.enqueue(
+        responses.function_call("request_user_input", questions, call_id="q1"),
+        responses.text("red it is"),
+        responses.function_call("request_user_input", questions, call_id="q2"),
+        responses.text("fine"),
+    )
+    features = {"features": {"default_mode_request_user_input": True}}
+    with Codex(**client_kwargs(codex_mock, codex_workspace), approval_callback=answer) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start(config=features)
+        assert thread.run("ask me").final_response == "red it is"
+        thread.run("ask again")
+
+    assert [question.question for question in asked[0].questions] == ["Which color?"]
+    assert _only_output(codex_mock, 1) == '{"answers":{"color":{"answers":["Red"]}}}'
+    assert _only_output(codex_mock, 3) == '{"answers":{}}'
