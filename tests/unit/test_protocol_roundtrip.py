@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codex.events import AgentMessageDeltaNotification, UnknownNotification, parse_notification
 from codex.protocol import (
     CLIENT_REQUEST_RESPONSES,
     SERVER_NOTIFICATION_PARAMS,
@@ -94,3 +95,15 @@ def test_unknown_fields_are_kept_at_any_depth() -> None:
     assert parsed.model_extra == {"futureTopLevel": [1, {"a": None}]}
     assert parsed.to_dict() == wire
     assert json.loads(parsed.to_json()) == wire
+
+
+def test_what_a_newer_engine_sends_is_kept_untouched() -> None:
+    new_item = {"threadId": "t", "turnId": "u", "completedAtMs": 1, "item": {"type": "brandNew", "id": "x"}}
+    new_method = {"anything": [1, 2]}
+    for method, params in (("item/completed", new_item), ("brand/new", new_method)):
+        event = parse_notification(method, params)
+        assert isinstance(event.payload, UnknownNotification)
+        assert event.to_dict() == {"method": method, "params": params}
+    known = parse_notification("item/agentMessage/delta", {"threadId": "t", "turnId": "u", "itemId": "i", "delta": "d"})
+    assert isinstance(known.payload, AgentMessageDeltaNotification)
+    assert known.payload.delta == "d"
