@@ -437,7 +437,8 @@ def test_user_input_requests_are_answered_by_the_callback(
         assert isinstance(request, UserInputRequest)
         asked.append(request)
         if len(asked) == 1:
-            return Allow(answers={question.id: [(question.options or [])[1]["label"]] for question in request.questions})
+            second_option = {question.id: [(question.options or [])[1]["label"]] for question in request.questions}
+            return Allow(answers=second_option)
         return Deny("no answers")
 
     codex_mock.enqueue(
