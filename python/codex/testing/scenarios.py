@@ -85,6 +85,15 @@ class Scenario:
     timing_dependent_deltas: bool = False
 
 
+@dataclass(frozen=True)
+class DeltaAction:
+    """What a streaming script does after its ``after``-th text delta: interrupt the
+    turn, or (with ``steer``) add that text to it."""
+
+    after: int
+    steer: str | None = None
+
+
 @dataclass
 class ScenarioRun:
     """What a scenario script works with: the SDK module, a client, the mock, a workspace.
@@ -126,45 +135,51 @@ class ScenarioRun:
         # in every container, and the contract is about events, not confinement.
         return self.sdk.Sandbox.full_access
 
-    def turn(self, thread: Any, prompt: str, *, interrupt_after_deltas: int | None = None, **options: Any) -> None:
+    def turn(self, thread: Any, prompt: str, *, on_delta: DeltaAction | None = None, **options: Any) -> None:
         """Runs one turn in this run's mode and records it."""
         if self.mode == "stream":
-            record = self._streamed_turn(thread, prompt, interrupt_after_deltas, options)
+            record = self._streamed_turn(thread, prompt, on_delta, options)
         elif self.mode == "run":
             record = self._run_turn(thread, prompt, options)
         elif self.mode == "async_stream":
-            record = self._wait(self._async_streamed_turn(thread, prompt, interrupt_after_deltas, options))
+            record = self._wait(self._async_streamed_turn(thread, prompt, on_delta, options))
         else:
             record = self._wait(self._async_run_turn(thread, prompt, options))
         self.turns.append(record)
 
     def _streamed_turn(
-        self, thread: Any, prompt: str, interrupt_after_deltas: int | None, options: dict[str, Any]
+        self, thread: Any, prompt: str, on_delta: DeltaAction | None, options: dict[str, Any]
     ) -> dict[str, Any]:
         handle = thread.turn(prompt, **options)
-        events: list[dict[str, Any]] = []
+        record: dict[str, Any] = {"events": []}
         deltas = 0
         for event in handle.stream():
-            events.append(_event_record(event))
+            record["events"].append(_event_record(event))
             if event.method == "item/agentMessage/delta":
                 deltas += 1
-                if interrupt_after_deltas is not None and deltas == interrupt_after_deltas:
-                    handle.interrupt()
-        return {"events": events}
+                if on_delta is not None and deltas == on_delta.after:
+                    if on_delta.steer is None:
+                        handle.interrupt()
+                    else:
+                        record["steered"] = to_wire(handle.steer(on_delta.steer))
+        return record
 
     async def _async_streamed_turn(
-        self, thread: Any, prompt: str, interrupt_after_deltas: int | None, options: dict[str, Any]
+        self, thread: Any, prompt: str, on_delta: DeltaAction | None, options: dict[str, Any]
     ) -> dict[str, Any]:
         handle = await thread.turn(prompt, **options)
-        events: list[dict[str, Any]] = []
+        record: dict[str, Any] = {"events": []}
         deltas = 0
         async for event in handle.stream():
-            events.append(_event_record(event))
+            record["events"].append(_event_record(event))
             if event.method == "item/agentMessage/delta":
                 deltas += 1
-                if interrupt_after_deltas is not None and deltas == interrupt_after_deltas:
-                    await handle.interrupt()
-        return {"events": events}
+                if on_delta is not None and deltas == on_delta.after:
+                    if on_delta.steer is None:
+                        await handle.interrupt()
+                    else:
+                        record["steered"] = to_wire(await handle.steer(on_delta.steer))
+        return record
 
     def _run_turn(self, thread: Any, prompt: str, options: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -267,9 +282,15 @@ def _thread_lifecycle(run: ScenarioRun) -> None:
     run.call("thread_unarchive", lambda: codex.thread_unarchive(thread.id))
 
 
+def _steer(run: ScenarioRun) -> None:
+    thread = run.thread_start()
+    run.turn(thread, "Count slowly.", on_delta=DeltaAction(after=2, steer="Also say goodbye."))
+    run.turn(thread, "Done?")
+
+
 def _interrupt(run: ScenarioRun) -> None:
     thread = run.thread_start()
-    run.turn(thread, "Talk slowly.", interrupt_after_deltas=3)
+    run.turn(thread, "Talk slowly.", on_delta=DeltaAction(after=3))
     run.turn(thread, "Still there?")
 
 
@@ -462,6 +483,18 @@ SCENARIOS: dict[str, Scenario] = {
             lambda: [responses.text("Kiwi noted."), responses.text("Kiwi.")],
             _thread_lifecycle,
             modes=ALL_MODES,
+        ),
+        Scenario(
+            "steer",
+            "input added to a running turn reaches the model in a follow-up request",
+            lambda: [
+                responses.slow_stream([f"n{i} " for i in range(20)], delay_s=0.05),
+                responses.text("Goodbye."),
+                responses.text("Done."),
+            ],
+            _steer,
+            modes=("stream", "async_stream"),
+            timing_dependent_deltas=True,
         ),
         Scenario(
             "interrupt",
