@@ -104,7 +104,7 @@ class _Differ:
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
                 for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
-                    self.value(official[i], ours[j], _join(path, f"#{left[i]}") if path else "")
+                    self.value(official[i], ours[j], _join(path, f"#{left[i]}"))
                 continue
             # Elements with no identity of their own (request options, say) pair up by position.
             paired = 0
@@ -303,6 +303,23 @@ def render_table(reports: Sequence[ScenarioReport], allow_list: Sequence[Allowan
     return "\n".join(lines)
 
 
+def render_details(reports: Sequence[ScenarioReport]) -> str:
+    """Every distinct difference per scenario, with its count and verdict."""
+    lines: list[str] = []
+    for report in reports:
+        verdicts: dict[str, tuple[int, str]] = {}
+        for difference in report.differences:
+            count, _ = verdicts.get(difference.key, (0, ""))
+            verdicts[difference.key] = (count + 1, f"DIFFERS, e.g. {difference.describe()}")
+        for difference, entry in report.allowed:
+            count, _ = verdicts.get(difference.key, (0, ""))
+            verdicts[difference.key] = (count + 1, f"allowed (line {entry.line}: {entry.reason})")
+        if verdicts:
+            lines.append(f"{report.scenario}:")
+            lines += [f"  {count:>3}x {key}: {verdict}" for key, (count, verdict) in sorted(verdicts.items())]
+    return "\n".join(lines)
+
+
 def run_parity(
     names: Sequence[str],
     *,
@@ -337,6 +354,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-harvest", action="store_true", help="compare with the stored fixtures only")
     parser.add_argument("--fixtures", type=Path, default=DEFAULT_FIXTURES)
     parser.add_argument("--allow-list", type=Path, default=DEFAULT_ALLOW_LIST)
+    parser.add_argument("--verbose", "-v", action="store_true", help="list every difference and why it is allowed")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -352,9 +370,21 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.no_harvest:
         if official_python_available(args.official_python):
             print(f"harvesting {len(names)} scenarios with {args.official_python} ...", flush=True)
-            harvest(args.official_python, args.fixtures, names)
+            try:
+                harvest(args.official_python, args.fixtures, names)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                sys.stderr.write(f"{exc}\n")
+                return 2
         else:
             print(f"no openai_codex at {args.official_python}: comparing with stored fixtures", flush=True)
-    reports, allow_list = run_parity(names, fixtures=args.fixtures, allow_list_path=args.allow_list)
+    try:
+        reports, allow_list = run_parity(names, fixtures=args.fixtures, allow_list_path=args.allow_list)
+    except AllowListError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    # Unused entries are only meaningful when every scenario ran.
     print(render_table(reports, allow_list if len(names) == len(scenarios) else []))
+    if args.verbose:
+        print()
+        print(render_details(reports))
     return 1 if any(report.status in ("differs", "no fixture") for report in reports) else 0
