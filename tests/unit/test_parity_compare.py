@@ -20,7 +20,7 @@ def _transcript(events: list[dict[str, Any]], result: dict[str, Any] | None = No
 
 
 def _event(method: str, **params: Any) -> dict[str, Any]:
-    return {"method": method, "typed": True, "params": params}
+    return {"method": method, "payload_type": "Model", "params": params}
 
 
 def test_ids_keep_their_cross_references() -> None:

@@ -206,10 +206,11 @@ def _result(result: Any) -> dict[str, Any]:
 
 def _event_record(event: Any) -> dict[str, Any]:
     payload = event.payload
-    # Both SDKs call a notification they have no model for UnknownNotification.
-    typed = type(payload).__name__ != "UnknownNotification"
-    params = payload.params if not typed and hasattr(payload, "params") else to_wire(payload)
-    return {"method": event.method, "typed": typed, "params": params}
+    # The payload's class name is part of the contract: programs match on it. Both SDKs
+    # name notifications they have no model for UnknownNotification and keep the params.
+    payload_type = type(payload).__name__
+    params = payload.params if payload_type == "UnknownNotification" else to_wire(payload)
+    return {"method": event.method, "payload_type": payload_type, "params": params}
 
 
 # --------------------------------------------------------------------------- scenarios
