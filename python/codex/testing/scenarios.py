@@ -489,7 +489,7 @@ SCENARIOS: dict[str, Scenario] = {
             "steer",
             "input added to a running turn reaches the model in a follow-up request",
             lambda: [
-                responses.slow_stream([f"n{i} " for i in range(20)], delay_s=0.05),
+                responses.slow_stream([f"n{i} " for i in range(40)], delay_s=0.05),
                 responses.text("Goodbye."),
                 responses.text("Done."),
             ],
