@@ -10,6 +10,8 @@ A drop-in for ``openai_codex``::
         print(result.final_response)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from . import policies
 from ._logging import configure_logging
 from ._version import __version__
@@ -56,7 +58,7 @@ from .errors import (
     is_retryable,
     is_retryable_error,
 )
-from .events import Notification, ThreadItem, ThreadTokenUsage, TurnError, TurnStatus, UnknownNotification
+from .events import Notification, UnknownNotification
 from .files import Attachment, FileStore
 from .inputs import (
     ExternalMessage,
@@ -90,6 +92,23 @@ from .structured import StructuredOutputError
 from .threads import AsyncThread, Thread
 from .tools import Tool, ToolHandle, ToolRegistry, tool
 from .turns import AsyncTurnHandle, AsyncTurnStream, TurnHandle, TurnResult, TurnStream
+
+if TYPE_CHECKING:
+    from .events import ThreadItem, ThreadTokenUsage, TurnError, TurnStatus
+
+# Generated protocol models: loaded on first use, not at ``import codex`` (see codex.protocol).
+_PROTOCOL_NAMES = frozenset({"ThreadItem", "ThreadTokenUsage", "TurnError", "TurnStatus"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PROTOCOL_NAMES:
+        from . import events
+
+        value = getattr(events, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "__version__",

@@ -8,11 +8,18 @@ and every model keeps fields it does not declare, so a newer engine never breaks
 from __future__ import annotations
 
 from enum import Enum
-from typing import Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, RootModel
+from pydantic import ConfigDict, Field, RootModel
 
-from .events import JsonObject, Turn, WireModel
+from .events import JsonObject, WireModel
+from .protocol import LazyModel
+
+if TYPE_CHECKING:
+    from .events import Turn
+else:
+    # The generated models load when StoredThread first validates, not at import.
+    Turn = Annotated[Any, LazyModel("Turn")]
 
 
 class ThreadGoalStatus(str, Enum):
@@ -167,6 +174,8 @@ class AmazonBedrockAccount(WireModel):
 
 class Account(RootModel[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount]):
     """The signed-in account; the concrete kind is ``account.root`` (as in ``openai_codex``)."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class GetAccountResponse(WireModel):

@@ -12,9 +12,9 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from . import _engine
+from . import _engine, protocol
 from ._dispatch import DEFAULT_APPROVAL_TIMEOUT_S, ServerRequestDispatcher, ThreadBinding
 from ._logging import logger, register_secret, start_engine_logging
 from ._native import NativeEngine
@@ -36,12 +36,16 @@ from .turns import AsyncTurnHandle, TurnHandle
 
 
 class ServerInfo(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     name: str | None = None
     version: str | None = None
 
 
 class InitializeResponse(BaseModel):
     """Who answered: same fields as ``openai_codex``'s ``metadata``."""
+
+    model_config = ConfigDict(defer_build=True)
 
     serverInfo: ServerInfo | None = None  # noqa: N815 - wire name, as in openai_codex
     userAgent: str | None = None  # noqa: N815
@@ -120,6 +124,8 @@ class _ClientBase:
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
         telemetry: ClientTelemetry | None = None,
     ) -> None:
+        # The generated event models load in the background while the engine starts.
+        protocol.warm_up()
         self._config = _merge(config, provider)
         self._telemetry = telemetry if telemetry is not None else ClientTelemetry()
         self._approval_handler = approval_handler

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from .protocol import SERVER_NOTIFICATION_PARAMS, THREAD_ITEM_TYPES, ProtocolModel, ProtocolType, adapter, models
+from . import protocol
+from .protocol import ProtocolModel, ProtocolType, adapter
 
 JsonValue: TypeAlias = Any
 JsonObject: TypeAlias = dict[str, Any]
@@ -27,11 +28,13 @@ JsonObject: TypeAlias = dict[str, Any]
 class WireModel(BaseModel):
     """Base of the SDK's hand-written models: camelCase on the wire, unknown fields kept."""
 
+    # defer_build: each model builds its validator on first use, not at ``import codex``.
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
         alias_generator=to_camel,
         frozen=False,
+        defer_build=True,
     )
 
     def to_dict(self) -> JsonObject:
@@ -47,45 +50,92 @@ class WireModel(BaseModel):
 # The event models are the ones generated from the engine's own schema
 # (codex.protocol); these names are the SDK's stable spelling of them.
 
-# One item of a turn: a union of the item models, told apart by ``type``.
-ThreadItem: TypeAlias = models.ThreadItem
-UserMessageThreadItem = models.UserMessageThreadItem
-AgentMessageThreadItem = models.AgentMessageThreadItem
-ReasoningThreadItem = models.ReasoningThreadItem
-PlanThreadItem = models.PlanThreadItem
-CommandExecutionThreadItem = models.CommandExecutionThreadItem
-FileUpdateChange = models.FileUpdateChange
-FileChangeThreadItem = models.FileChangeThreadItem
-McpToolCallThreadItem = models.McpToolCallThreadItem
-DynamicToolCallThreadItem = models.DynamicToolCallThreadItem
+# They load with the generated models, on first use (PEP 562): ``import codex`` stays
+# fast, and a client warms them up while its engine starts (protocol.warm_up).
+_PROTOCOL_ALIASES = {
+    "ThreadItem": "ThreadItem",
+    "UserMessageThreadItem": "UserMessageThreadItem",
+    "AgentMessageThreadItem": "AgentMessageThreadItem",
+    "ReasoningThreadItem": "ReasoningThreadItem",
+    "PlanThreadItem": "PlanThreadItem",
+    "CommandExecutionThreadItem": "CommandExecutionThreadItem",
+    "FileUpdateChange": "FileUpdateChange",
+    "FileChangeThreadItem": "FileChangeThreadItem",
+    "McpToolCallThreadItem": "McpToolCallThreadItem",
+    "DynamicToolCallThreadItem": "DynamicToolCallThreadItem",
+    "TurnStatus": "TurnStatus",
+    "TurnError": "TurnError",
+    "Turn": "Turn",
+    "TokenUsageBreakdown": "TokenUsageBreakdown",
+    "ThreadTokenUsage": "ThreadTokenUsage",
+    "ThreadInfo": "Thread",
+    "ThreadStartedNotification": "ThreadStartedNotification",
+    "ThreadStatusChangedNotification": "ThreadStatusChangedNotification",
+    "TurnStartedNotification": "TurnStartedNotification",
+    "TurnCompletedNotification": "TurnCompletedNotification",
+    "ItemStartedNotification": "ItemStartedNotification",
+    "ItemCompletedNotification": "ItemCompletedNotification",
+    "AgentMessageDeltaNotification": "AgentMessageDeltaNotification",
+    "CommandExecutionOutputDeltaNotification": "CommandExecutionOutputDeltaNotification",
+    "ReasoningSummaryTextDeltaNotification": "ReasoningSummaryTextDeltaNotification",
+    "ThreadTokenUsageUpdatedNotification": "ThreadTokenUsageUpdatedNotification",
+    "ErrorNotification": "ErrorNotification",
+    "McpServerStartupStatusNotification": "McpServerStatusUpdatedNotification",
+}
 
-TurnStatus = models.TurnStatus
-TurnError = models.TurnError
-Turn = models.Turn
-TokenUsageBreakdown = models.TokenUsageBreakdown
-ThreadTokenUsage = models.ThreadTokenUsage
-ThreadInfo = models.Thread
+if TYPE_CHECKING:
+    from .protocol import models
 
-ThreadStartedNotification = models.ThreadStartedNotification
-ThreadStatusChangedNotification = models.ThreadStatusChangedNotification
-TurnStartedNotification = models.TurnStartedNotification
-TurnCompletedNotification = models.TurnCompletedNotification
-ItemStartedNotification = models.ItemStartedNotification
-ItemCompletedNotification = models.ItemCompletedNotification
-AgentMessageDeltaNotification = models.AgentMessageDeltaNotification
-CommandExecutionOutputDeltaNotification = models.CommandExecutionOutputDeltaNotification
-ReasoningSummaryTextDeltaNotification = models.ReasoningSummaryTextDeltaNotification
-ThreadTokenUsageUpdatedNotification = models.ThreadTokenUsageUpdatedNotification
-ErrorNotification = models.ErrorNotification
-McpServerStartupStatusNotification = models.McpServerStatusUpdatedNotification
+    # One item of a turn: a union of the item models, told apart by ``type``.
+    ThreadItem: TypeAlias = models.ThreadItem
+    UserMessageThreadItem = models.UserMessageThreadItem
+    AgentMessageThreadItem = models.AgentMessageThreadItem
+    ReasoningThreadItem = models.ReasoningThreadItem
+    PlanThreadItem = models.PlanThreadItem
+    CommandExecutionThreadItem = models.CommandExecutionThreadItem
+    FileUpdateChange = models.FileUpdateChange
+    FileChangeThreadItem = models.FileChangeThreadItem
+    McpToolCallThreadItem = models.McpToolCallThreadItem
+    DynamicToolCallThreadItem = models.DynamicToolCallThreadItem
 
-# Every server notification of the protocol: method -> params model.
-NOTIFICATION_MODELS: dict[str, ProtocolType] = SERVER_NOTIFICATION_PARAMS
+    TurnStatus = models.TurnStatus
+    TurnError = models.TurnError
+    Turn = models.Turn
+    TokenUsageBreakdown = models.TokenUsageBreakdown
+    ThreadTokenUsage = models.ThreadTokenUsage
+    ThreadInfo = models.Thread
+
+    ThreadStartedNotification = models.ThreadStartedNotification
+    ThreadStatusChangedNotification = models.ThreadStatusChangedNotification
+    TurnStartedNotification = models.TurnStartedNotification
+    TurnCompletedNotification = models.TurnCompletedNotification
+    ItemStartedNotification = models.ItemStartedNotification
+    ItemCompletedNotification = models.ItemCompletedNotification
+    AgentMessageDeltaNotification = models.AgentMessageDeltaNotification
+    CommandExecutionOutputDeltaNotification = models.CommandExecutionOutputDeltaNotification
+    ReasoningSummaryTextDeltaNotification = models.ReasoningSummaryTextDeltaNotification
+    ThreadTokenUsageUpdatedNotification = models.ThreadTokenUsageUpdatedNotification
+    ErrorNotification = models.ErrorNotification
+    McpServerStartupStatusNotification = models.McpServerStatusUpdatedNotification
+
+    # Every server notification of the protocol: method -> params model.
+    NOTIFICATION_MODELS: dict[str, ProtocolType] = protocol.SERVER_NOTIFICATION_PARAMS
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NOTIFICATION_MODELS":
+        value: Any = protocol.SERVER_NOTIFICATION_PARAMS
+    elif name in _PROTOCOL_ALIASES:
+        value = getattr(protocol.models, _PROTOCOL_ALIASES[name])
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def parse_thread_item(value: JsonObject) -> ThreadItem | JsonObject:
     """The item model for a wire item; an item of a kind this SDK does not know stays a dict."""
-    model = THREAD_ITEM_TYPES.get(str(value.get("type")))
+    model = protocol.THREAD_ITEM_TYPES.get(str(value.get("type")))
     if model is None:
         return value
     try:
@@ -129,7 +179,7 @@ class Notification:
 
 def parse_notification(method: str, params: JsonObject) -> Notification:
     """Builds the typed notification; a payload that does not fit its model is kept raw."""
-    model = NOTIFICATION_MODELS.get(method)
+    model = protocol.SERVER_NOTIFICATION_PARAMS.get(method)
     if model is None:
         return Notification(method, UnknownNotification(params))
     try:

@@ -41,7 +41,8 @@ SERVER_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
 class _McpServerBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validators are built on first use, not at ``import codex``.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str = Field(description="How the model sees the server (its tools' namespace is mcp__<name>).")
     enabled: bool = True

@@ -27,27 +27,17 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from . import events
 from ._logging import correlation
 from ._version import __version__
 from .errors import ConfigurationError
-from .events import (
-    CommandExecutionThreadItem,
-    DynamicToolCallThreadItem,
-    ItemCompletedNotification,
-    ItemStartedNotification,
-    JsonObject,
-    McpToolCallThreadItem,
-    Notification,
-    ThreadItem,
-    ThreadTokenUsage,
-    ThreadTokenUsageUpdatedNotification,
-    TurnCompletedNotification,
-    TurnStatus,
-)
+from .events import JsonObject, Notification
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Span, Tracer
+
+    from .events import ThreadItem, ThreadTokenUsage
 
 # opentelemetry.trace and a W3C propagator, imported when the first client is made
 # (not at ``import codex``); None when the [otel] extra is not installed.
@@ -128,16 +118,16 @@ class TurnTrace:
 
     def observe(self, event: Notification) -> None:
         payload = event.payload
-        if isinstance(payload, ItemStartedNotification):
+        if isinstance(payload, events.ItemStartedNotification):
             self._item_started(payload.item)
-        elif isinstance(payload, ItemCompletedNotification):
+        elif isinstance(payload, events.ItemCompletedNotification):
             self._item_completed(payload.item)
-        elif isinstance(payload, ThreadTokenUsageUpdatedNotification):
+        elif isinstance(payload, events.ThreadTokenUsageUpdatedNotification):
             self._usage(payload.token_usage)
-        elif isinstance(payload, TurnCompletedNotification):
+        elif isinstance(payload, events.TurnCompletedNotification):
             turn = payload.turn
             self.span.set_attribute("codex.turn.status", turn.status.value)
-            if turn.status is TurnStatus.failed:
+            if turn.status is events.TurnStatus.failed:
                 error = turn.error
                 info = error.codex_error_info if error is not None else None
                 self._fail(self.span, _error_type(info), error.message if error is not None else None)
@@ -150,12 +140,12 @@ class TurnTrace:
                 self._items[item.id] = opened
 
     def _open_item_span(self, item: ThreadItem) -> Span | None:
-        if isinstance(item, DynamicToolCallThreadItem):
+        if isinstance(item, events.DynamicToolCallThreadItem):
             return self._child(
                 f"execute_tool {item.tool}",
                 {OPERATION: "execute_tool", TOOL_NAME: item.tool, TOOL_CALL_ID: item.id, TOOL_TYPE: "function"},
             )
-        if isinstance(item, McpToolCallThreadItem):
+        if isinstance(item, events.McpToolCallThreadItem):
             return self._child(
                 f"tools/call {item.tool}",
                 {
@@ -167,7 +157,7 @@ class TurnTrace:
                     "codex.mcp.server": item.server,
                 },
             )
-        if isinstance(item, CommandExecutionThreadItem):
+        if isinstance(item, events.CommandExecutionThreadItem):
             return self._child(
                 "execute_tool shell",
                 {OPERATION: "execute_tool", TOOL_NAME: "shell", TOOL_CALL_ID: item.id, TOOL_TYPE: "function"},
@@ -180,11 +170,11 @@ class TurnTrace:
         if span is None:
             return
         span.set_attribute("codex.item.status", getattr(item, "status", "") or "")
-        if isinstance(item, DynamicToolCallThreadItem) and item.success is False:
+        if isinstance(item, events.DynamicToolCallThreadItem) and item.success is False:
             self._fail(span, "tool_error", None)
-        elif isinstance(item, McpToolCallThreadItem) and item.error is not None:
+        elif isinstance(item, events.McpToolCallThreadItem) and item.error is not None:
             self._fail(span, "mcp_error", None)
-        elif isinstance(item, CommandExecutionThreadItem):
+        elif isinstance(item, events.CommandExecutionThreadItem):
             if item.exit_code is not None:
                 span.set_attribute("process.exit.code", item.exit_code)
             if item.status not in ("completed", "inProgress"):

@@ -10,32 +10,18 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _constants, telemetry
+from . import _constants, events, telemetry
 from ._native import NativeSubscription
 from .api_models import TurnInterruptResponse, TurnSteerResponse
 from .errors import TransportClosedError, turn_failed_error
-from .events import (
-    AgentMessageDeltaNotification,
-    AgentMessageThreadItem,
-    ItemCompletedNotification,
-    ItemStartedNotification,
-    Notification,
-    ReasoningSummaryTextDeltaNotification,
-    ThreadItem,
-    ThreadTokenUsage,
-    ThreadTokenUsageUpdatedNotification,
-    Turn,
-    TurnCompletedNotification,
-    TurnError,
-    TurnStatus,
-    parse_notification,
-)
+from .events import Notification, parse_notification
 from .inputs import Input, to_wire_input
 from .metrics import TurnMetrics, Usage
 from .structured import OutputSpec
 
 if TYPE_CHECKING:
     from .client import AsyncCodex, Codex
+    from .events import ThreadItem, ThreadTokenUsage, Turn, TurnError, TurnStatus
 
 
 @dataclass(slots=True)
@@ -79,13 +65,13 @@ class _Collector:
         telemetry.observe(self.turn_id, event)
         if self.first_output_s is None and _is_model_output(payload, self.turn_id):
             self.first_output_s = time.perf_counter()
-        if isinstance(payload, ItemCompletedNotification) and payload.turn_id == self.turn_id:
+        if isinstance(payload, events.ItemCompletedNotification) and payload.turn_id == self.turn_id:
             self.items.append(payload.item)
-        elif isinstance(payload, ThreadTokenUsageUpdatedNotification) and payload.turn_id == self.turn_id:
+        elif isinstance(payload, events.ThreadTokenUsageUpdatedNotification) and payload.turn_id == self.turn_id:
             self.usage = payload.token_usage
             # One update per model call; ``last`` is that call's usage.
             self.usage_sum += Usage.from_breakdown(payload.token_usage.last)
-        elif isinstance(payload, TurnCompletedNotification) and payload.turn.id == self.turn_id:
+        elif isinstance(payload, events.TurnCompletedNotification) and payload.turn.id == self.turn_id:
             self.completed = payload.turn
             self.completed_s = time.perf_counter()
             return True
@@ -107,7 +93,7 @@ class _Collector:
         turn = self.completed
         if turn is None:
             raise TransportClosedError("the turn ended without turn/completed (client closed?)")
-        if turn.status is TurnStatus.failed:
+        if turn.status is events.TurnStatus.failed:
             error = turn.error
             failure = turn_failed_error(
                 error.message if error is not None and error.message else "turn failed",
@@ -120,7 +106,7 @@ class _Collector:
             raise failure
         final_response = _final_response(self.items)
         parsed = None
-        if self.output is not None and turn.status is TurnStatus.completed:
+        if self.output is not None and turn.status is events.TurnStatus.completed:
             parsed = self.output.parse(final_response)
         return TurnResult(
             id=turn.id,
@@ -139,9 +125,9 @@ class _Collector:
 
 def _is_model_output(payload: object, turn_id: str) -> bool:
     """The first sign the model answered: a delta, or an item that is not the user's message."""
-    if isinstance(payload, AgentMessageDeltaNotification | ReasoningSummaryTextDeltaNotification):
+    if isinstance(payload, events.AgentMessageDeltaNotification | events.ReasoningSummaryTextDeltaNotification):
         return payload.turn_id == turn_id
-    if isinstance(payload, ItemStartedNotification | ItemCompletedNotification):
+    if isinstance(payload, events.ItemStartedNotification | events.ItemCompletedNotification):
         return payload.turn_id == turn_id and payload.item.type != "userMessage"
     return False
 
@@ -162,7 +148,7 @@ def _turn_id_of(params: dict[str, Any]) -> str | None:
 def _final_response(items: list[ThreadItem]) -> str | None:
     fallback: str | None = None
     for item in reversed(items):
-        if not isinstance(item, AgentMessageThreadItem):
+        if not isinstance(item, events.AgentMessageThreadItem):
             continue
         if item.phase == "final_answer":
             return item.text
@@ -309,7 +295,9 @@ class TurnStream(Iterator[Notification]):
     @property
     def text_stream(self) -> Iterator[str]:
         """The rest of the stream as assistant text deltas only."""
-        return (event.payload.delta for event in self if isinstance(event.payload, AgentMessageDeltaNotification))
+        return (
+            event.payload.delta for event in self if isinstance(event.payload, events.AgentMessageDeltaNotification)
+        )
 
     def get_final_result(self) -> TurnResult:
         """Reads to the end and returns the result; raises TurnFailedError on failure."""
@@ -438,7 +426,7 @@ class AsyncTurnStream(AsyncIterator[Notification]):
     async def text_stream(self) -> AsyncIterator[str]:
         """The rest of the stream as assistant text deltas only."""
         async for event in self:
-            if isinstance(event.payload, AgentMessageDeltaNotification):
+            if isinstance(event.payload, events.AgentMessageDeltaNotification):
                 yield event.payload.delta
 
     async def get_final_result(self) -> TurnResult:

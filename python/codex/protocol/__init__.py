@@ -6,21 +6,35 @@ the JSON Schema that ``codex._native.protocol_schema()`` exports, so they match
 the engine this package was built with. ``registry`` maps each method to its
 model. Every model keeps fields it does not declare, and ``to_dict()`` /
 ``to_json()`` give back the engine's wire JSON.
+
+``models`` and the registry tables are imported on first use (a thousand classes
+cost a few hundred milliseconds, which ``import codex`` must not pay);
+:func:`warm_up` loads them ahead of time, off the caller's thread.
 """
 
 from __future__ import annotations
 
-from . import models
+import importlib
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pydantic.main
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import CoreSchema
+
 from ._base import ProtocolModel, ProtocolType, adapter
-from .registry import (
-    CLIENT_REQUEST_PARAMS,
-    CLIENT_REQUEST_RESPONSES,
-    SCHEMA_SHA256,
-    SERVER_NOTIFICATION_PARAMS,
-    SERVER_REQUEST_PARAMS,
-    SERVER_REQUEST_RESPONSES,
-    THREAD_ITEM_TYPES,
-)
+
+if TYPE_CHECKING:
+    from . import models
+    from .registry import (
+        CLIENT_REQUEST_PARAMS,
+        CLIENT_REQUEST_RESPONSES,
+        SCHEMA_SHA256,
+        SERVER_NOTIFICATION_PARAMS,
+        SERVER_REQUEST_PARAMS,
+        SERVER_REQUEST_RESPONSES,
+        THREAD_ITEM_TYPES,
+    )
 
 __all__ = [
     "CLIENT_REQUEST_PARAMS",
@@ -32,6 +46,90 @@ __all__ = [
     "THREAD_ITEM_TYPES",
     "ProtocolModel",
     "ProtocolType",
+    "LazyModel",
     "adapter",
     "models",
+    "warm_up",
 ]
+
+_REGISTRY_NAMES = frozenset(
+    {
+        "CLIENT_REQUEST_PARAMS",
+        "CLIENT_REQUEST_RESPONSES",
+        "SCHEMA_SHA256",
+        "SERVER_NOTIFICATION_PARAMS",
+        "SERVER_REQUEST_PARAMS",
+        "SERVER_REQUEST_RESPONSES",
+        "THREAD_ITEM_TYPES",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the generated modules load on the first access to one of their names.
+    if name == "models":
+        return importlib.import_module(f"{__name__}.models")
+    if name in _REGISTRY_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.registry"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class LazyModel:
+    """Field metadata naming a generated model, looked up when the owner builds its validator.
+
+    For hand-written models with a generated field type: ``Annotated[Any,
+    LazyModel("Turn")]`` at run time (declare the real type under ``TYPE_CHECKING``),
+    so that defining the owner does not import the generated models.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return handler.generate_schema(getattr(__getattr__("models"), self.name))
+
+
+_warm_up_lock = threading.Lock()
+_warm_up_started = False
+
+# What every turn streams. Their validators cost ~100 ms to build on first use
+# (the item and turn models each embed the ThreadItem union).
+TURN_NOTIFICATIONS = (
+    "thread/started",
+    "thread/status/changed",
+    "turn/started",
+    "item/started",
+    "item/agentMessage/delta",
+    "item/completed",
+    "thread/tokenUsage/updated",
+    "turn/completed",
+)
+
+
+def warm_up() -> None:
+    """Loads the generated models, and builds a turn's validators, in a background thread.
+
+    A client calls this as it starts its engine (which runs without the GIL), so
+    neither ``import codex`` nor the first turn waits for them. Once per process.
+    """
+    global _warm_up_started
+    with _warm_up_lock:
+        if _warm_up_started:
+            return
+        _warm_up_started = True
+    threading.Thread(target=_warm_up, name="codex-protocol-warm-up", daemon=True).start()
+
+
+def _warm_up() -> None:
+    # A concurrent import from another thread waits for this one (import lock).
+    registry = importlib.import_module(f"{__name__}.registry")
+    # Building a validator while another thread builds the same one is only safe
+    # with pydantic's rebuild lock (pydantic >= 2.14); without it the first use builds.
+    if getattr(pydantic.main, "_rebuild_lock", None) is None:
+        return
+    for method in TURN_NOTIFICATIONS:
+        model = registry.SERVER_NOTIFICATION_PARAMS.get(method)
+        if isinstance(model, type) and issubclass(model, ProtocolModel):
+            model.model_rebuild()
