@@ -329,7 +329,8 @@ def run_parity(
     """Runs ``names`` through codex-embedded and compares them with the fixtures."""
     import codex
 
-    from .testing.scenarios import SCENARIOS, run_scenario
+    from .testing.scenario_runner import run_scenario
+    from .testing.scenarios import SCENARIOS
 
     allow_list = load_allow_list(allow_list_path)
     reports = []

@@ -25,7 +25,8 @@ from codex._parity import (
     load_allow_list,
     load_fixture,
 )
-from codex.testing.scenarios import SCENARIOS, run_scenario
+from codex.testing.scenario_runner import run_scenario
+from codex.testing.scenarios import SCENARIOS
 
 ALLOW_LIST = load_allow_list(DEFAULT_ALLOW_LIST)
 
