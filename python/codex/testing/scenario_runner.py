@@ -126,7 +126,7 @@ class ScenarioRun:
         # in every container, and the contract is about events, not confinement.
         return self.sdk.Sandbox.full_access
 
-    def turn(self, thread: Any, prompt: str, *, on_delta: DeltaAction | None = None, **options: Any) -> None:
+    def turn(self, thread: Any, prompt: Any, *, on_delta: DeltaAction | None = None, **options: Any) -> None:
         """Runs one turn in this run's mode and records it."""
         if self.mode == "stream":
             record = self._streamed_turn(thread, prompt, on_delta, options)
@@ -139,47 +139,53 @@ class ScenarioRun:
         self.turns.append(record)
 
     def _streamed_turn(
-        self, thread: Any, prompt: str, on_delta: DeltaAction | None, options: dict[str, Any]
+        self, thread: Any, prompt: Any, on_delta: DeltaAction | None, options: dict[str, Any]
     ) -> dict[str, Any]:
-        handle = thread.turn(prompt, **options)
         record: dict[str, Any] = {"events": []}
         deltas = 0
-        for event in handle.stream():
-            record["events"].append(_event_record(event))
-            if event.method == "item/agentMessage/delta":
-                deltas += 1
-                if on_delta is not None and deltas == on_delta.after:
-                    if on_delta.steer is None:
-                        handle.interrupt()
-                    else:
-                        record["steered"] = to_wire(handle.steer(on_delta.steer))
+        try:
+            handle = thread.turn(prompt, **options)
+            for event in handle.stream():
+                record["events"].append(_event_record(event))
+                if event.method == "item/agentMessage/delta":
+                    deltas += 1
+                    if on_delta is not None and deltas == on_delta.after:
+                        if on_delta.steer is None:
+                            handle.interrupt()
+                        else:
+                            record["steered"] = to_wire(handle.steer(on_delta.steer))
+        except Exception as exc:  # the exception is the recorded outcome
+            record.update(_raised(exc))
         return record
 
     async def _async_streamed_turn(
-        self, thread: Any, prompt: str, on_delta: DeltaAction | None, options: dict[str, Any]
+        self, thread: Any, prompt: Any, on_delta: DeltaAction | None, options: dict[str, Any]
     ) -> dict[str, Any]:
-        handle = await thread.turn(prompt, **options)
         record: dict[str, Any] = {"events": []}
         deltas = 0
-        async for event in handle.stream():
-            record["events"].append(_event_record(event))
-            if event.method == "item/agentMessage/delta":
-                deltas += 1
-                if on_delta is not None and deltas == on_delta.after:
-                    if on_delta.steer is None:
-                        await handle.interrupt()
-                    else:
-                        record["steered"] = to_wire(await handle.steer(on_delta.steer))
+        try:
+            handle = await thread.turn(prompt, **options)
+            async for event in handle.stream():
+                record["events"].append(_event_record(event))
+                if event.method == "item/agentMessage/delta":
+                    deltas += 1
+                    if on_delta is not None and deltas == on_delta.after:
+                        if on_delta.steer is None:
+                            await handle.interrupt()
+                        else:
+                            record["steered"] = to_wire(await handle.steer(on_delta.steer))
+        except Exception as exc:  # the exception is the recorded outcome
+            record.update(_raised(exc))
         return record
 
-    def _run_turn(self, thread: Any, prompt: str, options: dict[str, Any]) -> dict[str, Any]:
+    def _run_turn(self, thread: Any, prompt: Any, options: dict[str, Any]) -> dict[str, Any]:
         try:
             result = thread.run(prompt, **options)
         except Exception as exc:  # the exception is the recorded outcome
             return _raised(exc)
         return _result(result)
 
-    async def _async_run_turn(self, thread: Any, prompt: str, options: dict[str, Any]) -> dict[str, Any]:
+    async def _async_run_turn(self, thread: Any, prompt: Any, options: dict[str, Any]) -> dict[str, Any]:
         try:
             result = await thread.run(prompt, **options)
         except Exception as exc:  # the exception is the recorded outcome
@@ -281,7 +287,16 @@ def _request_summary(mock: MockResponsesServer) -> dict[str, Any]:
         "tool_outputs": [output for request in model_calls for output in request.tool_outputs()],
         "options": [{key: body[key] for key in _REQUEST_FIELDS if key in body} for body in bodies],
         "last_input_text": [request.input_texts()[-1:] for request in model_calls],
+        "last_user_parts": [_last_user_parts(request) for request in model_calls],
     }
+
+
+def _last_user_parts(request: RecordedRequest) -> list[str]:
+    """The content part types of the last user message (``input_text``, ``input_image``)."""
+    for item in reversed(request.input_items):
+        if item.get("role") == "user" and isinstance(item.get("content"), list):
+            return [str(part.get("type")) for part in item["content"] if isinstance(part, dict)]
+    return []
 
 
 def default_scratch() -> Path:

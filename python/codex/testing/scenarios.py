@@ -10,6 +10,7 @@ Run as a program (any interpreter that can import the SDK under test and
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import sys
 from collections.abc import Sequence
@@ -72,6 +73,25 @@ def _failure_then_recovery(run: ScenarioRun) -> None:
     thread = run.thread_start()
     run.turn(thread, "This one fails.")
     run.turn(thread, "And this one works.")
+
+
+#: A 1x1 PNG, for local image input.
+ONE_PIXEL_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def _input_items(run: ScenarioRun) -> None:
+    image = run.workspace / "dot.png"
+    image.write_bytes(ONE_PIXEL_PNG)
+    sdk, thread = run.sdk, run.thread_start()
+    data_url = "data:image/png;base64," + base64.b64encode(ONE_PIXEL_PNG).decode()
+    # The engine refuses remote image URLs before the turn starts.
+    run.turn(thread, [sdk.TextInput("Describe this."), sdk.ImageInput("https://example.invalid/cat.png")])
+    run.turn(
+        thread,
+        [sdk.TextInput("Describe these."), sdk.ImageInput(data_url), sdk.LocalImageInput(str(image))],
+    )
 
 
 def _turn_options(run: ScenarioRun) -> None:
@@ -286,6 +306,12 @@ SCENARIOS: dict[str, Scenario] = {
             lambda: [responses.http_error(400, "bad request"), responses.text("Works again.")],
             _failure_then_recovery,
             retries=2,
+        ),
+        Scenario(
+            "input_items",
+            "a remote image URL is refused; text, data-URL and local image inputs reach the model",
+            lambda: [responses.text("Two images.")],
+            _input_items,
         ),
         Scenario(
             "turn_options",
