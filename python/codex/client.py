@@ -124,8 +124,6 @@ class _ClientBase:
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
         telemetry: ClientTelemetry | None = None,
     ) -> None:
-        # The generated event models load in the background while the engine starts.
-        protocol.warm_up()
         self._config = _merge(config, provider)
         self._telemetry = telemetry if telemetry is not None else ClientTelemetry()
         self._approval_handler = approval_handler
@@ -232,6 +230,9 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             self._cleanup()
             raise
         self._metadata = _metadata(self._config)
+        # The event models load in the background while the caller starts a thread.
+        # (Not before the engine starts: that would compete with it for the CPU.)
+        protocol.warm_up()
 
     def __repr__(self) -> str:
         state = "closed" if self._engine is None else "open"
@@ -414,6 +415,7 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
                     self._cleanup()
                     raise
                 self._metadata = _metadata(self._config)
+                protocol.warm_up()
             return self._engine
 
     async def close(self) -> None:

@@ -126,7 +126,7 @@ def __getattr__(name: str) -> Any:
     if name == "NOTIFICATION_MODELS":
         value: Any = protocol.SERVER_NOTIFICATION_PARAMS
     elif name in _PROTOCOL_ALIASES:
-        value = getattr(protocol.models, _PROTOCOL_ALIASES[name])
+        value = protocol.model_named(_PROTOCOL_ALIASES[name])
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

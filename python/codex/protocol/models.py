@@ -8,36 +8,9 @@ from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
 from codex.protocol._base import ProtocolModel
+from codex.protocol._server import *  # noqa: F403
 
 CodexAppServerProtocol = TypeAliasType("CodexAppServerProtocol", Annotated[Any, Field(title="CodexAppServerProtocol")])
-
-
-AbsolutePathBuf = TypeAliasType(
-    "AbsolutePathBuf",
-    Annotated[
-        str,
-        Field(
-            description="A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).\n\nIMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute."
-        ),
-    ],
-)
-
-
-class AttestationGenerateParams(ProtocolModel):
-    pass
-
-
-class AttestationGenerateResponse(ProtocolModel):
-    token: Annotated[str, Field(description="Opaque client attestation token.")]
-
-
-ChatgptAuthTokensRefreshReason = TypeAliasType("ChatgptAuthTokensRefreshReason", Literal["unauthorized"])
-
-
-class ChatgptAuthTokensRefreshResponse(ProtocolModel):
-    access_token: Annotated[str, Field(alias="accessToken")]
-    chatgpt_account_id: Annotated[str, Field(alias="chatgptAccountId")]
-    chatgpt_plan_type: Annotated[str | None, Field(alias="chatgptPlanType")] = None
 
 
 class ClientInfo(ProtocolModel):
@@ -56,117 +29,10 @@ ClientNotification = TypeAliasType(
 )
 
 
-class AcceptWithExecpolicyAmendment(ProtocolModel):
-    execpolicy_amendment: list[str]
-
-
-class AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision(ProtocolModel):
-    """
-    User approved the command, and wants to apply the proposed execpolicy amendment so future matching commands can run without prompting.
-    """
-
-    accept_with_execpolicy_amendment: Annotated[
-        AcceptWithExecpolicyAmendment, Field(alias="acceptWithExecpolicyAmendment")
-    ]
-
-
-class CurrentTimeReadParams(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class CurrentTimeReadResponse(ProtocolModel):
-    current_time_at: Annotated[int, Field(alias="currentTimeAt", description="Current time as whole Unix seconds.")]
-
-
-class DynamicToolCallParams(ProtocolModel):
-    arguments: Any
-    call_id: Annotated[str, Field(alias="callId")]
-    namespace: str | None = None
-    thread_id: Annotated[str, Field(alias="threadId")]
-    tool: str
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class AddFileChange(ProtocolModel):
-    content: str
-    type: Literal["add"]
-
-
-class DeleteFileChange(ProtocolModel):
-    content: str
-    type: Literal["delete"]
-
-
-class UpdateFileChange(ProtocolModel):
-    move_path: str | None = None
-    type: Literal["update"]
-    unified_diff: str
-
-
-FileChange = TypeAliasType(
-    "FileChange", Annotated[AddFileChange | DeleteFileChange | UpdateFileChange, Field(discriminator="type")]
-)
-
-
-FileChangeApprovalDecision = TypeAliasType(
-    "FileChangeApprovalDecision",
-    Literal["accept"] | Literal["acceptForSession"] | Literal["decline"] | Literal["cancel"],
-)
-
-
-class FileChangeRequestApprovalParams(ProtocolModel):
-    grant_root: Annotated[
-        str | None,
-        Field(
-            alias="grantRoot",
-            description="[UNSTABLE] When set, the agent is asking the user to allow writes under this root for the remainder of the session (unclear if this is honored today).",
-        ),
-    ] = None
-    item_id: Annotated[str, Field(alias="itemId")]
-    reason: Annotated[
-        str | None, Field(description="Optional explanatory reason (e.g. request for extra write access).")
-    ] = None
-    started_at_ms: Annotated[
-        int,
-        Field(alias="startedAtMs", description="Unix timestamp (in milliseconds) when this approval request started."),
-    ]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class FileChangeRequestApprovalResponse(ProtocolModel):
-    decision: FileChangeApprovalDecision
-
-
-class FuzzyFileSearchMatchType(str, Enum):
-    file = "file"
-    directory = "directory"
-
-
 class FuzzyFileSearchParams(ProtocolModel):
     cancellation_token: Annotated[str | None, Field(alias="cancellationToken")] = None
     query: str
     roots: list[str]
-
-
-Indice = TypeAliasType("Indice", Annotated[int, Field(ge=0)])
-
-
-class FuzzyFileSearchResult(ProtocolModel):
-    """
-    Superset of [`codex_file_search::FileMatch`]
-    """
-
-    file_name: str
-    indices: list[Indice] | None = None
-    match_type: FuzzyFileSearchMatchType
-    path: str
-    root: str
-    score: Annotated[int, Field(ge=0)]
-
-
-class FuzzyFileSearchSessionCompletedNotification(ProtocolModel):
-    session_id: Annotated[str, Field(alias="sessionId")]
 
 
 class FuzzyFileSearchSessionStartParams(ProtocolModel):
@@ -193,12 +59,6 @@ class FuzzyFileSearchSessionUpdateParams(ProtocolModel):
 
 class FuzzyFileSearchSessionUpdateResponse(ProtocolModel):
     pass
-
-
-class FuzzyFileSearchSessionUpdatedNotification(ProtocolModel):
-    files: list[FuzzyFileSearchResult]
-    query: str
-    session_id: Annotated[str, Field(alias="sessionId")]
 
 
 class InitializeCapabilities(ProtocolModel):
@@ -274,208 +134,6 @@ class JSONRPCNotification(ProtocolModel):
     params: Any | None = None
 
 
-McpElicitationArrayType = TypeAliasType("McpElicitationArrayType", Literal["array"])
-
-
-McpElicitationBooleanType = TypeAliasType("McpElicitationBooleanType", Literal["boolean"])
-
-
-class McpElicitationConstOption(ProtocolModel):
-    const: str
-    title: str
-
-
-class McpElicitationNumberType(str, Enum):
-    number = "number"
-    integer = "integer"
-
-
-McpElicitationObjectType = TypeAliasType("McpElicitationObjectType", Literal["object"])
-
-
-class McpElicitationStringFormat(str, Enum):
-    email = "email"
-    uri = "uri"
-    date = "date"
-    date_time = "date-time"
-
-
-McpElicitationStringType = TypeAliasType("McpElicitationStringType", Literal["string"])
-
-
-class McpElicitationTitledEnumItems(ProtocolModel):
-    any_of: Annotated[list[McpElicitationConstOption], Field(alias="anyOf")]
-
-
-class McpElicitationTitledMultiSelectEnumSchema(ProtocolModel):
-    default: list[str] | None = None
-    description: str | None = None
-    items: McpElicitationTitledEnumItems
-    max_items: Annotated[int | None, Field(alias="maxItems", ge=0)] = None
-    min_items: Annotated[int | None, Field(alias="minItems", ge=0)] = None
-    title: str | None = None
-    type: McpElicitationArrayType
-
-
-class McpElicitationTitledSingleSelectEnumSchema(ProtocolModel):
-    default: str | None = None
-    description: str | None = None
-    one_of: Annotated[list[McpElicitationConstOption], Field(alias="oneOf")]
-    title: str | None = None
-    type: McpElicitationStringType
-
-
-class McpElicitationUntitledEnumItems(ProtocolModel):
-    enum: list[str]
-    type: McpElicitationStringType
-
-
-class McpElicitationUntitledMultiSelectEnumSchema(ProtocolModel):
-    default: list[str] | None = None
-    description: str | None = None
-    items: McpElicitationUntitledEnumItems
-    max_items: Annotated[int | None, Field(alias="maxItems", ge=0)] = None
-    min_items: Annotated[int | None, Field(alias="minItems", ge=0)] = None
-    title: str | None = None
-    type: McpElicitationArrayType
-
-
-class McpElicitationUntitledSingleSelectEnumSchema(ProtocolModel):
-    default: str | None = None
-    description: str | None = None
-    enum: list[str]
-    title: str | None = None
-    type: McpElicitationStringType
-
-
-class McpServerElicitationAction(str, Enum):
-    accept = "accept"
-    decline = "decline"
-    cancel = "cancel"
-
-
-class McpServerElicitationRequestParams2(ProtocolModel):
-    server_name: Annotated[str, Field(alias="serverName")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[
-        str | None,
-        Field(
-            alias="turnId",
-            description="Active Codex turn when this elicitation was observed, if app-server could correlate one.\n\nThis is nullable because MCP models elicitation as a standalone server-to-client request identified by the MCP server request id. It may be triggered during a turn, but turn context is app-server correlation rather than part of the protocol identity of the elicitation itself.",
-        ),
-    ] = None
-    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
-    message: str
-    mode: Literal["openai/form"]
-    requested_schema: Annotated[Any, Field(alias="requestedSchema")]
-
-
-class McpServerElicitationRequestParams3(ProtocolModel):
-    server_name: Annotated[str, Field(alias="serverName")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[
-        str | None,
-        Field(
-            alias="turnId",
-            description="Active Codex turn when this elicitation was observed, if app-server could correlate one.\n\nThis is nullable because MCP models elicitation as a standalone server-to-client request identified by the MCP server request id. It may be triggered during a turn, but turn context is app-server correlation rather than part of the protocol identity of the elicitation itself.",
-        ),
-    ] = None
-    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
-    elicitation_id: Annotated[str, Field(alias="elicitationId")]
-    message: str
-    mode: Literal["url"]
-    url: str
-
-
-class McpServerElicitationRequestResponse(ProtocolModel):
-    field_meta: Annotated[
-        Any | None, Field(alias="_meta", description="Optional client metadata for form-mode action handling.")
-    ] = None
-    action: McpServerElicitationAction
-    content: Annotated[
-        Any | None,
-        Field(
-            description="Structured user input for accepted elicitations, mirroring RMCP `CreateElicitationResult`.\n\nThis is nullable because decline/cancel responses have no content."
-        ),
-    ] = None
-
-
-class NetworkPolicyRuleAction(str, Enum):
-    allow = "allow"
-    deny = "deny"
-
-
-class ReadParsedCommand(ProtocolModel):
-    cmd: str
-    name: str
-    path: Annotated[
-        str,
-        Field(
-            description="(Best effort) Path to the file being read by the command. When possible, this is an absolute path, though when relative, it should be resolved against the `cwd`` that will be used to run the command to derive the absolute path."
-        ),
-    ]
-    type: Literal["read"]
-
-
-class ListFilesParsedCommand(ProtocolModel):
-    cmd: str
-    path: str | None = None
-    type: Literal["list_files"]
-
-
-class SearchParsedCommand(ProtocolModel):
-    cmd: str
-    path: str | None = None
-    query: str | None = None
-    type: Literal["search"]
-
-
-class UnknownParsedCommand(ProtocolModel):
-    cmd: str
-    type: Literal["unknown"]
-
-
-ParsedCommand = TypeAliasType(
-    "ParsedCommand",
-    Annotated[
-        ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand,
-        Field(discriminator="type"),
-    ],
-)
-
-
-class PermissionGrantScope(str, Enum):
-    turn = "turn"
-    session = "session"
-
-
-RequestId = TypeAliasType("RequestId", Annotated[str | int, Field(title="RequestId")])
-
-
-class ApprovedExecpolicyAmendment(ProtocolModel):
-    proposed_execpolicy_amendment: list[str]
-
-
-class ApprovedExecpolicyAmendmentReviewDecision(ProtocolModel):
-    """
-    User has approved this command and wants to apply the proposed execpolicy amendment so future matching commands are permitted.
-    """
-
-    approved_execpolicy_amendment: ApprovedExecpolicyAmendment
-
-
-class Denied(ProtocolModel):
-    rejection: str
-
-
-class DeniedReviewDecision(ProtocolModel):
-    """
-    User has denied this command and the agent should not execute it, but it should continue the session and try something else.
-    """
-
-    denied: Denied
-
-
 class FuzzyFileSearchSessionUpdatedServerNotification(ProtocolModel):
     """
     Notification sent from the server to the client.
@@ -548,44 +206,6 @@ class CurrentTimeReadServerRequest(ProtocolModel):
     params: CurrentTimeReadParams
 
 
-class ToolRequestUserInputAnswer(ProtocolModel):
-    """
-    EXPERIMENTAL. Captures a user's answer to a request_user_input question.
-    """
-
-    answers: list[str]
-
-
-class ToolRequestUserInputOption(ProtocolModel):
-    """
-    EXPERIMENTAL. Defines a single selectable option for request_user_input.
-    """
-
-    description: str
-    label: str
-
-
-class ToolRequestUserInputQuestion(ProtocolModel):
-    """
-    EXPERIMENTAL. Represents one request_user_input question and its required options.
-    """
-
-    header: str
-    id: str
-    is_other: Annotated[bool | None, Field(alias="isOther")] = False
-    is_secret: Annotated[bool | None, Field(alias="isSecret")] = False
-    options: list[ToolRequestUserInputOption] | None = None
-    question: str
-
-
-class ToolRequestUserInputResponse(ProtocolModel):
-    """
-    EXPERIMENTAL. Response payload mapping question ids to answers.
-    """
-
-    answers: dict[str, ToolRequestUserInputAnswer]
-
-
 class W3cTraceContext(ProtocolModel):
     traceparent: str | None = None
     tracestate: str | None = None
@@ -598,12 +218,6 @@ class ApiKeyAccount(ProtocolModel):
 class AmazonBedrockAccount(ProtocolModel):
     type: Literal["amazonBedrock"]
     uses_codex_managed_credentials: Annotated[bool | None, Field(alias="usesCodexManagedCredentials")] = False
-
-
-class AccountLoginCompletedNotification(ProtocolModel):
-    error: str | None = None
-    login_id: Annotated[str | None, Field(alias="loginId")] = None
-    success: bool
 
 
 class AccountTokenUsageDailyBucket(ProtocolModel):
@@ -619,21 +233,6 @@ class AccountTokenUsageSummary(ProtocolModel):
     peak_daily_tokens: Annotated[int | None, Field(alias="peakDailyTokens")] = None
 
 
-class ActivePermissionProfile(ProtocolModel):
-    extends: Annotated[
-        str | None,
-        Field(
-            description="Parent profile identifier from the selected permissions profile's `extends` setting, when present."
-        ),
-    ] = None
-    id: Annotated[
-        str,
-        Field(
-            description="Identifier from `default_permissions` or the implicit built-in default, such as `:workspace` or a user-defined `[permissions.<id>]` profile."
-        ),
-    ]
-
-
 class AddCreditsNudgeCreditType(str, Enum):
     credits = "credits"
     usage_limit = "usage_limit"
@@ -647,17 +246,6 @@ class AddCreditsNudgeEmailStatus(str, Enum):
 class AdditionalContextKind(str, Enum):
     untrusted = "untrusted"
     application = "application"
-
-
-class AdditionalNetworkPermissions(ProtocolModel):
-    enabled: bool | None = None
-
-
-class AgentMessageDeltaNotification(ProtocolModel):
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class InputTextAgentMessageInputContent(ProtocolModel):
@@ -678,37 +266,11 @@ AgentMessageInputContent = TypeAliasType(
 )
 
 
-AgentPath = TypeAliasType("AgentPath", str)
-
-
 class AnalyticsConfig(ProtocolModel):
     model_config = ConfigDict(
         extra="allow",
     )
     enabled: bool | None = None
-
-
-class AppBranding(ProtocolModel):
-    """
-    EXPERIMENTAL - app metadata returned by app-list APIs.
-    """
-
-    category: str | None = None
-    developer: str | None = None
-    is_discoverable_app: Annotated[bool, Field(alias="isDiscoverableApp")]
-    privacy_policy: Annotated[str | None, Field(alias="privacyPolicy")] = None
-    terms_of_service: Annotated[str | None, Field(alias="termsOfService")] = None
-    website: str | None = None
-
-
-class AppReview(ProtocolModel):
-    status: str
-
-
-class AppScreenshot(ProtocolModel):
-    file_id: Annotated[str | None, Field(alias="fileId")] = None
-    url: str | None = None
-    user_prompt: Annotated[str, Field(alias="userPrompt")]
 
 
 class AppSummary(ProtocolModel):
@@ -752,16 +314,6 @@ class AppToolSummary(ProtocolModel):
 
 class AppToolsConfig(ProtocolModel):
     pass
-
-
-class ApprovalsReviewer(str, Enum):
-    """
-    Configures who approval requests are routed to for review. Examples include sandbox escapes, blocked network access, MCP approval prompts, and ARC escalations. Defaults to `user`. `auto_review` uses a carefully prompted subagent to gather relevant context and apply a risk-based decision framework before approving or denying the request. The legacy value `guardian_subagent` is accepted for compatibility.
-    """
-
-    user = "user"
-    auto_review = "auto_review"
-    guardian_subagent = "guardian_subagent"
 
 
 class AppsDefaultConfig(ProtocolModel):
@@ -833,42 +385,6 @@ class AppsReadParams(ProtocolModel):
     ] = None
 
 
-class AskForApproval1(str, Enum):
-    untrusted = "untrusted"
-    on_request = "on-request"
-    never = "never"
-
-
-class Granular(ProtocolModel):
-    mcp_elicitations: bool
-    request_permissions: bool | None = False
-    rules: bool
-    sandbox_approval: bool
-    skill_approval: bool | None = False
-
-
-class GranularAskForApproval(ProtocolModel):
-    granular: Granular
-
-
-AskForApproval = TypeAliasType("AskForApproval", AskForApproval1 | GranularAskForApproval)
-
-
-AuthMode = TypeAliasType(
-    "AuthMode",
-    Annotated[
-        Literal["apikey"]
-        | Literal["chatgpt"]
-        | Literal["chatgptAuthTokens"]
-        | Literal["headers"]
-        | Literal["agentIdentity"]
-        | Literal["personalAccessToken"]
-        | Literal["bedrockApiKey"],
-        Field(description="Authentication mode for OpenAI-backed providers."),
-    ],
-)
-
-
 AutoCompactTokenLimitScope = TypeAliasType(
     "AutoCompactTokenLimitScope",
     Annotated[
@@ -878,19 +394,6 @@ AutoCompactTokenLimitScope = TypeAliasType(
         ),
     ],
 )
-
-
-AutoReviewDecisionSource = TypeAliasType(
-    "AutoReviewDecisionSource",
-    Annotated[
-        Literal["agent"], Field(description="[UNSTABLE] Source that produced a terminal approval auto-review decision.")
-    ],
-)
-
-
-class ByteRange(ProtocolModel):
-    end: Annotated[int, Field(ge=0)]
-    start: Annotated[int, Field(ge=0)]
 
 
 class CancelLoginAccountParams(ProtocolModel):
@@ -921,157 +424,16 @@ CapabilityRootLocation = TypeAliasType(
 )
 
 
-class CodexErrorInfo1(str, Enum):
-    """
-    This translation layer make sure that we expose codex error code in camel case.
-
-    When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
-    """
-
-    context_window_exceeded = "contextWindowExceeded"
-    session_budget_exceeded = "sessionBudgetExceeded"
-    usage_limit_exceeded = "usageLimitExceeded"
-    server_overloaded = "serverOverloaded"
-    cyber_policy = "cyberPolicy"
-    internal_server_error = "internalServerError"
-    unauthorized = "unauthorized"
-    bad_request = "badRequest"
-    thread_rollback_failed = "threadRollbackFailed"
-    sandbox_error = "sandboxError"
-    other = "other"
-
-
-class HttpConnectionFailed(ProtocolModel):
-    http_status_code: Annotated[int | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class HttpConnectionFailedCodexErrorInfo(ProtocolModel):
-    """
-    This translation layer make sure that we expose codex error code in camel case.
-
-    When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
-    """
-
-    http_connection_failed: Annotated[HttpConnectionFailed, Field(alias="httpConnectionFailed")]
-
-
-class ResponseStreamConnectionFailed(ProtocolModel):
-    http_status_code: Annotated[int | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class ResponseStreamConnectionFailedCodexErrorInfo(ProtocolModel):
-    """
-    Failed to connect to the response SSE stream.
-    """
-
-    response_stream_connection_failed: Annotated[
-        ResponseStreamConnectionFailed, Field(alias="responseStreamConnectionFailed")
-    ]
-
-
-class ResponseStreamDisconnected(ProtocolModel):
-    http_status_code: Annotated[int | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class ResponseStreamDisconnectedCodexErrorInfo(ProtocolModel):
-    """
-    The response SSE stream disconnected in the middle of a turn before completion.
-    """
-
-    response_stream_disconnected: Annotated[ResponseStreamDisconnected, Field(alias="responseStreamDisconnected")]
-
-
-class ResponseTooManyFailedAttempts(ProtocolModel):
-    http_status_code: Annotated[int | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class ResponseTooManyFailedAttemptsCodexErrorInfo(ProtocolModel):
-    """
-    Reached the retry limit for responses.
-    """
-
-    response_too_many_failed_attempts: Annotated[
-        ResponseTooManyFailedAttempts, Field(alias="responseTooManyFailedAttempts")
-    ]
-
-
 class CodexResponseHandoffMode(str, Enum):
     thinking = "thinking"
     commentary = "commentary"
     bem_tags = "bemTags"
 
 
-class CollabAgentStatus(str, Enum):
-    pending_init = "pendingInit"
-    running = "running"
-    interrupted = "interrupted"
-    completed = "completed"
-    errored = "errored"
-    shutdown = "shutdown"
-    not_found = "notFound"
-
-
-class CollabAgentTool(str, Enum):
-    spawn_agent = "spawnAgent"
-    send_input = "sendInput"
-    resume_agent = "resumeAgent"
-    wait = "wait"
-    close_agent = "closeAgent"
-
-
-class CollabAgentToolCallStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-
-
 class CollaborationModeListParams(ProtocolModel):
     """
     EXPERIMENTAL - list collaboration mode presets.
     """
-
-
-class ReadCommandAction(ProtocolModel):
-    command: str
-    name: str
-    path: AbsolutePathBuf
-    type: Literal["read"]
-
-
-class ListFilesCommandAction(ProtocolModel):
-    command: str
-    path: str | None = None
-    type: Literal["listFiles"]
-
-
-class SearchCommandAction(ProtocolModel):
-    command: str
-    path: str | None = None
-    query: str | None = None
-    type: Literal["search"]
-
-
-class UnknownCommandAction(ProtocolModel):
-    command: str
-    type: Literal["unknown"]
-
-
-CommandAction = TypeAliasType(
-    "CommandAction",
-    Annotated[
-        ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
-        Field(discriminator="type"),
-    ],
-)
-
-
-CommandExecOutputStream = TypeAliasType(
-    "CommandExecOutputStream",
-    Annotated[
-        Literal["stdout"] | Literal["stderr"],
-        Field(description="Stream label for `command/exec/outputDelta` notifications."),
-    ],
-)
 
 
 class CommandExecResizeResponse(ProtocolModel):
@@ -1149,27 +511,6 @@ class CommandExecWriteResponse(ProtocolModel):
     """
     Empty success response for `command/exec/write`.
     """
-
-
-class CommandExecutionOutputDeltaNotification(ProtocolModel):
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class CommandExecutionSource(str, Enum):
-    agent = "agent"
-    user_shell = "userShell"
-    unified_exec_startup = "unifiedExecStartup"
-    unified_exec_interaction = "unifiedExecInteraction"
-
-
-class CommandExecutionStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-    declined = "declined"
 
 
 class CommandMigration(ProtocolModel):
@@ -1388,64 +729,10 @@ class OutputTextContentItem(ProtocolModel):
     type: Literal["output_text"]
 
 
-class ContextCompactedNotification(ProtocolModel):
-    """
-    Deprecated: Use `ContextCompaction` item type instead.
-    """
-
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
 class ConversationTextRole(str, Enum):
     user = "user"
     developer = "developer"
     assistant = "assistant"
-
-
-class CreditsSnapshot(ProtocolModel):
-    balance: str | None = None
-    has_credits: Annotated[bool, Field(alias="hasCredits")]
-    unlimited: bool
-
-
-class DeprecationNoticeNotification(ProtocolModel):
-    details: Annotated[
-        str | None, Field(description="Optional extra guidance, such as migration steps or rationale.")
-    ] = None
-    summary: Annotated[str, Field(description="Concise summary of what is deprecated.")]
-
-
-class InputTextDynamicToolCallOutputContentItem(ProtocolModel):
-    text: str
-    type: Literal["inputText"]
-
-
-class InputImageDynamicToolCallOutputContentItem(ProtocolModel):
-    image_url: Annotated[str, Field(alias="imageUrl")]
-    type: Literal["inputImage"]
-
-
-class InputAudioDynamicToolCallOutputContentItem(ProtocolModel):
-    audio_url: Annotated[str, Field(alias="audioUrl")]
-    type: Literal["inputAudio"]
-
-
-DynamicToolCallOutputContentItem = TypeAliasType(
-    "DynamicToolCallOutputContentItem",
-    Annotated[
-        InputTextDynamicToolCallOutputContentItem
-        | InputImageDynamicToolCallOutputContentItem
-        | InputAudioDynamicToolCallOutputContentItem,
-        Field(discriminator="type"),
-    ],
-)
-
-
-class DynamicToolCallStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
 
 
 class FunctionDynamicToolNamespaceTool(ProtocolModel):
@@ -1496,11 +783,6 @@ class EnvironmentAddParams(ProtocolModel):
 
 class EnvironmentAddResponse(ProtocolModel):
     pass
-
-
-class EnvironmentConnectionNotification(ProtocolModel):
-    environment_id: Annotated[str, Field(alias="environmentId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
 
 
 class EnvironmentInfoParams(ProtocolModel):
@@ -1624,19 +906,6 @@ class ExternalAgentConfigImportResponse(ProtocolModel):
     import_id: Annotated[str, Field(alias="importId")]
 
 
-class ExternalAgentConfigMigrationItemType(str, Enum):
-    agents_md = "AGENTS_MD"
-    config = "CONFIG"
-    skills = "SKILLS"
-    plugins = "PLUGINS"
-    mcp_server_config = "MCP_SERVER_CONFIG"
-    subagents = "SUBAGENTS"
-    hooks = "HOOKS"
-    commands = "COMMANDS"
-    memory = "MEMORY"
-    sessions = "SESSIONS"
-
-
 ExternalAgentImportedConnectorSource = TypeAliasType(
     "ExternalAgentImportedConnectorSource", Literal["remoteMcpServersConfig"]
 )
@@ -1659,46 +928,6 @@ class FeedbackUploadResponse(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class FileChangeOutputDeltaNotification(ProtocolModel):
-    """
-    Deprecated legacy notification for `apply_patch` textual output.
-
-    The server no longer emits this notification.
-    """
-
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class FileSystemAccessMode(str, Enum):
-    read = "read"
-    write = "write"
-    deny = "deny"
-
-
-class GlobPatternFileSystemPath(ProtocolModel):
-    pattern: str
-    type: Literal["glob_pattern"]
-
-
-class RootFileSystemSpecialPath(ProtocolModel):
-    kind: Literal["root"]
-
-
-class MinimalFileSystemSpecialPath(ProtocolModel):
-    kind: Literal["minimal"]
-
-
-class TmpdirFileSystemSpecialPath(ProtocolModel):
-    kind: Literal["tmpdir"]
-
-
-class SlashTmpFileSystemSpecialPath(ProtocolModel):
-    kind: Literal["slash_tmp"]
-
-
 ForcedChatgptWorkspaceIds = TypeAliasType(
     "ForcedChatgptWorkspaceIds",
     Annotated[
@@ -1710,18 +939,6 @@ ForcedChatgptWorkspaceIds = TypeAliasType(
 class ForcedLoginMethod(str, Enum):
     chatgpt = "chatgpt"
     api = "api"
-
-
-class FsChangedNotification(ProtocolModel):
-    """
-    Filesystem watch notification emitted for `fs/watch` subscribers.
-    """
-
-    changed_paths: Annotated[
-        list[AbsolutePathBuf],
-        Field(alias="changedPaths", description="File or directory paths associated with this event."),
-    ]
-    watch_id: Annotated[str, Field(alias="watchId", description="Watch identifier previously provided to `fs/watch`.")]
 
 
 class FsCopyParams(ProtocolModel):
@@ -1951,143 +1168,13 @@ class GetAccountTokenUsageResponse(ProtocolModel):
     summary: AccountTokenUsageSummary
 
 
-class GitInfo(ProtocolModel):
-    branch: str | None = None
-    origin_url: Annotated[str | None, Field(alias="originUrl")] = None
-    sha: str | None = None
-
-
-class ApplyPatchGuardianApprovalReviewAction(ProtocolModel):
-    cwd: AbsolutePathBuf
-    files: list[AbsolutePathBuf]
-    type: Literal["applyPatch"]
-
-
-class McpToolCallGuardianApprovalReviewAction(ProtocolModel):
-    connector_id: Annotated[str | None, Field(alias="connectorId")] = None
-    connector_name: Annotated[str | None, Field(alias="connectorName")] = None
-    server: str
-    tool_name: Annotated[str, Field(alias="toolName")]
-    tool_title: Annotated[str | None, Field(alias="toolTitle")] = None
-    type: Literal["mcpToolCall"]
-
-
-class GuardianApprovalReviewStatus(str, Enum):
-    """
-    [UNSTABLE] Lifecycle state for an approval auto-review.
-    """
-
-    in_progress = "inProgress"
-    approved = "approved"
-    denied = "denied"
-    timed_out = "timedOut"
-    aborted = "aborted"
-
-
-class GuardianCommandSource(str, Enum):
-    shell = "shell"
-    unified_exec = "unifiedExec"
-
-
-class GuardianRiskLevel(str, Enum):
-    """
-    [UNSTABLE] Risk level assigned by approval auto-review.
-    """
-
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-
-
-class GuardianUserAuthorization(str, Enum):
-    """
-    [UNSTABLE] Authorization level assigned by approval auto-review.
-    """
-
-    unknown = "unknown"
-    low = "low"
-    medium = "medium"
-    high = "high"
-
-
-class GuardianWarningNotification(ProtocolModel):
-    message: Annotated[str, Field(description="Concise guardian warning message for the user.")]
-    thread_id: Annotated[str, Field(alias="threadId", description="Thread target for the guardian warning.")]
-
-
 class HookErrorInfo(ProtocolModel):
     message: str
     path: str
 
 
-class HookEventName(str, Enum):
-    pre_tool_use = "preToolUse"
-    permission_request = "permissionRequest"
-    post_tool_use = "postToolUse"
-    pre_compact = "preCompact"
-    post_compact = "postCompact"
-    session_start = "sessionStart"
-    session_end = "sessionEnd"
-    user_prompt_submit = "userPromptSubmit"
-    subagent_start = "subagentStart"
-    subagent_stop = "subagentStop"
-    stop = "stop"
-
-
-class HookExecutionMode(str, Enum):
-    sync = "sync"
-    async_ = "async"
-
-
-class HookHandlerType(str, Enum):
-    command = "command"
-    prompt = "prompt"
-    agent = "agent"
-
-
 class HookMigration(ProtocolModel):
     name: str
-
-
-class HookOutputEntryKind(str, Enum):
-    warning = "warning"
-    stop = "stop"
-    feedback = "feedback"
-    context = "context"
-    error = "error"
-
-
-class HookPromptFragment(ProtocolModel):
-    hook_run_id: Annotated[str, Field(alias="hookRunId")]
-    text: str
-
-
-class HookRunStatus(str, Enum):
-    running = "running"
-    completed = "completed"
-    failed = "failed"
-    blocked = "blocked"
-    stopped = "stopped"
-
-
-class HookScope(str, Enum):
-    thread = "thread"
-    turn = "turn"
-
-
-class HookSource(str, Enum):
-    system = "system"
-    user = "user"
-    project = "project"
-    mdm = "mdm"
-    session_flags = "sessionFlags"
-    plugin = "plugin"
-    cloud_requirements = "cloudRequirements"
-    cloud_managed_config = "cloudManagedConfig"
-    legacy_managed_config_file = "legacyManagedConfigFile"
-    legacy_managed_config_mdm = "legacyManagedConfigMdm"
-    unknown = "unknown"
 
 
 class HookTrustStatus(str, Enum):
@@ -2101,22 +1188,6 @@ class HooksListParams(ProtocolModel):
     cwds: Annotated[
         list[str] | None, Field(description="When empty, defaults to the current session working directory.")
     ] = None
-
-
-class ImageDetail(str, Enum):
-    auto = "auto"
-    low = "low"
-    high = "high"
-    original = "original"
-
-
-InputModality = TypeAliasType(
-    "InputModality",
-    Annotated[
-        Literal["text"] | Literal["image"] | Literal["audio"],
-        Field(description="Canonical user-input modality tags advertised by a model."),
-    ],
-)
 
 
 class InstalledApp(ProtocolModel):
@@ -2154,9 +1225,6 @@ class InternalChatMessageMetadataPassthrough(ProtocolModel):
     """
 
     turn_id: str | None = None
-
-
-LegacyAppPathString = TypeAliasType("LegacyAppPathString", str)
 
 
 class ExecLocalShellAction(ProtocolModel):
@@ -2371,13 +1439,6 @@ class McpServerMigration(ProtocolModel):
     name: str
 
 
-class McpServerOauthLoginCompletedNotification(ProtocolModel):
-    error: str | None = None
-    name: str
-    success: bool
-    thread_id: Annotated[str | None, Field(alias="threadId")] = None
-
-
 class McpServerOauthLoginParams(ProtocolModel):
     name: str
     scopes: list[str] | None = None
@@ -2393,27 +1454,9 @@ class McpServerRefreshResponse(ProtocolModel):
     pass
 
 
-McpServerStartupFailureReason = TypeAliasType("McpServerStartupFailureReason", Literal["reauthenticationRequired"])
-
-
-class McpServerStartupState(str, Enum):
-    starting = "starting"
-    ready = "ready"
-    failed = "failed"
-    cancelled = "cancelled"
-
-
 class McpServerStatusDetail(str, Enum):
     full = "full"
     tools_and_auth_only = "toolsAndAuthOnly"
-
-
-class McpServerStatusUpdatedNotification(ProtocolModel):
-    error: str | None = None
-    failure_reason: Annotated[McpServerStartupFailureReason | None, Field(alias="failureReason")] = None
-    name: str
-    status: McpServerStartupState
-    thread_id: Annotated[str | None, Field(alias="threadId")] = None
 
 
 class McpServerToolCallParams(ProtocolModel):
@@ -2431,44 +1474,6 @@ class McpServerToolCallResponse(ProtocolModel):
     structured_content: Annotated[Any | None, Field(alias="structuredContent")] = None
 
 
-class McpToolCallAppContext(ProtocolModel):
-    action_name: Annotated[str | None, Field(alias="actionName")] = None
-    app_name: Annotated[str | None, Field(alias="appName")] = None
-    connector_id: Annotated[str, Field(alias="connectorId")]
-    link_id: Annotated[str | None, Field(alias="linkId")] = None
-    resource_uri: Annotated[str | None, Field(alias="resourceUri")] = None
-
-
-class McpToolCallError(ProtocolModel):
-    message: str
-
-
-class McpToolCallProgressNotification(ProtocolModel):
-    item_id: Annotated[str, Field(alias="itemId")]
-    message: str
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class McpToolCallResult(ProtocolModel):
-    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
-    content: list[Any]
-    structured_content: Annotated[Any | None, Field(alias="structuredContent")] = None
-
-
-class McpToolCallStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-
-
-class MemoryCitationEntry(ProtocolModel):
-    line_end: Annotated[int, Field(alias="lineEnd", ge=0)]
-    line_start: Annotated[int, Field(alias="lineStart", ge=0)]
-    note: str
-    path: str
-
-
 class MemoryResetResponse(ProtocolModel):
     pass
 
@@ -2478,36 +1483,12 @@ class MergeStrategy(str, Enum):
     upsert = "upsert"
 
 
-MessagePhase = TypeAliasType(
-    "MessagePhase",
-    Annotated[
-        Literal["commentary"] | Literal["final_answer"],
-        Field(
-            description='Classifies an assistant message as interim commentary or final answer text.\n\nProviders do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.'
-        ),
-    ],
-)
-
-
 class MockExperimentalMethodParams(ProtocolModel):
     value: Annotated[str | None, Field(description="Test-only payload field.")] = None
 
 
 class MockExperimentalMethodResponse(ProtocolModel):
     echoed: Annotated[str | None, Field(description="Echoes the input `value`.")] = None
-
-
-class ModeKind(str, Enum):
-    """
-    Initial collaboration mode to use when the TUI starts.
-    """
-
-    plan = "plan"
-    default = "default"
-
-
-class ModelAvailabilityNux(ProtocolModel):
-    message: str
 
 
 class ModelListParams(ProtocolModel):
@@ -2531,89 +1512,6 @@ class ModelProviderCapabilitiesReadResponse(ProtocolModel):
     image_generation: Annotated[bool, Field(alias="imageGeneration")]
     namespace_tools: Annotated[bool, Field(alias="namespaceTools")]
     web_search: Annotated[bool, Field(alias="webSearch")]
-
-
-ModelRerouteReason = TypeAliasType("ModelRerouteReason", Literal["highRiskCyberActivity"])
-
-
-class ModelReroutedNotification(ProtocolModel):
-    from_model: Annotated[str, Field(alias="fromModel")]
-    reason: ModelRerouteReason
-    thread_id: Annotated[str, Field(alias="threadId")]
-    to_model: Annotated[str, Field(alias="toModel")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ModelSafetyBufferingUpdatedNotification(ProtocolModel):
-    faster_model: Annotated[str | None, Field(alias="fasterModel")] = None
-    model: str
-    reasons: list[str]
-    show_buffering_ui: Annotated[bool, Field(alias="showBufferingUi")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-    use_cases: Annotated[list[str], Field(alias="useCases")]
-
-
-class ModelServiceTier(ProtocolModel):
-    description: str
-    id: str
-    name: str
-
-
-class ModelUpgradeInfo(ProtocolModel):
-    migration_markdown: Annotated[str | None, Field(alias="migrationMarkdown")] = None
-    model: str
-    model_link: Annotated[str | None, Field(alias="modelLink")] = None
-    upgrade_copy: Annotated[str | None, Field(alias="upgradeCopy")] = None
-
-
-ModelVerification = TypeAliasType("ModelVerification", Literal["trustedAccessForCyber"])
-
-
-class ModelVerificationNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-    verifications: list[ModelVerification]
-
-
-class MultiAgentMode1(str, Enum):
-    """
-    Controls the effective multi-agent delegation instructions for a turn. `custom` means the configured mode hint defines the policy instead of a built-in policy.
-    """
-
-    explicit_request_only = "explicitRequestOnly"
-    proactive = "proactive"
-
-
-class CustomMultiAgentMode(ProtocolModel):
-    """
-    Controls the effective multi-agent delegation instructions for a turn. `custom` means the configured mode hint defines the policy instead of a built-in policy.
-    """
-
-    custom: str
-
-
-MultiAgentMode = TypeAliasType(
-    "MultiAgentMode",
-    Annotated[
-        MultiAgentMode1 | CustomMultiAgentMode,
-        Field(
-            description="Controls the effective multi-agent delegation instructions for a turn. `custom` means the configured mode hint defines the policy instead of a built-in policy."
-        ),
-    ],
-)
-
-
-class NetworkAccess(str, Enum):
-    restricted = "restricted"
-    enabled = "enabled"
-
-
-class NetworkApprovalProtocol(str, Enum):
-    http = "http"
-    https = "https"
-    socks5_tcp = "socks5Tcp"
-    socks5_udp = "socks5Udp"
 
 
 class NetworkDomainPermission(str, Enum):
@@ -2660,37 +1558,6 @@ class NetworkUnixSocketPermission(str, Enum):
     deny = "deny"
 
 
-class NonSteerableTurnKind(str, Enum):
-    review = "review"
-    compact = "compact"
-
-
-class PatchApplyStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-    declined = "declined"
-
-
-class AddPatchChangeKind(ProtocolModel):
-    type: Literal["add"]
-
-
-class DeletePatchChangeKind(ProtocolModel):
-    type: Literal["delete"]
-
-
-class UpdatePatchChangeKind(ProtocolModel):
-    move_path: str | None = None
-    type: Literal["update"]
-
-
-PatchChangeKind = TypeAliasType(
-    "PatchChangeKind",
-    Annotated[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind, Field(discriminator="type")],
-)
-
-
 PathUri = TypeAliasType("PathUri", str)
 
 
@@ -2706,38 +1573,6 @@ class PermissionProfileSummary(ProtocolModel):
         str | None, Field(description="Optional user-facing description for display in clients.")
     ] = None
     id: Annotated[str, Field(description="Available permission profile identifier.")]
-
-
-class Personality(str, Enum):
-    none = "none"
-    friendly = "friendly"
-    pragmatic = "pragmatic"
-
-
-class PlanDeltaNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - proposed plan streaming deltas for plan items. Clients should not assume concatenated deltas match the completed plan item content.
-    """
-
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class PlanType(str, Enum):
-    free = "free"
-    go = "go"
-    plus = "plus"
-    pro = "pro"
-    prolite = "prolite"
-    team = "team"
-    self_serve_business_usage_based = "self_serve_business_usage_based"
-    business = "business"
-    enterprise_cbp_usage_based = "enterprise_cbp_usage_based"
-    enterprise = "enterprise"
-    edu = "edu"
-    unknown = "unknown"
 
 
 class PluginAuthPolicy(str, Enum):
@@ -2990,41 +1825,6 @@ class PluginsMigration(ProtocolModel):
     plugin_names: Annotated[list[str], Field(alias="pluginNames")]
 
 
-class ProcessExitedNotification(ProtocolModel):
-    """
-    Final process exit notification for `process/spawn`.
-    """
-
-    exit_code: Annotated[int, Field(alias="exitCode", description="Process exit code.")]
-    process_handle: Annotated[
-        str,
-        Field(
-            alias="processHandle",
-            description="Client-supplied, connection-scoped `processHandle` from `process/spawn`.",
-        ),
-    ]
-    stderr: Annotated[
-        str, Field(description="Buffered stderr capture.\n\nEmpty when stderr was streamed via `process/outputDelta`.")
-    ]
-    stderr_cap_reached: Annotated[
-        bool,
-        Field(
-            alias="stderrCapReached",
-            description="Whether stderr reached `outputBytesCap`.\n\nIn streaming mode, stderr is empty and cap state is also reported on the final stderr `process/outputDelta` notification.",
-        ),
-    ]
-    stdout: Annotated[
-        str, Field(description="Buffered stdout capture.\n\nEmpty when stdout was streamed via `process/outputDelta`.")
-    ]
-    stdout_cap_reached: Annotated[
-        bool,
-        Field(
-            alias="stdoutCapReached",
-            description="Whether stdout reached `outputBytesCap`.\n\nIn streaming mode, stdout is empty and cap state is also reported on the final stdout `process/outputDelta` notification.",
-        ),
-    ]
-
-
 class ProcessKillParams(ProtocolModel):
     """
     Terminate a running `process/spawn` session.
@@ -3043,15 +1843,6 @@ class ProcessKillResponse(ProtocolModel):
     """
     Empty success response for `process/kill`.
     """
-
-
-ProcessOutputStream = TypeAliasType(
-    "ProcessOutputStream",
-    Annotated[
-        Literal["stdout"] | Literal["stderr"],
-        Field(description="Stream label for `process/outputDelta` notifications."),
-    ],
-)
 
 
 class ProcessResizePtyResponse(ProtocolModel):
@@ -3101,14 +1892,6 @@ class ProcessWriteStdinResponse(ProtocolModel):
     """
 
 
-class RateLimitReachedType(str, Enum):
-    rate_limit_reached = "rate_limit_reached"
-    workspace_owner_credits_depleted = "workspace_owner_credits_depleted"
-    workspace_member_credits_depleted = "workspace_member_credits_depleted"
-    workspace_owner_usage_limit_reached = "workspace_owner_usage_limit_reached"
-    workspace_member_usage_limit_reached = "workspace_member_usage_limit_reached"
-
-
 class RateLimitResetCreditStatus(str, Enum):
     available = "available"
     redeeming = "redeeming"
@@ -3119,18 +1902,6 @@ class RateLimitResetCreditStatus(str, Enum):
 class RateLimitResetType(str, Enum):
     codex_rate_limits = "codexRateLimits"
     unknown = "unknown"
-
-
-class RateLimitWindow(ProtocolModel):
-    resets_at: Annotated[int | None, Field(alias="resetsAt")] = None
-    used_percent: Annotated[int, Field(alias="usedPercent")]
-    window_duration_mins: Annotated[int | None, Field(alias="windowDurationMins")] = None
-
-
-class RealtimeConversationVersion(str, Enum):
-    v1 = "v1"
-    v2 = "v2"
-    v3 = "v3"
 
 
 class RealtimeOutputModality(str, Enum):
@@ -3167,17 +1938,6 @@ class RealtimeVoicesList(ProtocolModel):
     v2: list[RealtimeVoice]
 
 
-ReasoningEffort = TypeAliasType(
-    "ReasoningEffort",
-    Annotated[str, Field(description="A non-empty reasoning effort value advertised by the model.", min_length=1)],
-)
-
-
-class ReasoningEffortOption(ProtocolModel):
-    description: str
-    reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
-
-
 class ReasoningTextReasoningItemContent(ProtocolModel):
     text: str
     type: Literal["reasoning_text"]
@@ -3202,50 +1962,6 @@ class SummaryTextReasoningItemReasoningSummary(ProtocolModel):
 ReasoningItemReasoningSummary = TypeAliasType(
     "ReasoningItemReasoningSummary", Annotated[SummaryTextReasoningItemReasoningSummary, Field(discriminator="type")]
 )
-
-
-class ReasoningSummary1(str, Enum):
-    """
-    A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
-    """
-
-    auto = "auto"
-    concise = "concise"
-    detailed = "detailed"
-
-
-ReasoningSummary = TypeAliasType(
-    "ReasoningSummary",
-    Annotated[
-        ReasoningSummary1 | Literal["none"],
-        Field(
-            description="A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries"
-        ),
-    ],
-)
-
-
-class ReasoningSummaryPartAddedNotification(ProtocolModel):
-    item_id: Annotated[str, Field(alias="itemId")]
-    summary_index: Annotated[int, Field(alias="summaryIndex")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ReasoningSummaryTextDeltaNotification(ProtocolModel):
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    summary_index: Annotated[int, Field(alias="summaryIndex")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ReasoningTextDeltaNotification(ProtocolModel):
-    content_index: Annotated[int, Field(alias="contentIndex")]
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class RemoteControlClient(ProtocolModel):
@@ -3283,13 +1999,6 @@ class RemoteControlClientsRevokeParams(ProtocolModel):
 
 class RemoteControlClientsRevokeResponse(ProtocolModel):
     pass
-
-
-class RemoteControlConnectionStatus(str, Enum):
-    disabled = "disabled"
-    connecting = "connecting"
-    connected = "connected"
-    errored = "errored"
 
 
 class RemoteControlDisableParams(ProtocolModel):
@@ -3332,17 +2041,6 @@ class RemoteControlPairingStatusParams(ProtocolModel):
 
 class RemoteControlPairingStatusResponse(ProtocolModel):
     claimed: bool
-
-
-class RemoteControlStatusChangedNotification(ProtocolModel):
-    """
-    Current remote-control connection status and remote identity exposed to clients.
-    """
-
-    environment_id: Annotated[str | None, Field(alias="environmentId")] = None
-    installation_id: Annotated[str, Field(alias="installationId")]
-    server_name: Annotated[str, Field(alias="serverName")]
-    status: RemoteControlConnectionStatus
 
 
 class RemoteControlStatusReadResponse(ProtocolModel):
@@ -3607,40 +2305,6 @@ class SandboxMode(str, Enum):
     danger_full_access = "danger-full-access"
 
 
-class DangerFullAccessSandboxPolicy(ProtocolModel):
-    type: Literal["dangerFullAccess"]
-
-
-class ReadOnlySandboxPolicy(ProtocolModel):
-    network_access: Annotated[bool | None, Field(alias="networkAccess")] = False
-    type: Literal["readOnly"]
-
-
-class ExternalSandboxSandboxPolicy(ProtocolModel):
-    network_access: Annotated[NetworkAccess | None, Field(alias="networkAccess")] = NetworkAccess.restricted
-    type: Literal["externalSandbox"]
-
-
-class WorkspaceWriteSandboxPolicy(ProtocolModel):
-    exclude_slash_tmp: Annotated[bool | None, Field(alias="excludeSlashTmp")] = False
-    exclude_tmpdir_env_var: Annotated[bool | None, Field(alias="excludeTmpdirEnvVar")] = False
-    network_access: Annotated[bool | None, Field(alias="networkAccess")] = False
-    type: Literal["workspaceWrite"]
-    writable_roots: Annotated[list[AbsolutePathBuf] | None, Field(alias="writableRoots")] = []
-
-
-SandboxPolicy = TypeAliasType(
-    "SandboxPolicy",
-    Annotated[
-        DangerFullAccessSandboxPolicy
-        | ReadOnlySandboxPolicy
-        | ExternalSandboxSandboxPolicy
-        | WorkspaceWriteSandboxPolicy,
-        Field(discriminator="type"),
-    ],
-)
-
-
 class SandboxWorkspaceWrite(ProtocolModel):
     exclude_slash_tmp: bool | None = False
     exclude_tmpdir_env_var: bool | None = False
@@ -3685,37 +2349,10 @@ class SendAddCreditsNudgeEmailResponse(ProtocolModel):
     status: AddCreditsNudgeEmailStatus
 
 
-class ServerRequestResolvedNotification(ProtocolModel):
-    request_id: Annotated[RequestId, Field(alias="requestId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
 class SessionMigration(ProtocolModel):
     cwd: str
     path: str
     title: str | None = None
-
-
-class SessionSource1(str, Enum):
-    cli = "cli"
-    vscode = "vscode"
-    exec = "exec"
-    app_server = "appServer"
-    unknown = "unknown"
-
-
-class CustomSessionSource(ProtocolModel):
-    custom: str
-
-
-class Settings(ProtocolModel):
-    """
-    Settings for a collaboration mode.
-    """
-
-    developer_instructions: str | None = None
-    model: str
-    reasoning_effort: ReasoningEffort | None = None
 
 
 class SkillErrorInfo(ProtocolModel):
@@ -3761,14 +2398,6 @@ class SkillToolDependency(ProtocolModel):
     value: str
 
 
-class SkillsChangedNotification(ProtocolModel):
-    """
-    Notification emitted when watched local skill files change.
-
-    Treat this as an invalidation signal and re-run `skills/list` with the client's current parameters when refreshed skill metadata is needed.
-    """
-
-
 class SkillsConfigWriteParams(ProtocolModel):
     enabled: bool
     name: Annotated[str | None, Field(description="Name-based selector.")] = None
@@ -3802,64 +2431,8 @@ class SortDirection(str, Enum):
     desc = "desc"
 
 
-class SpendControlLimitSnapshot(ProtocolModel):
-    limit: str
-    remaining_percent: Annotated[int, Field(alias="remainingPercent")]
-    resets_at: Annotated[int, Field(alias="resetsAt")]
-    used: str
-
-
-class SubAgentActivityKind(str, Enum):
-    started = "started"
-    interacted = "interacted"
-    interrupted = "interrupted"
-
-
-class SubAgentSource1(str, Enum):
-    review = "review"
-    compact = "compact"
-    memory_consolidation = "memory_consolidation"
-
-
-class OtherSubAgentSource(ProtocolModel):
-    other: str
-
-
 class SubagentMigration(ProtocolModel):
     name: str
-
-
-class TerminalInteractionNotification(ProtocolModel):
-    item_id: Annotated[str, Field(alias="itemId")]
-    process_id: Annotated[str, Field(alias="processId")]
-    stdin: str
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class TextElement(ProtocolModel):
-    byte_range: Annotated[
-        ByteRange,
-        Field(alias="byteRange", description="Byte range in the parent `text` buffer that this element occupies."),
-    ]
-    placeholder: Annotated[
-        str | None, Field(description="Optional human-readable placeholder for the element, displayed in the UI.")
-    ] = None
-
-
-class TextPosition(ProtocolModel):
-    column: Annotated[int, Field(description="1-based column number (in Unicode scalar values).", ge=0)]
-    line: Annotated[int, Field(description="1-based line number.", ge=0)]
-
-
-class TextRange(ProtocolModel):
-    end: TextPosition
-    start: TextPosition
-
-
-class ThreadActiveFlag(str, Enum):
-    waiting_on_approval = "waitingOnApproval"
-    waiting_on_user_input = "waitingOnUserInput"
 
 
 class ThreadApproveGuardianDeniedActionParams(ProtocolModel):
@@ -3877,10 +2450,6 @@ class ThreadArchiveParams(ProtocolModel):
 
 class ThreadArchiveResponse(ProtocolModel):
     pass
-
-
-class ThreadArchivedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
 
 
 class ThreadBackgroundTerminal(ProtocolModel):
@@ -3927,10 +2496,6 @@ class ThreadBackgroundTerminalsTerminateResponse(ProtocolModel):
     terminated: bool
 
 
-class ThreadClosedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
 class ThreadCompactStartParams(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
@@ -3968,16 +2533,6 @@ class ThreadDeleteResponse(ProtocolModel):
     pass
 
 
-class ThreadDeletedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class ThreadExtra(ProtocolModel):
-    """
-    Extra app-server data for a thread.
-    """
-
-
 class ThreadGoalClearParams(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
@@ -3986,29 +2541,8 @@ class ThreadGoalClearResponse(ProtocolModel):
     cleared: bool
 
 
-class ThreadGoalClearedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
 class ThreadGoalGetParams(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class ThreadGoalStatus(str, Enum):
-    active = "active"
-    paused = "paused"
-    blocked = "blocked"
-    usage_limited = "usageLimited"
-    budget_limited = "budgetLimited"
-    complete = "complete"
-
-
-class ThreadHistoryMode(str, Enum):
-    legacy = "legacy"
-    paginated = "paginated"
-
-
-ThreadId = TypeAliasType("ThreadId", str)
 
 
 class ThreadIncrementElicitationParams(ProtocolModel):
@@ -4039,139 +2573,6 @@ class ThreadInjectItemsParams(ProtocolModel):
 
 class ThreadInjectItemsResponse(ProtocolModel):
     pass
-
-
-class HookPromptThreadItem(ProtocolModel):
-    fragments: list[HookPromptFragment]
-    id: str
-    type: Literal["hookPrompt"]
-
-
-class PlanThreadItem(ProtocolModel):
-    """
-    EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text.
-    """
-
-    id: str
-    text: str
-    type: Literal["plan"]
-
-
-class ReasoningThreadItem(ProtocolModel):
-    content: list[str] | None = []
-    id: str
-    summary: list[str] | None = []
-    type: Literal["reasoning"]
-
-
-class CommandExecutionThreadItem(ProtocolModel):
-    aggregated_output: Annotated[
-        str | None,
-        Field(alias="aggregatedOutput", description="The command's output, aggregated from stdout and stderr."),
-    ] = None
-    command: Annotated[str, Field(description="The command to be executed.")]
-    command_actions: Annotated[
-        list[CommandAction],
-        Field(
-            alias="commandActions",
-            description="A best-effort parsing of the command to understand the action(s) it will perform. This returns a list of CommandAction objects because a single shell command may be composed of many commands piped together.",
-        ),
-    ]
-    cwd: Annotated[LegacyAppPathString, Field(description="The command's working directory.")]
-    duration_ms: Annotated[
-        int | None, Field(alias="durationMs", description="The duration of the command execution in milliseconds.")
-    ] = None
-    exit_code: Annotated[int | None, Field(alias="exitCode", description="The command's exit code.")] = None
-    id: str
-    process_id: Annotated[
-        str | None, Field(alias="processId", description="Identifier for the underlying PTY process (when available).")
-    ] = None
-    source: CommandExecutionSource | None = CommandExecutionSource.agent
-    status: CommandExecutionStatus
-    type: Literal["commandExecution"]
-
-
-class McpToolCallThreadItem(ProtocolModel):
-    app_context: Annotated[McpToolCallAppContext | None, Field(alias="appContext")] = None
-    arguments: Any
-    duration_ms: Annotated[
-        int | None, Field(alias="durationMs", description="The duration of the MCP tool call in milliseconds.")
-    ] = None
-    error: McpToolCallError | None = None
-    id: str
-    mcp_app_resource_uri: Annotated[
-        str | None, Field(alias="mcpAppResourceUri", description="Deprecated: use `appContext.resourceUri` instead.")
-    ] = None
-    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
-    result: McpToolCallResult | None = None
-    server: str
-    status: McpToolCallStatus
-    tool: str
-    type: Literal["mcpToolCall"]
-
-
-class DynamicToolCallThreadItem(ProtocolModel):
-    arguments: Any
-    content_items: Annotated[list[DynamicToolCallOutputContentItem] | None, Field(alias="contentItems")] = None
-    duration_ms: Annotated[
-        int | None, Field(alias="durationMs", description="The duration of the dynamic tool call in milliseconds.")
-    ] = None
-    id: str
-    namespace: str | None = None
-    status: DynamicToolCallStatus
-    success: bool | None = None
-    tool: str
-    type: Literal["dynamicToolCall"]
-
-
-class SubAgentActivityThreadItem(ProtocolModel):
-    agent_path: Annotated[str, Field(alias="agentPath")]
-    agent_thread_id: Annotated[str, Field(alias="agentThreadId")]
-    id: str
-    kind: SubAgentActivityKind
-    type: Literal["subAgentActivity"]
-
-
-class ImageViewThreadItem(ProtocolModel):
-    id: str
-    path: LegacyAppPathString
-    type: Literal["imageView"]
-
-
-class SleepThreadItem(ProtocolModel):
-    """
-    Display item emitted by the interruptible `clock.sleep` tool.
-    """
-
-    duration_ms: Annotated[int, Field(alias="durationMs", ge=0)]
-    id: str
-    type: Literal["sleep"]
-
-
-class ImageGenerationThreadItem(ProtocolModel):
-    id: str
-    result: str
-    revised_prompt: Annotated[str | None, Field(alias="revisedPrompt")] = None
-    saved_path: Annotated[AbsolutePathBuf | None, Field(alias="savedPath")] = None
-    status: str
-    type: Literal["imageGeneration"]
-
-
-class EnteredReviewModeThreadItem(ProtocolModel):
-    id: str
-    review: str
-    type: Literal["enteredReviewMode"]
-
-
-class ExitedReviewModeThreadItem(ProtocolModel):
-    id: str
-    review: str
-    type: Literal["exitedReviewMode"]
-
-
-class ContextCompactionThreadItem(ProtocolModel):
-    id: str
-    type: Literal["contextCompaction"]
 
 
 class ThreadItemsListParams(ProtocolModel):
@@ -4258,11 +2659,6 @@ class ThreadMetadataUpdateParams(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class ThreadNameUpdatedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-    thread_name: Annotated[str | None, Field(alias="threadName")] = None
-
-
 class ThreadReadParams(ProtocolModel):
     include_turns: Annotated[
         bool | None,
@@ -4308,36 +2704,6 @@ class ThreadRealtimeAppendTextResponse(ProtocolModel):
     """
 
 
-class ThreadRealtimeAudioChunk(ProtocolModel):
-    """
-    EXPERIMENTAL - thread realtime audio chunk.
-    """
-
-    data: str
-    item_id: Annotated[str | None, Field(alias="itemId")] = None
-    num_channels: Annotated[int, Field(alias="numChannels", ge=0)]
-    sample_rate: Annotated[int, Field(alias="sampleRate", ge=0)]
-    samples_per_channel: Annotated[int | None, Field(alias="samplesPerChannel", ge=0)] = None
-
-
-class ThreadRealtimeClosedNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - emitted when thread realtime transport closes.
-    """
-
-    reason: str | None = None
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class ThreadRealtimeErrorNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - emitted when thread realtime encounters an error.
-    """
-
-    message: str
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
 class ThreadRealtimeInitialItem(ProtocolModel):
     """
     EXPERIMENTAL - role-bearing text item included when a realtime V3 session starts.
@@ -4345,15 +2711,6 @@ class ThreadRealtimeInitialItem(ProtocolModel):
 
     role: ConversationTextRole
     text: str
-
-
-class ThreadRealtimeItemAddedNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - raw non-audio thread realtime item emitted by the backend.
-    """
-
-    item: Any
-    thread_id: Annotated[str, Field(alias="threadId")]
 
 
 class ThreadRealtimeListVoicesParams(ProtocolModel):
@@ -4368,24 +2725,6 @@ class ThreadRealtimeListVoicesResponse(ProtocolModel):
     """
 
     voices: RealtimeVoicesList
-
-
-class ThreadRealtimeOutputAudioDeltaNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - streamed output audio emitted by thread realtime.
-    """
-
-    audio: ThreadRealtimeAudioChunk
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class ThreadRealtimeSdpNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - emitted with the remote SDP for a WebRTC realtime session.
-    """
-
-    sdp: str
-    thread_id: Annotated[str, Field(alias="threadId")]
 
 
 class ThreadRealtimeStartResponse(ProtocolModel):
@@ -4425,16 +2764,6 @@ ThreadRealtimeStartTransport = TypeAliasType(
 )
 
 
-class ThreadRealtimeStartedNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - emitted when thread realtime startup is accepted.
-    """
-
-    realtime_session_id: Annotated[str | None, Field(alias="realtimeSessionId")] = None
-    thread_id: Annotated[str, Field(alias="threadId")]
-    version: RealtimeConversationVersion
-
-
 class ThreadRealtimeStopParams(ProtocolModel):
     """
     EXPERIMENTAL - stop thread realtime.
@@ -4447,26 +2776,6 @@ class ThreadRealtimeStopResponse(ProtocolModel):
     """
     EXPERIMENTAL - response for stopping thread realtime.
     """
-
-
-class ThreadRealtimeTranscriptDeltaNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - flat transcript delta emitted whenever realtime transcript text changes.
-    """
-
-    delta: Annotated[str, Field(description="Live transcript delta from the realtime event.")]
-    role: str
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class ThreadRealtimeTranscriptDoneNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - final transcript text emitted when realtime completes a transcript part.
-    """
-
-    role: str
-    text: Annotated[str, Field(description="Final complete text for the transcript part.")]
-    thread_id: Annotated[str, Field(alias="threadId")]
 
 
 class ThreadRollbackParams(ProtocolModel):
@@ -4546,9 +2855,6 @@ class ThreadSortKey(str, Enum):
     recency_at = "recency_at"
 
 
-ThreadSource = TypeAliasType("ThreadSource", str)
-
-
 class ThreadSourceKind(str, Enum):
     cli = "cli"
     vscode = "vscode"
@@ -4567,42 +2873,7 @@ class ThreadStartSource(str, Enum):
     clear = "clear"
 
 
-class NotLoadedThreadStatus(ProtocolModel):
-    type: Literal["notLoaded"]
-
-
-class IdleThreadStatus(ProtocolModel):
-    type: Literal["idle"]
-
-
-class SystemErrorThreadStatus(ProtocolModel):
-    type: Literal["systemError"]
-
-
-class ActiveThreadStatus(ProtocolModel):
-    active_flags: Annotated[list[ThreadActiveFlag], Field(alias="activeFlags")]
-    type: Literal["active"]
-
-
-ThreadStatus = TypeAliasType(
-    "ThreadStatus",
-    Annotated[
-        NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
-        Field(discriminator="type"),
-    ],
-)
-
-
-class ThreadStatusChangedNotification(ProtocolModel):
-    status: ThreadStatus
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
 class ThreadUnarchiveParams(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class ThreadUnarchivedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
@@ -4614,15 +2885,6 @@ class ThreadUnsubscribeStatus(str, Enum):
     not_loaded = "notLoaded"
     not_subscribed = "notSubscribed"
     unsubscribed = "unsubscribed"
-
-
-class TokenUsageBreakdown(ProtocolModel):
-    cache_write_input_tokens: Annotated[int | None, Field(alias="cacheWriteInputTokens")] = 0
-    cached_input_tokens: Annotated[int, Field(alias="cachedInputTokens")]
-    input_tokens: Annotated[int, Field(alias="inputTokens")]
-    output_tokens: Annotated[int, Field(alias="outputTokens")]
-    reasoning_output_tokens: Annotated[int, Field(alias="reasoningOutputTokens")]
-    total_tokens: Annotated[int, Field(alias="totalTokens")]
 
 
 class Tool(ProtocolModel):
@@ -4638,16 +2900,6 @@ class Tool(ProtocolModel):
     name: str
     output_schema: Annotated[Any | None, Field(alias="outputSchema")] = None
     title: str | None = None
-
-
-class TurnDiffUpdatedNotification(ProtocolModel):
-    """
-    Notification that the turn-level unified diff has changed. Contains the latest aggregated diff across all file changes in the turn.
-    """
-
-    diff: str
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class TurnEnvironmentParams(ProtocolModel):
@@ -4671,91 +2923,8 @@ class TurnInterruptResponse(ProtocolModel):
     pass
 
 
-TurnItemsView = TypeAliasType("TurnItemsView", Literal["notLoaded"] | Literal["summary"] | Literal["full"])
-
-
-class TurnModerationMetadataNotification(ProtocolModel):
-    metadata: Any
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class TurnPlanStepStatus(str, Enum):
-    pending = "pending"
-    in_progress = "inProgress"
-    completed = "completed"
-
-
-class TurnStatus(str, Enum):
-    completed = "completed"
-    interrupted = "interrupted"
-    failed = "failed"
-    in_progress = "inProgress"
-
-
 class TurnSteerResponse(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class TextUserInput(ProtocolModel):
-    text: str
-    text_elements: Annotated[
-        list[TextElement] | None,
-        Field(
-            description="UI-defined spans within `text` used to render or persist special elements.",
-            validate_default=True,
-        ),
-    ] = []
-    type: Literal["text"]
-
-
-class ImageUserInput(ProtocolModel):
-    detail: ImageDetail | None = None
-    type: Literal["image"]
-    url: str
-
-
-class LocalImageUserInput(ProtocolModel):
-    detail: ImageDetail | None = None
-    path: str
-    type: Literal["localImage"]
-
-
-class AudioUserInput(ProtocolModel):
-    type: Literal["audio"]
-    url: str
-
-
-class LocalAudioUserInput(ProtocolModel):
-    path: str
-    type: Literal["localAudio"]
-
-
-class SkillUserInput(ProtocolModel):
-    name: str
-    path: str
-    type: Literal["skill"]
-
-
-class MentionUserInput(ProtocolModel):
-    name: str
-    path: str
-    type: Literal["mention"]
-
-
-UserInput = TypeAliasType(
-    "UserInput",
-    Annotated[
-        TextUserInput
-        | ImageUserInput
-        | LocalImageUserInput
-        | AudioUserInput
-        | LocalAudioUserInput
-        | SkillUserInput
-        | MentionUserInput,
-        Field(discriminator="type"),
-    ],
-)
 
 
 class Verbosity(str, Enum):
@@ -4766,44 +2935,6 @@ class Verbosity(str, Enum):
     low = "low"
     medium = "medium"
     high = "high"
-
-
-class WarningNotification(ProtocolModel):
-    message: Annotated[str, Field(description="Concise warning message for the user.")]
-    thread_id: Annotated[
-        str | None,
-        Field(alias="threadId", description="Optional thread target when the warning applies to a specific thread."),
-    ] = None
-
-
-class SearchWebSearchAction(ProtocolModel):
-    queries: list[str] | None = None
-    query: str | None = None
-    type: Literal["search"]
-
-
-class OpenPageWebSearchAction(ProtocolModel):
-    type: Literal["openPage"]
-    url: str | None = None
-
-
-class FindInPageWebSearchAction(ProtocolModel):
-    pattern: str | None = None
-    type: Literal["findInPage"]
-    url: str | None = None
-
-
-class OtherWebSearchAction(ProtocolModel):
-    type: Literal["other"]
-
-
-WebSearchAction = TypeAliasType(
-    "WebSearchAction",
-    Annotated[
-        SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
-        Field(discriminator="type"),
-    ],
-)
 
 
 class WebSearchContextSize(str, Enum):
@@ -4842,11 +2973,6 @@ class WindowsSandboxReadinessResponse(ProtocolModel):
     status: WindowsSandboxReadiness
 
 
-class WindowsSandboxSetupMode(str, Enum):
-    elevated = "elevated"
-    unelevated = "unelevated"
-
-
 class WindowsSandboxSetupStartParams(ProtocolModel):
     cwd: AbsolutePathBuf | None = None
     mode: WindowsSandboxSetupMode
@@ -4854,12 +2980,6 @@ class WindowsSandboxSetupStartParams(ProtocolModel):
 
 class WindowsSandboxSetupStartResponse(ProtocolModel):
     started: bool
-
-
-class WindowsWorldWritableWarningNotification(ProtocolModel):
-    extra_count: Annotated[int, Field(alias="extraCount", ge=0)]
-    failed_scan: Annotated[bool, Field(alias="failedScan")]
-    sample_paths: Annotated[list[str], Field(alias="samplePaths")]
 
 
 class WorkspaceMessageType(str, Enum):
@@ -4871,39 +2991,6 @@ class WorkspaceMessageType(str, Enum):
 class WriteStatus(str, Enum):
     ok = "ok"
     ok_overridden = "okOverridden"
-
-
-class ApplyPatchApprovalParams(ProtocolModel):
-    call_id: Annotated[
-        str,
-        Field(
-            alias="callId",
-            description="Use to correlate this with [codex_protocol::protocol::PatchApplyBeginEvent] and [codex_protocol::protocol::PatchApplyEndEvent].",
-        ),
-    ]
-    conversation_id: Annotated[ThreadId, Field(alias="conversationId")]
-    file_changes: Annotated[dict[str, FileChange], Field(alias="fileChanges")]
-    grant_root: Annotated[
-        str | None,
-        Field(
-            alias="grantRoot",
-            description="When set, the agent is asking the user to allow writes under this root for the remainder of the session (unclear if this is honored today).",
-        ),
-    ] = None
-    reason: Annotated[
-        str | None, Field(description="Optional explanatory reason (e.g. request for extra write access).")
-    ] = None
-
-
-class ChatgptAuthTokensRefreshParams(ProtocolModel):
-    previous_account_id: Annotated[
-        str | None,
-        Field(
-            alias="previousAccountId",
-            description="Workspace/account identifier that Codex was previously using.\n\nClients that manage multiple accounts/workspaces can use this as a hint to refresh the token for the correct workspace.\n\nThis may be `null` when the prior auth state did not include a workspace identifier (`chatgpt_account_id`).",
-        ),
-    ] = None
-    reason: ChatgptAuthTokensRefreshReason
 
 
 class InitializeClientRequest(ProtocolModel):
@@ -5930,29 +4017,6 @@ class FuzzyFileSearchSessionStopClientRequest(ProtocolModel):
     params: FuzzyFileSearchSessionStopParams
 
 
-class DynamicToolCallResponse(ProtocolModel):
-    content_items: Annotated[list[DynamicToolCallOutputContentItem], Field(alias="contentItems")]
-    success: bool
-
-
-class ExecCommandApprovalParams(ProtocolModel):
-    approval_id: Annotated[
-        str | None, Field(alias="approvalId", description="Identifier for this specific approval callback.")
-    ] = None
-    call_id: Annotated[
-        str,
-        Field(
-            alias="callId",
-            description="Use to correlate this with [codex_protocol::protocol::ExecCommandBeginEvent] and [codex_protocol::protocol::ExecCommandEndEvent].",
-        ),
-    ]
-    command: list[str]
-    conversation_id: Annotated[ThreadId, Field(alias="conversationId")]
-    cwd: str
-    parsed_cmd: Annotated[list[ParsedCommand], Field(alias="parsedCmd")]
-    reason: str | None = None
-
-
 class FuzzyFileSearchResponse(ProtocolModel):
     files: list[FuzzyFileSearchResult]
 
@@ -5986,90 +4050,6 @@ class JSONRPCResponse(ProtocolModel):
 
     id: RequestId
     result: Any
-
-
-class McpElicitationBooleanSchema(ProtocolModel):
-    default: bool | None = None
-    description: str | None = None
-    title: str | None = None
-    type: McpElicitationBooleanType
-
-
-class McpElicitationLegacyTitledEnumSchema(ProtocolModel):
-    default: str | None = None
-    description: str | None = None
-    enum: list[str]
-    enum_names: Annotated[list[str] | None, Field(alias="enumNames")] = None
-    title: str | None = None
-    type: McpElicitationStringType
-
-
-McpElicitationMultiSelectEnumSchema = TypeAliasType(
-    "McpElicitationMultiSelectEnumSchema",
-    McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema,
-)
-
-
-class McpElicitationNumberSchema(ProtocolModel):
-    default: float | None = None
-    description: str | None = None
-    maximum: float | None = None
-    minimum: float | None = None
-    title: str | None = None
-    type: McpElicitationNumberType
-
-
-McpElicitationSingleSelectEnumSchema = TypeAliasType(
-    "McpElicitationSingleSelectEnumSchema",
-    McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema,
-)
-
-
-class McpElicitationStringSchema(ProtocolModel):
-    default: str | None = None
-    description: str | None = None
-    format: McpElicitationStringFormat | None = None
-    max_length: Annotated[int | None, Field(alias="maxLength", ge=0)] = None
-    min_length: Annotated[int | None, Field(alias="minLength", ge=0)] = None
-    title: str | None = None
-    type: McpElicitationStringType
-
-
-class NetworkApprovalContext(ProtocolModel):
-    host: str
-    protocol: NetworkApprovalProtocol
-
-
-class NetworkPolicyAmendment(ProtocolModel):
-    action: NetworkPolicyRuleAction
-    host: str
-
-
-class NetworkPolicyAmendment1(ProtocolModel):
-    network_policy_amendment: NetworkPolicyAmendment
-
-
-class NetworkPolicyAmendmentReviewDecision(ProtocolModel):
-    """
-    User chose to persist a network policy rule (allow/deny) for future requests to the same host.
-    """
-
-    network_policy_amendment: NetworkPolicyAmendment1
-
-
-ReviewDecision = TypeAliasType(
-    "ReviewDecision",
-    Annotated[
-        Literal["approved"]
-        | ApprovedExecpolicyAmendmentReviewDecision
-        | Literal["approved_for_session"]
-        | NetworkPolicyAmendmentReviewDecision
-        | DeniedReviewDecision
-        | Literal["timed_out"]
-        | Literal["abort"],
-        Field(description="User's decision in response to an ExecApprovalRequest."),
-    ],
-)
 
 
 class ThreadStatusChangedServerNotification(ProtocolModel):
@@ -6806,18 +4786,6 @@ class ExecCommandApprovalServerRequest(ProtocolModel):
     params: ExecCommandApprovalParams
 
 
-class ToolRequestUserInputParams(ProtocolModel):
-    """
-    EXPERIMENTAL. Params sent with a request_user_input event.
-    """
-
-    auto_resolution_ms: Annotated[int | None, Field(alias="autoResolutionMs", ge=0)] = None
-    item_id: Annotated[str, Field(alias="itemId")]
-    questions: list[ToolRequestUserInputQuestion]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
 class ChatgptAccount(ProtocolModel):
     email: str | None
     plan_type: Annotated[PlanType, Field(alias="planType")]
@@ -6827,11 +4795,6 @@ class ChatgptAccount(ProtocolModel):
 Account = TypeAliasType(
     "Account", Annotated[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount, Field(discriminator="type")]
 )
-
-
-class AccountUpdatedNotification(ProtocolModel):
-    auth_mode: Annotated[AuthMode | None, Field(alias="authMode")] = None
-    plan_type: Annotated[PlanType | None, Field(alias="planType")] = None
 
 
 class AdditionalContextEntry(ProtocolModel):
@@ -6847,21 +4810,6 @@ class AppConfig(ProtocolModel):
     enabled: bool | None = True
     open_world_enabled: bool | None = None
     tools: AppToolsConfig | None = None
-
-
-class AppMetadata(ProtocolModel):
-    categories: list[str] | None = None
-    developer: str | None = None
-    first_party_requires_install: Annotated[bool | None, Field(alias="firstPartyRequiresInstall")] = None
-    first_party_type: Annotated[str | None, Field(alias="firstPartyType")] = None
-    review: AppReview | None = None
-    screenshots: list[AppScreenshot] | None = None
-    seo_description: Annotated[str | None, Field(alias="seoDescription")] = None
-    show_in_composer_when_unlinked: Annotated[bool | None, Field(alias="showInComposerWhenUnlinked")] = None
-    sub_categories: Annotated[list[str] | None, Field(alias="subCategories")] = None
-    version: str | None = None
-    version_id: Annotated[str | None, Field(alias="versionId")] = None
-    version_notes: Annotated[str | None, Field(alias="versionNotes")] = None
 
 
 class AppTemplateSummary(ProtocolModel):
@@ -6901,48 +4849,6 @@ class CancelLoginAccountResponse(ProtocolModel):
     status: CancelLoginAccountStatus
 
 
-class ActiveTurnNotSteerable(ProtocolModel):
-    turn_kind: Annotated[NonSteerableTurnKind, Field(alias="turnKind")]
-
-
-class ActiveTurnNotSteerableCodexErrorInfo(ProtocolModel):
-    """
-    Returned when `turn/start` or `turn/steer` is submitted while the current active turn cannot accept same-turn steering, for example `/review` or manual `/compact`.
-    """
-
-    active_turn_not_steerable: Annotated[ActiveTurnNotSteerable, Field(alias="activeTurnNotSteerable")]
-
-
-CodexErrorInfo = TypeAliasType(
-    "CodexErrorInfo",
-    Annotated[
-        CodexErrorInfo1
-        | HttpConnectionFailedCodexErrorInfo
-        | ResponseStreamConnectionFailedCodexErrorInfo
-        | ResponseStreamDisconnectedCodexErrorInfo
-        | ResponseTooManyFailedAttemptsCodexErrorInfo
-        | ActiveTurnNotSteerableCodexErrorInfo,
-        Field(
-            description="This translation layer make sure that we expose codex error code in camel case.\n\nWhen an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant."
-        ),
-    ],
-)
-
-
-class CollabAgentState(ProtocolModel):
-    message: str | None = None
-    status: CollabAgentStatus
-
-
-class CollaborationMode(ProtocolModel):
-    """
-    Collaboration mode for a Codex session.
-    """
-
-    mode: ModeKind
-    settings: Settings
-
-
 class CollaborationModeMask(ProtocolModel):
     """
     EXPERIMENTAL - collaboration mode preset metadata for clients.
@@ -6952,31 +4858,6 @@ class CollaborationModeMask(ProtocolModel):
     model: str | None = None
     name: str
     reasoning_effort: ReasoningEffort | None = None
-
-
-class CommandExecOutputDeltaNotification(ProtocolModel):
-    """
-    Base64-encoded output chunk emitted for a streaming `command/exec` request.
-
-    These notifications are connection-scoped. If the originating connection closes, the server terminates the process.
-    """
-
-    cap_reached: Annotated[
-        bool,
-        Field(
-            alias="capReached",
-            description="`true` on the final streamed chunk for a stream when `outputBytesCap` truncated later output on that stream.",
-        ),
-    ]
-    delta_base64: Annotated[str, Field(alias="deltaBase64", description="Base64-encoded output bytes.")]
-    process_id: Annotated[
-        str,
-        Field(
-            alias="processId",
-            description="Client-supplied, connection-scoped `processId` from the original `command/exec` request.",
-        ),
-    ]
-    stream: Annotated[CommandExecOutputStream, Field(description="Output stream for this chunk.")]
 
 
 class CommandExecParams(ProtocolModel):
@@ -7114,17 +4995,6 @@ class ConfigValueWriteParams(ProtocolModel):
     value: Any
 
 
-class ConfigWarningNotification(ProtocolModel):
-    details: Annotated[str | None, Field(description="Optional extra guidance or error details.")] = None
-    path: Annotated[str | None, Field(description="Optional path to the config file that triggered the warning.")] = (
-        None
-    )
-    range: Annotated[
-        TextRange | None, Field(description="Optional range for the error location inside the config file.")
-    ] = None
-    summary: Annotated[str, Field(description="Concise summary of the warning.")]
-
-
 class InputImageContentItem(ProtocolModel):
     detail: ImageDetail | None = None
     image_url: str
@@ -7185,69 +5055,10 @@ class ExperimentalFeatureListResponse(ProtocolModel):
     ] = None
 
 
-class ExternalAgentConfigImportItemTypeFailure(ProtocolModel):
-    cwd: str | None = None
-    error_type: Annotated[str | None, Field(alias="errorType")] = None
-    failure_stage: Annotated[str, Field(alias="failureStage")]
-    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
-    message: str
-    source: str | None = None
-    sub_error_type: Annotated[str | None, Field(alias="subErrorType")] = None
-
-
-class ExternalAgentConfigImportItemTypeSuccess(ProtocolModel):
-    cwd: str | None = None
-    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
-    source: str | None = None
-    target: str | None = None
-
-
-class ExternalAgentConfigImportTypeResult(ProtocolModel):
-    failures: list[ExternalAgentConfigImportItemTypeFailure]
-    item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
-    successes: list[ExternalAgentConfigImportItemTypeSuccess]
-
-
 class ExternalAgentImportedConnectorCandidate(ProtocolModel):
     name: str
     session_count: Annotated[int, Field(alias="sessionCount", ge=0)]
     source: ExternalAgentImportedConnectorSource
-
-
-class PathFileSystemPath(ProtocolModel):
-    path: LegacyAppPathString
-    type: Literal["path"]
-
-
-class KindFileSystemSpecialPath(ProtocolModel):
-    kind: Literal["project_roots"]
-    subpath: LegacyAppPathString | None = None
-
-
-class FileSystemSpecialPath1(ProtocolModel):
-    kind: Literal["unknown"]
-    path: str
-    subpath: LegacyAppPathString | None = None
-
-
-FileSystemSpecialPath = TypeAliasType(
-    "FileSystemSpecialPath",
-    Annotated[
-        RootFileSystemSpecialPath
-        | MinimalFileSystemSpecialPath
-        | KindFileSystemSpecialPath
-        | TmpdirFileSystemSpecialPath
-        | SlashTmpFileSystemSpecialPath
-        | FileSystemSpecialPath1,
-        Field(discriminator="kind"),
-    ],
-)
-
-
-class FileUpdateChange(ProtocolModel):
-    diff: str
-    kind: PatchChangeKind
-    path: str
 
 
 class InputImageFunctionCallOutputContentItem(ProtocolModel):
@@ -7280,40 +5091,6 @@ class GetAccountResponse(ProtocolModel):
     requires_openai_auth: Annotated[bool, Field(alias="requiresOpenaiAuth")]
 
 
-class GuardianApprovalReview(ProtocolModel):
-    """
-    [UNSTABLE] Temporary approval auto-review payload used by `item/autoApprovalReview/*` notifications. This shape is expected to change soon.
-    """
-
-    rationale: str | None = None
-    risk_level: Annotated[GuardianRiskLevel | None, Field(alias="riskLevel")] = None
-    status: GuardianApprovalReviewStatus
-    user_authorization: Annotated[GuardianUserAuthorization | None, Field(alias="userAuthorization")] = None
-
-
-class CommandGuardianApprovalReviewAction(ProtocolModel):
-    command: str
-    cwd: AbsolutePathBuf
-    source: GuardianCommandSource
-    type: Literal["command"]
-
-
-class ExecveGuardianApprovalReviewAction(ProtocolModel):
-    argv: list[str]
-    cwd: AbsolutePathBuf
-    program: str
-    source: GuardianCommandSource
-    type: Literal["execve"]
-
-
-class NetworkAccessGuardianApprovalReviewAction(ProtocolModel):
-    host: str
-    port: Annotated[int, Field(ge=0)]
-    protocol: NetworkApprovalProtocol
-    target: str
-    type: Literal["networkAccess"]
-
-
 class HookMetadata(ProtocolModel):
     additional_context_limit: Annotated[
         int | None,
@@ -7338,34 +5115,6 @@ class HookMetadata(ProtocolModel):
     status_message: Annotated[str | None, Field(alias="statusMessage")] = None
     timeout_sec: Annotated[int, Field(alias="timeoutSec", ge=0)]
     trust_status: Annotated[HookTrustStatus, Field(alias="trustStatus")]
-
-
-class HookOutputEntry(ProtocolModel):
-    kind: HookOutputEntryKind
-    text: str
-
-
-class HookRunSummary(ProtocolModel):
-    completed_at: Annotated[int | None, Field(alias="completedAt")] = None
-    display_order: Annotated[int, Field(alias="displayOrder")]
-    duration_ms: Annotated[int | None, Field(alias="durationMs")] = None
-    entries: list[HookOutputEntry]
-    event_name: Annotated[HookEventName, Field(alias="eventName")]
-    execution_mode: Annotated[HookExecutionMode, Field(alias="executionMode")]
-    handler_type: Annotated[HookHandlerType, Field(alias="handlerType")]
-    id: str
-    scope: HookScope
-    source: HookSource | None = HookSource.unknown
-    source_path: Annotated[AbsolutePathBuf, Field(alias="sourcePath")]
-    started_at: Annotated[int, Field(alias="startedAt")]
-    status: HookRunStatus
-    status_message: Annotated[str | None, Field(alias="statusMessage")] = None
-
-
-class HookStartedNotification(ProtocolModel):
-    run: HookRunSummary
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str | None, Field(alias="turnId")] = None
 
 
 class HooksListEntry(ProtocolModel):
@@ -7426,11 +5175,6 @@ class McpServerStatus(ProtocolModel):
     tools: dict[str, Tool]
 
 
-class MemoryCitation(ProtocolModel):
-    entries: list[MemoryCitationEntry]
-    thread_ids: Annotated[list[str], Field(alias="threadIds")]
-
-
 class MigrationDetails(ProtocolModel):
     commands: Annotated[list[CommandMigration] | None, Field(validate_default=True)] = []
     hooks: Annotated[list[HookMigration] | None, Field(validate_default=True)] = []
@@ -7440,33 +5184,6 @@ class MigrationDetails(ProtocolModel):
     sessions: Annotated[list[SessionMigration] | None, Field(validate_default=True)] = []
     skills: Annotated[list[SkillMigration] | None, Field(validate_default=True)] = []
     subagents: Annotated[list[SubagentMigration] | None, Field(validate_default=True)] = []
-
-
-class Model(ProtocolModel):
-    additional_speed_tiers: Annotated[
-        list[str] | None, Field(alias="additionalSpeedTiers", description="Deprecated: use `serviceTiers` instead.")
-    ] = []
-    availability_nux: Annotated[ModelAvailabilityNux | None, Field(alias="availabilityNux")] = None
-    default_reasoning_effort: Annotated[ReasoningEffort, Field(alias="defaultReasoningEffort")]
-    default_service_tier: Annotated[
-        str | None,
-        Field(
-            alias="defaultServiceTier",
-            description="Catalog default service tier id for this model, when one is configured.",
-        ),
-    ] = None
-    description: str
-    display_name: Annotated[str, Field(alias="displayName")]
-    hidden: bool
-    id: str
-    input_modalities: Annotated[list[InputModality] | None, Field(alias="inputModalities")] = ["text", "image"]
-    is_default: Annotated[bool, Field(alias="isDefault")]
-    model: str
-    service_tiers: Annotated[list[ModelServiceTier] | None, Field(alias="serviceTiers", validate_default=True)] = []
-    supported_reasoning_efforts: Annotated[list[ReasoningEffortOption], Field(alias="supportedReasoningEfforts")]
-    supports_personality: Annotated[bool | None, Field(alias="supportsPersonality")] = False
-    upgrade: str | None = None
-    upgrade_info: Annotated[ModelUpgradeInfo | None, Field(alias="upgradeInfo")] = None
 
 
 class ModelListResponse(ProtocolModel):
@@ -7537,29 +5254,6 @@ class PluginShareUpdateTargetsParams(ProtocolModel):
 class PluginShareUpdateTargetsResponse(ProtocolModel):
     discoverability: PluginShareDiscoverability
     principals: list[PluginSharePrincipal]
-
-
-class ProcessOutputDeltaNotification(ProtocolModel):
-    """
-    Base64-encoded output chunk emitted for a streaming `process/spawn` request.
-    """
-
-    cap_reached: Annotated[
-        bool,
-        Field(
-            alias="capReached",
-            description="True on the final streamed chunk for this stream when output was truncated by `outputBytesCap`.",
-        ),
-    ]
-    delta_base64: Annotated[str, Field(alias="deltaBase64", description="Base64-encoded output bytes.")]
-    process_handle: Annotated[
-        str,
-        Field(
-            alias="processHandle",
-            description="Client-supplied, connection-scoped `processHandle` from `process/spawn`.",
-        ),
-    ]
-    stream: Annotated[ProcessOutputStream, Field(description="Output stream this chunk belongs to.")]
 
 
 class ProcessResizePtyParams(ProtocolModel):
@@ -7667,24 +5361,6 @@ class RateLimitResetCreditsSummary(ProtocolModel):
     ] = None
 
 
-class RateLimitSnapshot(ProtocolModel):
-    credits: CreditsSnapshot | None = None
-    individual_limit: Annotated[SpendControlLimitSnapshot | None, Field(alias="individualLimit")] = None
-    limit_id: Annotated[str | None, Field(alias="limitId")] = None
-    limit_name: Annotated[str | None, Field(alias="limitName")] = None
-    plan_type: Annotated[PlanType | None, Field(alias="planType")] = None
-    primary: RateLimitWindow | None = None
-    rate_limit_reached_type: Annotated[RateLimitReachedType | None, Field(alias="rateLimitReachedType")] = None
-    secondary: RateLimitWindow | None = None
-    spend_control_reached: Annotated[
-        bool | None,
-        Field(
-            alias="spendControlReached",
-            description="Backend-reported spend-control state. `None` is unavailable, not a sparse-update recovery.",
-        ),
-    ] = None
-
-
 class RawResponseCompletedNotification(ProtocolModel):
     """
     Internal-only notification containing the exact usage from one upstream Responses API completion.
@@ -7786,21 +5462,6 @@ class SkillsListResponse(ProtocolModel):
     data: list[SkillsListEntry]
 
 
-class ThreadSpawn(ProtocolModel):
-    agent_nickname: str | None = None
-    agent_path: AgentPath | None = None
-    agent_role: str | None = None
-    depth: int
-    parent_thread_id: ThreadId
-
-
-class ThreadSpawnSubAgentSource(ProtocolModel):
-    thread_spawn: ThreadSpawn
-
-
-SubAgentSource = TypeAliasType("SubAgentSource", SubAgentSource1 | ThreadSpawnSubAgentSource | OtherSubAgentSource)
-
-
 class ThreadForkParams(ProtocolModel):
     """
     There are two ways to fork a thread: 1. By thread_id: load the thread from disk by thread_id and fork it into a new thread. 2. By path: load the thread from disk by path and fork it into a new thread.
@@ -7881,17 +5542,6 @@ class ThreadForkParams(ProtocolModel):
     ] = None
 
 
-class ThreadGoal(ProtocolModel):
-    created_at: Annotated[int, Field(alias="createdAt")]
-    objective: str
-    status: ThreadGoalStatus
-    thread_id: Annotated[str, Field(alias="threadId")]
-    time_used_seconds: Annotated[int, Field(alias="timeUsedSeconds")]
-    token_budget: Annotated[int | None, Field(alias="tokenBudget")] = None
-    tokens_used: Annotated[int, Field(alias="tokensUsed")]
-    updated_at: Annotated[int, Field(alias="updatedAt")]
-
-
 class ThreadGoalGetResponse(ProtocolModel):
     goal: ThreadGoal | None = None
 
@@ -7905,104 +5555,6 @@ class ThreadGoalSetParams(ProtocolModel):
 
 class ThreadGoalSetResponse(ProtocolModel):
     goal: ThreadGoal
-
-
-class ThreadGoalUpdatedNotification(ProtocolModel):
-    goal: ThreadGoal
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str | None, Field(alias="turnId")] = None
-
-
-class UserMessageThreadItem(ProtocolModel):
-    client_id: Annotated[str | None, Field(alias="clientId")] = None
-    content: list[UserInput]
-    id: str
-    type: Literal["userMessage"]
-
-
-class AgentMessageThreadItem(ProtocolModel):
-    id: str
-    memory_citation: Annotated[MemoryCitation | None, Field(alias="memoryCitation")] = None
-    phase: MessagePhase | None = None
-    text: str
-    type: Literal["agentMessage"]
-
-
-class FileChangeThreadItem(ProtocolModel):
-    changes: list[FileUpdateChange]
-    id: str
-    status: PatchApplyStatus
-    type: Literal["fileChange"]
-
-
-class CollabAgentToolCallThreadItem(ProtocolModel):
-    agents_states: Annotated[
-        dict[str, CollabAgentState],
-        Field(alias="agentsStates", description="Last known status of the target agents, when available."),
-    ]
-    id: Annotated[str, Field(description="Unique identifier for this collab tool call.")]
-    model: Annotated[str | None, Field(description="Model requested for the spawned agent, when applicable.")] = None
-    prompt: Annotated[
-        str | None, Field(description="Prompt text sent as part of the collab tool call, when available.")
-    ] = None
-    reasoning_effort: Annotated[
-        ReasoningEffort | None,
-        Field(
-            alias="reasoningEffort", description="Reasoning effort requested for the spawned agent, when applicable."
-        ),
-    ] = None
-    receiver_thread_ids: Annotated[
-        list[str],
-        Field(
-            alias="receiverThreadIds",
-            description="Thread ID of the receiving agent, when applicable. In case of spawn operation, this corresponds to the newly spawned agent.",
-        ),
-    ]
-    sender_thread_id: Annotated[
-        str, Field(alias="senderThreadId", description="Thread ID of the agent issuing the collab request.")
-    ]
-    status: Annotated[CollabAgentToolCallStatus, Field(description="Current status of the collab tool call.")]
-    tool: Annotated[CollabAgentTool, Field(description="Name of the collab tool that was invoked.")]
-    type: Literal["collabAgentToolCall"]
-
-
-class WebSearchThreadItem(ProtocolModel):
-    action: WebSearchAction | None = None
-    id: str
-    query: str
-    results: Annotated[
-        list[Any] | None,
-        Field(
-            description="Structured search results returned out-of-band by standalone web search.\n\nThese stay as opaque JSON at the extension/app-server boundary so new result fields and result types can pass through without a Codex release."
-        ),
-    ] = None
-    type: Literal["webSearch"]
-
-
-ThreadItem = TypeAliasType(
-    "ThreadItem",
-    Annotated[
-        UserMessageThreadItem
-        | HookPromptThreadItem
-        | AgentMessageThreadItem
-        | PlanThreadItem
-        | ReasoningThreadItem
-        | CommandExecutionThreadItem
-        | FileChangeThreadItem
-        | McpToolCallThreadItem
-        | DynamicToolCallThreadItem
-        | CollabAgentToolCallThreadItem
-        | SubAgentActivityThreadItem
-        | WebSearchThreadItem
-        | ImageViewThreadItem
-        | SleepThreadItem
-        | ImageGenerationThreadItem
-        | EnteredReviewModeThreadItem
-        | ExitedReviewModeThreadItem
-        | ContextCompactionThreadItem,
-        Field(discriminator="type"),
-    ],
-)
 
 
 class ThreadItemEntry(ProtocolModel):
@@ -8247,29 +5799,6 @@ class ThreadSearchParams(ProtocolModel):
     ] = None
 
 
-class ThreadSettings(ProtocolModel):
-    active_permission_profile: Annotated[ActivePermissionProfile | None, Field(alias="activePermissionProfile")] = None
-    approval_policy: Annotated[AskForApproval, Field(alias="approvalPolicy")]
-    approvals_reviewer: Annotated[ApprovalsReviewer, Field(alias="approvalsReviewer")]
-    collaboration_mode: Annotated[CollaborationMode, Field(alias="collaborationMode")]
-    cwd: AbsolutePathBuf
-    effort: ReasoningEffort | None = None
-    model: str
-    model_provider: Annotated[str, Field(alias="modelProvider")]
-    multi_agent_mode: Annotated[
-        MultiAgentMode | None,
-        Field(
-            alias="multiAgentMode",
-            description="@deprecated Always `explicitRequestOnly`. Use `effort` for Ultra behavior.",
-            validate_default=True,
-        ),
-    ] = "explicitRequestOnly"
-    personality: Personality | None = None
-    sandbox_policy: Annotated[SandboxPolicy, Field(alias="sandboxPolicy")]
-    service_tier: Annotated[str | None, Field(alias="serviceTier")] = None
-    summary: ReasoningSummary | None = None
-
-
 class ThreadSettingsUpdateParams(ProtocolModel):
     approval_policy: Annotated[
         AskForApproval | None,
@@ -8324,11 +5853,6 @@ class ThreadSettingsUpdateParams(ProtocolModel):
         ReasoningSummary | None, Field(description="Override the reasoning summary for subsequent turns.")
     ] = None
     thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class ThreadSettingsUpdatedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-    thread_settings: Annotated[ThreadSettings, Field(alias="threadSettings")]
 
 
 class ThreadStartParams(ProtocolModel):
@@ -8417,18 +5941,6 @@ class ThreadStartParams(ProtocolModel):
     ] = None
 
 
-class ThreadTokenUsage(ProtocolModel):
-    last: TokenUsageBreakdown
-    model_context_window: Annotated[int | None, Field(alias="modelContextWindow")] = None
-    total: TokenUsageBreakdown
-
-
-class ThreadTokenUsageUpdatedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-    token_usage: Annotated[ThreadTokenUsage, Field(alias="tokenUsage")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
 class ThreadTurnsListParams(ProtocolModel):
     cursor: Annotated[
         str | None, Field(description="Opaque cursor to pass to the next call to continue after the last turn.")
@@ -8454,24 +5966,6 @@ class ThreadUnsubscribeResponse(ProtocolModel):
 
 class ToolsV2(ProtocolModel):
     web_search: WebSearchToolConfig | None = None
-
-
-class TurnError(ProtocolModel):
-    additional_details: Annotated[str | None, Field(alias="additionalDetails")] = None
-    codex_error_info: Annotated[CodexErrorInfo | None, Field(alias="codexErrorInfo")] = None
-    message: str
-
-
-class TurnPlanStep(ProtocolModel):
-    status: TurnPlanStepStatus
-    step: str
-
-
-class TurnPlanUpdatedNotification(ProtocolModel):
-    explanation: str | None = None
-    plan: list[TurnPlanStep]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class TurnStartParams(ProtocolModel):
@@ -8593,12 +6087,6 @@ class TurnSteerParams(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class WindowsSandboxSetupCompletedNotification(ProtocolModel):
-    error: str | None = None
-    mode: WindowsSandboxSetupMode
-    success: bool
-
-
 class WorkspaceMessage(ProtocolModel):
     archived_at: Annotated[
         int | None, Field(alias="archivedAt", description="Unix timestamp (in seconds) when the message was archived.")
@@ -8609,10 +6097,6 @@ class WorkspaceMessage(ProtocolModel):
     message_body: Annotated[str, Field(alias="messageBody")]
     message_id: Annotated[str, Field(alias="messageId")]
     message_type: Annotated[WorkspaceMessageType, Field(alias="messageType")]
-
-
-class ApplyPatchApprovalResponse(ProtocolModel):
-    decision: ReviewDecision
 
 
 class ThreadStartClientRequest(ProtocolModel):
@@ -8815,37 +6299,6 @@ class ConfigValueWriteClientRequest(ProtocolModel):
     params: ConfigValueWriteParams
 
 
-class ApplyNetworkPolicyAmendment(ProtocolModel):
-    network_policy_amendment: NetworkPolicyAmendment
-
-
-class ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision(ProtocolModel):
-    """
-    User chose a persistent network policy rule (allow/deny) for this host.
-    """
-
-    apply_network_policy_amendment: Annotated[ApplyNetworkPolicyAmendment, Field(alias="applyNetworkPolicyAmendment")]
-
-
-CommandExecutionApprovalDecision = TypeAliasType(
-    "CommandExecutionApprovalDecision",
-    Literal["accept"]
-    | Literal["acceptForSession"]
-    | AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision
-    | ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision
-    | Literal["decline"]
-    | Literal["cancel"],
-)
-
-
-class CommandExecutionRequestApprovalResponse(ProtocolModel):
-    decision: CommandExecutionApprovalDecision
-
-
-class ExecCommandApprovalResponse(ProtocolModel):
-    decision: ReviewDecision
-
-
 JSONRPCMessage = TypeAliasType(
     "JSONRPCMessage",
     Annotated[
@@ -8854,56 +6307,6 @@ JSONRPCMessage = TypeAliasType(
             description="Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent.",
             title="JSONRPCMessage",
         ),
-    ],
-)
-
-
-McpElicitationEnumSchema = TypeAliasType(
-    "McpElicitationEnumSchema",
-    McpElicitationSingleSelectEnumSchema | McpElicitationMultiSelectEnumSchema | McpElicitationLegacyTitledEnumSchema,
-)
-
-
-McpElicitationPrimitiveSchema = TypeAliasType(
-    "McpElicitationPrimitiveSchema",
-    McpElicitationEnumSchema | McpElicitationStringSchema | McpElicitationNumberSchema | McpElicitationBooleanSchema,
-)
-
-
-class McpElicitationSchema(ProtocolModel):
-    """
-    Typed form schema for MCP `elicitation/create` requests.
-
-    This matches the `requestedSchema` shape from the MCP 2025-11-25 `ElicitRequestFormParams` schema.
-    """
-
-    field_schema: Annotated[str | None, Field(alias="$schema")] = None
-    properties: dict[str, McpElicitationPrimitiveSchema]
-    required: list[str] | None = None
-    type: McpElicitationObjectType
-
-
-class McpServerElicitationRequestParams1(ProtocolModel):
-    server_name: Annotated[str, Field(alias="serverName")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[
-        str | None,
-        Field(
-            alias="turnId",
-            description="Active Codex turn when this elicitation was observed, if app-server could correlate one.\n\nThis is nullable because MCP models elicitation as a standalone server-to-client request identified by the MCP server request id. It may be triggered during a turn, but turn context is app-server correlation rather than part of the protocol identity of the elicitation itself.",
-        ),
-    ] = None
-    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
-    message: str
-    mode: Literal["form"]
-    requested_schema: Annotated[McpElicitationSchema, Field(alias="requestedSchema")]
-
-
-McpServerElicitationRequestParams = TypeAliasType(
-    "McpServerElicitationRequestParams",
-    Annotated[
-        McpServerElicitationRequestParams1 | McpServerElicitationRequestParams2 | McpServerElicitationRequestParams3,
-        Field(discriminator="mode", title="McpServerElicitationRequestParams"),
     ],
 )
 
@@ -9088,52 +6491,6 @@ class McpServerElicitationRequestServerRequest(ProtocolModel):
     params: McpServerElicitationRequestParams
 
 
-class AccountRateLimitsUpdatedNotification(ProtocolModel):
-    """
-    Sparse rolling rate-limit update.
-
-    Clients should merge available values into the most recent `account/rateLimits/read` response or refetch that snapshot. Nullable account metadata may be unavailable in a rolling update and does not clear a previously observed value.
-    """
-
-    rate_limits: Annotated[RateLimitSnapshot, Field(alias="rateLimits")]
-
-
-class AppInfo(ProtocolModel):
-    """
-    EXPERIMENTAL - app metadata returned by app-list APIs.
-    """
-
-    app_metadata: Annotated[AppMetadata | None, Field(alias="appMetadata")] = None
-    branding: AppBranding | None = None
-    description: str | None = None
-    distribution_channel: Annotated[str | None, Field(alias="distributionChannel")] = None
-    icon_assets: Annotated[dict[str, Any] | None, Field(alias="iconAssets")] = None
-    icon_dark_assets: Annotated[dict[str, Any] | None, Field(alias="iconDarkAssets")] = None
-    id: str
-    install_url: Annotated[str | None, Field(alias="installUrl")] = None
-    is_accessible: Annotated[bool | None, Field(alias="isAccessible")] = False
-    is_enabled: Annotated[
-        bool | None,
-        Field(
-            alias="isEnabled",
-            description="Whether this app is enabled in config.toml. Example: ```toml [apps.bad_app] enabled = false ```",
-        ),
-    ] = True
-    labels: dict[str, Any] | None = None
-    logo_url: Annotated[str | None, Field(alias="logoUrl")] = None
-    logo_url_dark: Annotated[str | None, Field(alias="logoUrlDark")] = None
-    name: str
-    plugin_display_names: Annotated[list[str] | None, Field(alias="pluginDisplayNames")] = []
-
-
-class AppListUpdatedNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - notification emitted when the app list changes.
-    """
-
-    data: list[AppInfo]
-
-
 class AppsListResponse(ProtocolModel):
     """
     EXPERIMENTAL - app list response.
@@ -9224,28 +6581,11 @@ class ConfigWriteResponse(ProtocolModel):
     version: str
 
 
-class ErrorNotification(ProtocolModel):
-    error: TurnError
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-    will_retry: Annotated[bool, Field(alias="willRetry")]
-
-
-class ExternalAgentConfigImportCompletedNotification(ProtocolModel):
-    import_id: Annotated[str, Field(alias="importId")]
-    item_type_results: Annotated[list[ExternalAgentConfigImportTypeResult], Field(alias="itemTypeResults")]
-
-
 class ExternalAgentConfigImportHistory(ProtocolModel):
     completed_at_ms: Annotated[int, Field(alias="completedAtMs")]
     failures: list[ExternalAgentConfigImportItemTypeFailure]
     import_id: Annotated[str, Field(alias="importId")]
     successes: list[ExternalAgentConfigImportItemTypeSuccess]
-
-
-class ExternalAgentConfigImportProgressNotification(ProtocolModel):
-    import_id: Annotated[str, Field(alias="importId")]
-    item_type_results: Annotated[list[ExternalAgentConfigImportTypeResult], Field(alias="itemTypeResults")]
 
 
 class ExternalAgentConfigMigrationItem(ProtocolModel):
@@ -9256,29 +6596,6 @@ class ExternalAgentConfigMigrationItem(ProtocolModel):
     description: str
     details: MigrationDetails | None = None
     item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
-
-
-class FileChangePatchUpdatedNotification(ProtocolModel):
-    changes: list[FileUpdateChange]
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class SpecialFileSystemPath(ProtocolModel):
-    type: Literal["special"]
-    value: FileSystemSpecialPath
-
-
-FileSystemPath = TypeAliasType(
-    "FileSystemPath",
-    Annotated[PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath, Field(discriminator="type")],
-)
-
-
-class FileSystemSandboxEntry(ProtocolModel):
-    access: FileSystemAccessMode
-    path: FileSystemPath
 
 
 FunctionCallOutputBody = TypeAliasType("FunctionCallOutputBody", str | list[FunctionCallOutputContentItem])
@@ -9312,34 +6629,6 @@ class GetWorkspaceMessagesResponse(ProtocolModel):
         ),
     ]
     messages: Annotated[list[WorkspaceMessage], Field(description="Active workspace messages returned by the backend.")]
-
-
-class HookCompletedNotification(ProtocolModel):
-    run: HookRunSummary
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str | None, Field(alias="turnId")] = None
-
-
-class ItemCompletedNotification(ProtocolModel):
-    completed_at_ms: Annotated[
-        int,
-        Field(
-            alias="completedAtMs", description="Unix timestamp (in milliseconds) when this item lifecycle completed."
-        ),
-    ]
-    item: ThreadItem
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ItemStartedNotification(ProtocolModel):
-    item: ThreadItem
-    started_at_ms: Annotated[
-        int,
-        Field(alias="startedAtMs", description="Unix timestamp (in milliseconds) when this item lifecycle started."),
-    ]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class ListMcpServerStatusResponse(ProtocolModel):
@@ -9449,13 +6738,6 @@ ResponseItem = TypeAliasType(
 )
 
 
-class SubAgentSessionSource(ProtocolModel):
-    sub_agent: Annotated[SubAgentSource, Field(alias="subAgent")]
-
-
-SessionSource = TypeAliasType("SessionSource", SessionSource1 | CustomSessionSource | SubAgentSessionSource)
-
-
 class ThreadResumeParams(ProtocolModel):
     """
     There are three ways to resume a thread: 1. By thread_id: load the thread from disk by thread_id and resume it. 2. By history: instantiate the thread from memory and resume it. 3. By path: load the thread from disk by path and resume it.
@@ -9523,38 +6805,7 @@ class ThreadResumeParams(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class Turn(ProtocolModel):
-    completed_at: Annotated[
-        int | None, Field(alias="completedAt", description="Unix timestamp (in seconds) when the turn completed.")
-    ] = None
-    duration_ms: Annotated[
-        int | None,
-        Field(alias="durationMs", description="Duration between turn start and completion in milliseconds, if known."),
-    ] = None
-    error: Annotated[TurnError | None, Field(description="Only populated when the Turn's status is failed.")] = None
-    id: Annotated[str, Field(description="Identifier for this turn. Codex-generated turn IDs are UUIDv7.")]
-    items: Annotated[list[ThreadItem], Field(description="Thread items currently included in this turn payload.")]
-    items_view: Annotated[
-        TurnItemsView | None,
-        Field(alias="itemsView", description="Describes how much of `items` has been loaded for this turn."),
-    ] = "full"
-    started_at: Annotated[
-        int | None, Field(alias="startedAt", description="Unix timestamp (in seconds) when the turn started.")
-    ] = None
-    status: TurnStatus
-
-
-class TurnCompletedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn: Turn
-
-
 class TurnStartResponse(ProtocolModel):
-    turn: Turn
-
-
-class TurnStartedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
     turn: Turn
 
 
@@ -9770,17 +7021,6 @@ class ExternalAgentConfigImportCompletedServerNotification(ProtocolModel):
     params: ExternalAgentConfigImportCompletedNotification
 
 
-class AdditionalFileSystemPermissions(ProtocolModel):
-    entries: list[FileSystemSandboxEntry] | None = None
-    glob_scan_max_depth: Annotated[int | None, Field(alias="globScanMaxDepth", ge=1)] = None
-    read: Annotated[
-        list[LegacyAppPathString] | None, Field(description="This will be removed in favor of `entries`.")
-    ] = None
-    write: Annotated[
-        list[LegacyAppPathString] | None, Field(description="This will be removed in favor of `entries`.")
-    ] = None
-
-
 class ConfigRequirements(ProtocolModel):
     allow_appshots: Annotated[bool | None, Field(alias="allowAppshots")] = None
     allow_login_shell: Annotated[bool | None, Field(alias="allowLoginShell")] = None
@@ -9893,11 +7133,6 @@ class RawResponseItemCompletedNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class RequestPermissionProfile(ProtocolModel):
-    file_system: Annotated[AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
-    network: AdditionalNetworkPermissions | None = None
-
-
 class ReviewStartResponse(ProtocolModel):
     review_thread_id: Annotated[
         str,
@@ -9907,92 +7142,6 @@ class ReviewStartResponse(ProtocolModel):
         ),
     ]
     turn: Turn
-
-
-class Thread(ProtocolModel):
-    agent_nickname: Annotated[
-        str | None,
-        Field(
-            alias="agentNickname",
-            description="Optional random unique nickname assigned to an AgentControl-spawned sub-agent.",
-        ),
-    ] = None
-    agent_role: Annotated[
-        str | None,
-        Field(
-            alias="agentRole", description="Optional role (agent_role) assigned to an AgentControl-spawned sub-agent."
-        ),
-    ] = None
-    can_accept_direct_input: Annotated[
-        bool | None,
-        Field(
-            alias="canAcceptDirectInput",
-            description="Whether the app server accepts direct turn input for this loaded thread. `None` means the capability is unavailable, such as for an unloaded stored thread.",
-        ),
-    ] = None
-    cli_version: Annotated[str, Field(alias="cliVersion", description="Version of the CLI that created the thread.")]
-    created_at: Annotated[
-        int, Field(alias="createdAt", description="Unix timestamp (in seconds) when the thread was created.")
-    ]
-    cwd: Annotated[AbsolutePathBuf, Field(description="Working directory captured for the thread.")]
-    ephemeral: Annotated[
-        bool, Field(description="Whether the thread is ephemeral and should not be materialized on disk.")
-    ]
-    extra: Annotated[ThreadExtra | None, Field(description="Optional implementation-specific thread data.")] = None
-    forked_from_id: Annotated[
-        str | None,
-        Field(
-            alias="forkedFromId", description="Source thread id when this thread was created by forking another thread."
-        ),
-    ] = None
-    git_info: Annotated[
-        GitInfo | None,
-        Field(alias="gitInfo", description="Optional Git metadata captured when the thread was created."),
-    ] = None
-    history_mode: Annotated[
-        ThreadHistoryMode | None,
-        Field(
-            alias="historyMode", description="Persisted thread history contract selected when this thread was created."
-        ),
-    ] = ThreadHistoryMode.legacy
-    id: Annotated[str, Field(description="Identifier for this thread. Codex-generated thread IDs are UUIDv7.")]
-    model_provider: Annotated[
-        str, Field(alias="modelProvider", description="Model provider used for this thread (for example, 'openai').")
-    ]
-    name: Annotated[str | None, Field(description="Optional user-facing thread title.")] = None
-    parent_thread_id: Annotated[
-        str | None,
-        Field(
-            alias="parentThreadId",
-            description="The ID of the parent thread. This will only be set if this thread is a subagent.",
-        ),
-    ] = None
-    path: Annotated[str | None, Field(description="[UNSTABLE] Path to the thread on disk.")] = None
-    preview: Annotated[str, Field(description="Usually the first user message in the thread, if available.")]
-    recency_at: Annotated[
-        int | None,
-        Field(alias="recencyAt", description="Unix timestamp (in seconds) used for thread recency ordering."),
-    ] = None
-    session_id: Annotated[
-        str, Field(alias="sessionId", description="Session id shared by threads that belong to the same session tree.")
-    ]
-    source: Annotated[
-        SessionSource, Field(description="Origin of the thread (CLI, VSCode, codex exec, codex app-server, etc.).")
-    ]
-    status: Annotated[ThreadStatus, Field(description="Current runtime status for the thread.")]
-    thread_source: Annotated[
-        ThreadSource | None,
-        Field(alias="threadSource", description="Optional analytics source classification for this thread."),
-    ] = None
-    turns: Annotated[
-        list[Turn],
-        Field(
-            description="Only populated on `thread/resume`, `thread/rollback`, `thread/fork`, and `thread/read` (when `includeTurns` is true) responses. For all other responses and notifications returning a Thread, the turns field will be an empty list."
-        ),
-    ]
-    updated_at: Annotated[
-        int, Field(alias="updatedAt", description="Unix timestamp (in seconds) when the thread was last updated.")
-    ]
 
 
 class ThreadForkResponse(ProtocolModel):
@@ -10203,10 +7352,6 @@ class ThreadStartResponse(ProtocolModel):
     thread: Thread
 
 
-class ThreadStartedNotification(ProtocolModel):
-    thread: Thread
-
-
 class ThreadTurnsListResponse(ProtocolModel):
     backwards_cursor: Annotated[
         str | None,
@@ -10227,14 +7372,6 @@ class ThreadTurnsListResponse(ProtocolModel):
 
 class ThreadUnarchiveResponse(ProtocolModel):
     thread: Thread
-
-
-class AdditionalPermissionProfile(ProtocolModel):
-    file_system: Annotated[AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
-    network: Annotated[
-        AdditionalNetworkPermissions | None,
-        Field(description="Partial overlay used for per-command permission requests."),
-    ] = None
 
 
 class ExternalAgentConfigImportClientRequest(ProtocolModel):
@@ -10381,94 +7518,6 @@ ClientRequest = TypeAliasType(
 )
 
 
-class CommandExecutionRequestApprovalParams(ProtocolModel):
-    additional_permissions: Annotated[
-        AdditionalPermissionProfile | None,
-        Field(alias="additionalPermissions", description="Optional additional permissions requested for this command."),
-    ] = None
-    approval_id: Annotated[
-        str | None,
-        Field(
-            alias="approvalId",
-            description="Unique identifier for this specific approval callback.\n\nFor regular shell/unified_exec approvals, this is null.\n\nFor zsh-exec-bridge subcommand approvals, multiple callbacks can belong to one parent `itemId`, so `approvalId` is a distinct opaque callback id (a UUID) used to disambiguate routing.",
-        ),
-    ] = None
-    available_decisions: Annotated[
-        list[CommandExecutionApprovalDecision] | None,
-        Field(
-            alias="availableDecisions", description="Ordered list of decisions the client may present for this prompt."
-        ),
-    ] = None
-    command: Annotated[str | None, Field(description="The command to be executed.")] = None
-    command_actions: Annotated[
-        list[CommandAction] | None,
-        Field(alias="commandActions", description="Best-effort parsed command actions for friendly display."),
-    ] = None
-    cwd: Annotated[LegacyAppPathString | None, Field(description="The command's working directory.")] = None
-    environment_id: Annotated[
-        str | None, Field(alias="environmentId", description="Environment in which the command will run.")
-    ] = None
-    item_id: Annotated[str, Field(alias="itemId")]
-    network_approval_context: Annotated[
-        NetworkApprovalContext | None,
-        Field(alias="networkApprovalContext", description="Optional context for a managed-network approval prompt."),
-    ] = None
-    proposed_execpolicy_amendment: Annotated[
-        list[str] | None,
-        Field(
-            alias="proposedExecpolicyAmendment",
-            description="Optional proposed execpolicy amendment to allow similar commands without prompting.",
-        ),
-    ] = None
-    proposed_network_policy_amendments: Annotated[
-        list[NetworkPolicyAmendment] | None,
-        Field(
-            alias="proposedNetworkPolicyAmendments",
-            description="Optional proposed network policy amendments (allow/deny host) for future requests.",
-        ),
-    ] = None
-    reason: Annotated[
-        str | None, Field(description="Optional explanatory reason (e.g. request for network access).")
-    ] = None
-    started_at_ms: Annotated[
-        int,
-        Field(alias="startedAtMs", description="Unix timestamp (in milliseconds) when this approval request started."),
-    ]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class GrantedPermissionProfile(ProtocolModel):
-    file_system: Annotated[AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
-    network: AdditionalNetworkPermissions | None = None
-
-
-class PermissionsRequestApprovalParams(ProtocolModel):
-    cwd: AbsolutePathBuf
-    environment_id: Annotated[str | None, Field(alias="environmentId")] = None
-    item_id: Annotated[str, Field(alias="itemId")]
-    permissions: RequestPermissionProfile
-    reason: str | None = None
-    started_at_ms: Annotated[
-        int,
-        Field(alias="startedAtMs", description="Unix timestamp (in milliseconds) when this approval request started."),
-    ]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class PermissionsRequestApprovalResponse(ProtocolModel):
-    permissions: GrantedPermissionProfile
-    scope: PermissionGrantScope | None = PermissionGrantScope.turn
-    strict_auto_review: Annotated[
-        bool | None,
-        Field(
-            alias="strictAutoReview",
-            description="Review every subsequent command in this turn before normal sandboxed execution.",
-        ),
-    ] = None
-
-
 class ThreadStartedServerNotification(ProtocolModel):
     """
     Notification sent from the server to the client.
@@ -10526,74 +7575,6 @@ ServerRequest = TypeAliasType(
         ),
     ],
 )
-
-
-class RequestPermissionsGuardianApprovalReviewAction(ProtocolModel):
-    permissions: RequestPermissionProfile
-    reason: str | None = None
-    type: Literal["requestPermissions"]
-
-
-GuardianApprovalReviewAction = TypeAliasType(
-    "GuardianApprovalReviewAction",
-    Annotated[
-        CommandGuardianApprovalReviewAction
-        | ExecveGuardianApprovalReviewAction
-        | ApplyPatchGuardianApprovalReviewAction
-        | NetworkAccessGuardianApprovalReviewAction
-        | McpToolCallGuardianApprovalReviewAction
-        | RequestPermissionsGuardianApprovalReviewAction,
-        Field(discriminator="type"),
-    ],
-)
-
-
-class ItemGuardianApprovalReviewCompletedNotification(ProtocolModel):
-    """
-    [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to change soon.
-    """
-
-    action: GuardianApprovalReviewAction
-    completed_at_ms: Annotated[
-        int, Field(alias="completedAtMs", description="Unix timestamp (in milliseconds) when this review completed.")
-    ]
-    decision_source: Annotated[AutoReviewDecisionSource, Field(alias="decisionSource")]
-    review: GuardianApprovalReview
-    review_id: Annotated[str, Field(alias="reviewId", description="Stable identifier for this review.")]
-    started_at_ms: Annotated[
-        int, Field(alias="startedAtMs", description="Unix timestamp (in milliseconds) when this review started.")
-    ]
-    target_item_id: Annotated[
-        str | None,
-        Field(
-            alias="targetItemId",
-            description="Identifier for the reviewed item or tool call when one exists.\n\nIn most cases, one review maps to one target item. The exceptions are - execve reviews, where a single command may contain multiple execve calls to review (only possible when using the shell_zsh_fork feature) - network policy reviews, where there is no target item\n\nA network call is triggered by a CommandExecution item, so having a target_item_id set to the CommandExecution item would be misleading because the review is about the network call, not the command execution. Therefore, target_item_id is set to None for network policy reviews.",
-        ),
-    ] = None
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ItemGuardianApprovalReviewStartedNotification(ProtocolModel):
-    """
-    [UNSTABLE] Temporary notification payload for approval auto-review. This shape is expected to change soon.
-    """
-
-    action: GuardianApprovalReviewAction
-    review: GuardianApprovalReview
-    review_id: Annotated[str, Field(alias="reviewId", description="Stable identifier for this review.")]
-    started_at_ms: Annotated[
-        int, Field(alias="startedAtMs", description="Unix timestamp (in milliseconds) when this review started.")
-    ]
-    target_item_id: Annotated[
-        str | None,
-        Field(
-            alias="targetItemId",
-            description="Identifier for the reviewed item or tool call when one exists.\n\nIn most cases, one review maps to one target item. The exceptions are - execve reviews, where a single command may contain multiple execve calls to review (only possible when using the shell_zsh_fork feature) - network policy reviews, where there is no target item\n\nA network call is triggered by a CommandExecution item, so having a target_item_id set to the CommandExecution item would be misleading because the review is about the network call, not the command execution. Therefore, target_item_id is set to None for network policy reviews.",
-        ),
-    ] = None
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class PluginInstalledResponse(ProtocolModel):
