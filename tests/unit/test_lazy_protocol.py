@@ -1,0 +1,107 @@
+"""``import codex`` stays fast: the generated protocol models load on first use.
+
+Each check that is about what a fresh process imports runs in a subprocess, as
+this test process has long imported everything.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import codex
+import codex.events
+from codex import protocol
+from codex.protocol import models
+
+
+def _fresh(code: str) -> Any:
+    """Runs ``code`` in a fresh interpreter; it prints one JSON value."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=True, timeout=120
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_import_codex_loads_no_generated_model_and_no_opentelemetry() -> None:
+    loaded = _fresh(
+        """
+        import json, sys
+        import codex
+        print(json.dumps(sorted(m for m in sys.modules if m.startswith(("codex.protocol.", "opentelemetry")))))
+        """
+    )
+    assert loaded == ["codex.protocol._base"]
+
+
+def test_events_load_only_what_the_engine_sends() -> None:
+    loaded = _fresh(
+        """
+        import json, sys
+        from codex.events import AgentMessageDeltaNotification, parse_notification
+        event = parse_notification(
+            "item/agentMessage/delta", {"threadId": "t", "turnId": "1", "itemId": "m", "delta": "hi"}
+        )
+        assert isinstance(event.payload, AgentMessageDeltaNotification), event
+        print(json.dumps(sorted(m for m in sys.modules if m.startswith("codex.protocol."))))
+        """
+    )
+    assert loaded == ["codex.protocol._base", "codex.protocol._server"]
+
+
+def test_lazy_names_are_the_generated_classes() -> None:
+    assert codex.events.AgentMessageDeltaNotification is models.AgentMessageDeltaNotification
+    assert codex.events.ThreadInfo is models.Thread
+    assert codex.events.McpServerStartupStatusNotification is models.McpServerStatusUpdatedNotification
+    assert codex.events.NOTIFICATION_MODELS is protocol.SERVER_NOTIFICATION_PARAMS
+    thread_item: object = codex.ThreadItem  # a union alias: compared as a value
+    assert thread_item is models.ThreadItem
+    assert codex.TurnStatus is models.TurnStatus
+    server = protocol.server_models()
+    for table in (protocol.SERVER_NOTIFICATION_PARAMS, protocol.SERVER_REQUEST_RESPONSES, protocol.THREAD_ITEM_TYPES):
+        for model in table.values():
+            assert getattr(models, model.__name__) is model
+            assert getattr(server, model.__name__) is model
+    assert protocol.CLIENT_REQUEST_PARAMS["thread/start"] is models.ThreadStartParams
+
+
+@pytest.mark.parametrize("module", [codex, codex.events, protocol], ids=lambda module: module.__name__)
+def test_unknown_names_still_raise_attribute_error(module: ModuleType) -> None:
+    with pytest.raises(AttributeError, match="NoSuchModel"):
+        getattr(module, "NoSuchModel")  # noqa: B009 - the module's __getattr__ is the subject
+
+
+def test_warm_up_builds_a_turns_validators_in_the_background() -> None:
+    built = _fresh(
+        """
+        import json, time
+        from codex import protocol
+        protocol.warm_up()
+        protocol.warm_up()  # once per process: a no-op
+        # This thread touches none of them: only the warm-up can build them.
+        deadline = time.monotonic() + 60
+        while "codex.protocol._server" not in __import__("sys").modules and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server = protocol.server_models()
+        models = [server.SERVER_NOTIFICATION_PARAMS[m] for m in protocol.TURN_NOTIFICATIONS]
+        models += list(server.THREAD_ITEM_TYPES.values())
+        while not all(m.__pydantic_complete__ for m in models) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        print(json.dumps(all(m.__pydantic_complete__ for m in models)))
+        """
+    )
+    assert built is True
+
+
+def test_stored_thread_turns_are_generated_turns() -> None:
+    from codex.api_models import StoredThread
+
+    stored = StoredThread.model_validate({"id": "t", "turns": [{"id": "1", "status": "completed", "items": []}]})
+    assert isinstance(stored.turns[0], models.Turn)
+    assert stored.turns[0].status is models.TurnStatus.completed
