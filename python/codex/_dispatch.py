@@ -178,6 +178,13 @@ class ServerRequestDispatcher:
             with self._lock:
                 self._threads[thread_id] = binding
 
+    def inherit_binding(self, parent_id: str, child_id: str) -> None:
+        """A fork answers like its parent: the engine copies the tool declarations, so must we."""
+        with self._lock:
+            binding = self._threads.get(parent_id)
+            if binding is not None:
+                self._threads[child_id] = binding
+
     def _binding(self, thread_id: str) -> ThreadBinding:
         with self._lock:
             return self._threads.get(thread_id, ThreadBinding())

@@ -18,6 +18,7 @@ from .thread_params import thread_fork_params, thread_list_params, thread_resume
 from .threads import AsyncThread, Thread
 
 if TYPE_CHECKING:
+    from ._dispatch import ServerRequestDispatcher
     from .client import AsyncCodex, Codex
 
 
@@ -31,6 +32,7 @@ class ThreadAdminApi:
     __slots__ = ()
 
     if TYPE_CHECKING:
+        _server_requests: ServerRequestDispatcher
 
         def _request(self, method: str, params: JsonObject | None) -> JsonObject: ...
 
@@ -118,7 +120,10 @@ class ThreadAdminApi:
         service_tier: str | None = None,
         thread_source: object | None = None,
     ) -> Thread:
-        """A new thread carrying a copy of ``thread_id``'s history; the original is untouched."""
+        """A new thread carrying a copy of ``thread_id``'s history; the original is untouched.
+
+        The fork keeps the original's ``tools=`` and ``approval_callback=`` from ``thread_start``.
+        """
         params = thread_fork_params(
             thread_id,
             approval_mode=approval_mode,
@@ -136,6 +141,7 @@ class ThreadAdminApi:
         )
         forked = _thread_id(self._request("thread/fork", params))
         logger.debug("thread %s forked from %s", forked, thread_id)
+        self._server_requests.inherit_binding(thread_id, forked)
         return self._thread(forked)
 
     def thread_archive(self, thread_id: str) -> ThreadArchiveResponse:
@@ -159,6 +165,7 @@ class AsyncThreadAdminApi:
     __slots__ = ()
 
     if TYPE_CHECKING:
+        _server_requests: ServerRequestDispatcher
 
         async def _request(self, method: str, params: JsonObject | None) -> JsonObject: ...
 
@@ -246,7 +253,10 @@ class AsyncThreadAdminApi:
         service_tier: str | None = None,
         thread_source: object | None = None,
     ) -> AsyncThread:
-        """A new thread carrying a copy of ``thread_id``'s history; the original is untouched."""
+        """A new thread carrying a copy of ``thread_id``'s history; the original is untouched.
+
+        The fork keeps the original's ``tools=`` and ``approval_callback=`` from ``thread_start``.
+        """
         params = thread_fork_params(
             thread_id,
             approval_mode=approval_mode,
@@ -262,7 +272,9 @@ class AsyncThreadAdminApi:
             service_tier=service_tier,
             thread_source=thread_source,
         )
-        return self._thread(_thread_id(await self._request("thread/fork", params)))
+        forked = _thread_id(await self._request("thread/fork", params))
+        self._server_requests.inherit_binding(thread_id, forked)
+        return self._thread(forked)
 
     async def thread_archive(self, thread_id: str) -> ThreadArchiveResponse:
         """Moves a stored thread to the archive (``thread_list(archived=True)`` shows it)."""
