@@ -260,6 +260,128 @@ def render_registry(tables: dict[str, dict[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The prefix of the fallback model each tagged union gets (``UnrecognizedThreadItem``).
+FALLBACK_PREFIX = "Unrecognized"
+
+
+def _tagged_union(node: ast.stmt) -> tuple[str, ast.Subscript, ast.expr, str] | None:
+    """(name, its ``Annotated[...]``, the union, tag) of a generated tagged union.
+
+    That is ``Name = TypeAliasType("Name", Annotated[A | B, Field(discriminator=tag)])``.
+    """
+    if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+        return None
+    call = node.value
+    if not (isinstance(call.func, ast.Name) and call.func.id == "TypeAliasType" and len(call.args) == 2):
+        return None
+    name, annotated = call.args
+    if not (isinstance(name, ast.Constant) and isinstance(annotated, ast.Subscript)):
+        return None
+    if not (isinstance(annotated.value, ast.Name) and annotated.value.id == "Annotated"):
+        return None
+    parts = annotated.slice.elts if isinstance(annotated.slice, ast.Tuple) else []
+    for part in parts[1:]:
+        if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "Field":
+            for keyword in part.keywords:
+                if keyword.arg == "discriminator" and isinstance(keyword.value, ast.Constant):
+                    return str(name.value), annotated, parts[0], str(keyword.value.value)
+    return None
+
+
+def _members(union: ast.expr) -> list[str]:
+    if isinstance(union, ast.BinOp) and isinstance(union.op, ast.BitOr):
+        return _members(union.left) + _members(union.right)
+    return [union.id] if isinstance(union, ast.Name) else []
+
+
+def _field_type(annotation: ast.expr) -> str:
+    """A field's type and wire name, without its description (which differs between variants)."""
+    if not (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name)
+        and annotation.value.id == "Annotated"
+        and isinstance(annotation.slice, ast.Tuple)
+    ):
+        return ast.unparse(annotation)
+    inner, *metadata = annotation.slice.elts
+    aliases = [
+        keyword
+        for part in metadata
+        if isinstance(part, ast.Call)
+        for keyword in part.keywords
+        if keyword.arg == "alias"
+    ]
+    if aliases:
+        return f"Annotated[{ast.unparse(inner)}, Field(alias={ast.unparse(aliases[0].value)})]"
+    return ast.unparse(inner)
+
+
+def _required_fields(node: ast.ClassDef) -> dict[str, str]:
+    return {
+        field.target.id: _field_type(field.annotation)
+        for field in node.body
+        if isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name) and field.value is None
+    }
+
+
+def _fallback_class(union: str, tag: str, members: list[ast.ClassDef]) -> str:
+    # The fields every variant requires with one type (a ThreadItem's ``id``) are
+    # declared, so that typed code may read them off any member of the union.
+    required = [_required_fields(member) for member in members]
+    common = {name: annotation for name, annotation in required[0].items() if name != tag} if required else {}
+    for fields in required[1:]:
+        common = {name: annotation for name, annotation in common.items() if fields.get(name) == annotation}
+    lines = [
+        f"class {FALLBACK_PREFIX}{union}(ProtocolModel):",
+        f'    """A {union} of a ``{tag}`` this SDK does not model (a newer engine\'s), or whose',
+        '    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""',
+        "",
+        f"    {tag}: str",
+        *(f"    {name}: {annotation}" for name, annotation in common.items()),
+    ]
+    return "\n".join(lines) + "\n\n\n"
+
+
+def open_unions(source: str) -> str:
+    """Gives every tagged union a fallback model for the variants it does not know.
+
+    A newer engine may add a variant (a new kind of thread item, say); without a
+    fallback, the notification carrying it would fail validation as a whole. The
+    tagged union still picks a known variant by its tag in one step; only what it
+    rejects goes to ``Unrecognized<Union>`` (left to right: the known variants first).
+    The wire envelopes stay closed: an unknown method is the events' business.
+    """
+    tree = ast.parse(source)
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    edits: list[tuple[int, int, str]] = []
+    for node in tree.body:
+        found = _tagged_union(node)
+        if found is None or found[0] in ENVELOPES:
+            continue
+        union, annotated, variants, tag = found
+        fallback = FALLBACK_PREFIX + union
+        if fallback in classes:
+            raise SystemExit(f"{fallback}: a generated model already has this name")
+        names = _members(variants)
+        # Common fields only when every variant is a model seen here.
+        members = [classes[name] for name in names] if names and all(name in classes for name in names) else []
+        assert annotated.end_lineno is not None
+        assert annotated.end_col_offset is not None
+        start = offsets[annotated.lineno - 1] + annotated.col_offset
+        end = offsets[annotated.end_lineno - 1] + annotated.end_col_offset
+        inner = source[start:end]
+        edits.append((start, end, f'Annotated[{inner} | {fallback}, Field(union_mode="left_to_right")]'))
+        statement = offsets[node.lineno - 1]
+        edits.append((statement, statement, _fallback_class(union, tag, members)))
+    for start, end, text in sorted(edits, reverse=True):
+        source = source[:start] + text + source[end:]
+    return source
+
+
 def _references(node: ast.stmt) -> set[str]:
     names = {sub.id for sub in ast.walk(node) if isinstance(sub, ast.Name)}
     # A forward reference is a string; a Literal's values are too, which only
@@ -355,7 +477,7 @@ def generate(out_dir: Path, schema_text: str | None = None) -> None:
     flat = flatten(json.loads(schema_text))
     tables, items = registry(flat), thread_item_types(flat)
     roots = {name for table in SERVER_TABLES for name in tables[table].values()} | set(items.values())
-    server_source, models_source = split_models(run_codegen(codegen_input(flat)), roots)
+    server_source, models_source = split_models(open_unions(run_codegen(codegen_input(flat))), roots)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {
         "_server.py": server_source + render_server_tables(schema_sha256(schema_text), tables, items),

@@ -5,8 +5,10 @@ pydantic model from :mod:`codex.protocol`, generated from the embedded engine's
 own schema, so every notification of the protocol is typed. A notification
 this SDK does not know (a newer engine's), or one whose params do not fit its
 model, arrives as :class:`UnknownNotification` with its params intact; every
-model keeps fields it does not declare, so a newer engine never breaks a
-program. ``to_dict()`` / ``to_json()`` give back the engine's own wire JSON.
+model keeps fields it does not declare, and a variant of a tagged union it
+does not know (a new kind of thread item, say) parses as that union's
+``Unrecognized...`` model (:class:`UnrecognizedThreadItem`), so a newer engine
+never breaks a program. ``to_dict()`` / ``to_json()`` give back the engine's own wire JSON.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ _PROTOCOL_ALIASES = {
     "FileChangeThreadItem": "FileChangeThreadItem",
     "McpToolCallThreadItem": "McpToolCallThreadItem",
     "DynamicToolCallThreadItem": "DynamicToolCallThreadItem",
+    "UnrecognizedThreadItem": "UnrecognizedThreadItem",
     "TurnStatus": "TurnStatus",
     "TurnError": "TurnError",
     "Turn": "Turn",
@@ -97,6 +100,8 @@ if TYPE_CHECKING:
     FileChangeThreadItem = models.FileChangeThreadItem
     McpToolCallThreadItem = models.McpToolCallThreadItem
     DynamicToolCallThreadItem = models.DynamicToolCallThreadItem
+    # An item of a kind this SDK does not model (a newer engine's): every field kept.
+    UnrecognizedThreadItem = models.UnrecognizedThreadItem
 
     TurnStatus = models.TurnStatus
     TurnError = models.TurnError
@@ -134,12 +139,10 @@ def __getattr__(name: str) -> Any:
 
 
 def parse_thread_item(value: JsonObject) -> ThreadItem | JsonObject:
-    """The item model for a wire item; an item of a kind this SDK does not know stays a dict."""
-    model = protocol.THREAD_ITEM_TYPES.get(str(value.get("type")))
-    if model is None:
-        return value
+    """The item model for a wire item (:class:`UnrecognizedThreadItem` for a kind this SDK
+    does not know); a value that is no item at all (no ``type``) stays a dict."""
     try:
-        item: ThreadItem = adapter(model).validate_python(value)
+        item: ThreadItem = adapter(protocol.model_named("ThreadItem")).validate_python(value)
     except ValueError:
         return value
     return item
@@ -185,7 +188,7 @@ def parse_notification(method: str, params: JsonObject) -> Notification:
     try:
         payload: ProtocolModel = adapter(model).validate_python(params)
     except ValueError:
-        # A newer engine changed the shape (or sent an item kind this SDK does not
-        # know): keep the event rather than crash.
+        # A newer engine changed the shape: keep the event rather than crash. (A new
+        # kind of item, or of any tagged union, still parses: as Unrecognized<Union>.)
         return Notification(method, UnknownNotification(params))
     return Notification(method, payload)

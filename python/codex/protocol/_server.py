@@ -89,8 +89,20 @@ class UpdateFileChange(ProtocolModel):
     unified_diff: str
 
 
+class UnrecognizedFileChange(ProtocolModel):
+    """A FileChange of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 FileChange = TypeAliasType(
-    "FileChange", Annotated[AddFileChange | DeleteFileChange | UpdateFileChange, Field(discriminator="type")]
+    "FileChange",
+    Annotated[
+        Annotated[AddFileChange | DeleteFileChange | UpdateFileChange, Field(discriminator="type")]
+        | UnrecognizedFileChange,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -316,11 +328,23 @@ class UnknownParsedCommand(ProtocolModel):
     type: Literal["unknown"]
 
 
+class UnrecognizedParsedCommand(ProtocolModel):
+    """A ParsedCommand of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    cmd: str
+
+
 ParsedCommand = TypeAliasType(
     "ParsedCommand",
     Annotated[
-        ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand,
-        Field(discriminator="type"),
+        Annotated[
+            ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedParsedCommand,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -635,11 +659,23 @@ class UnknownCommandAction(ProtocolModel):
     type: Literal["unknown"]
 
 
+class UnrecognizedCommandAction(ProtocolModel):
+    """A CommandAction of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    command: str
+
+
 CommandAction = TypeAliasType(
     "CommandAction",
     Annotated[
-        ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
-        Field(discriminator="type"),
+        Annotated[
+            ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedCommandAction,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -711,13 +747,24 @@ class InputAudioDynamicToolCallOutputContentItem(ProtocolModel):
     type: Literal["inputAudio"]
 
 
+class UnrecognizedDynamicToolCallOutputContentItem(ProtocolModel):
+    """A DynamicToolCallOutputContentItem of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 DynamicToolCallOutputContentItem = TypeAliasType(
     "DynamicToolCallOutputContentItem",
     Annotated[
-        InputTextDynamicToolCallOutputContentItem
-        | InputImageDynamicToolCallOutputContentItem
-        | InputAudioDynamicToolCallOutputContentItem,
-        Field(discriminator="type"),
+        Annotated[
+            InputTextDynamicToolCallOutputContentItem
+            | InputImageDynamicToolCallOutputContentItem
+            | InputAudioDynamicToolCallOutputContentItem,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedDynamicToolCallOutputContentItem,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -1142,9 +1189,20 @@ class UpdatePatchChangeKind(ProtocolModel):
     type: Literal["update"]
 
 
+class UnrecognizedPatchChangeKind(ProtocolModel):
+    """A PatchChangeKind of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 PatchChangeKind = TypeAliasType(
     "PatchChangeKind",
-    Annotated[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind, Field(discriminator="type")],
+    Annotated[
+        Annotated[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind, Field(discriminator="type")]
+        | UnrecognizedPatchChangeKind,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -1339,14 +1397,25 @@ class WorkspaceWriteSandboxPolicy(ProtocolModel):
     writable_roots: Annotated[list[AbsolutePathBuf] | None, Field(alias="writableRoots")] = []
 
 
+class UnrecognizedSandboxPolicy(ProtocolModel):
+    """A SandboxPolicy of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 SandboxPolicy = TypeAliasType(
     "SandboxPolicy",
     Annotated[
-        DangerFullAccessSandboxPolicy
-        | ReadOnlySandboxPolicy
-        | ExternalSandboxSandboxPolicy
-        | WorkspaceWriteSandboxPolicy,
-        Field(discriminator="type"),
+        Annotated[
+            DangerFullAccessSandboxPolicy
+            | ReadOnlySandboxPolicy
+            | ExternalSandboxSandboxPolicy
+            | WorkspaceWriteSandboxPolicy,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedSandboxPolicy,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -1726,11 +1795,22 @@ class ActiveThreadStatus(ProtocolModel):
     type: Literal["active"]
 
 
+class UnrecognizedThreadStatus(ProtocolModel):
+    """A ThreadStatus of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ThreadStatus = TypeAliasType(
     "ThreadStatus",
     Annotated[
-        NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
-        Field(discriminator="type"),
+        Annotated[
+            NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedThreadStatus,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -1831,17 +1911,28 @@ class MentionUserInput(ProtocolModel):
     type: Literal["mention"]
 
 
+class UnrecognizedUserInput(ProtocolModel):
+    """A UserInput of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 UserInput = TypeAliasType(
     "UserInput",
     Annotated[
-        TextUserInput
-        | ImageUserInput
-        | LocalImageUserInput
-        | AudioUserInput
-        | LocalAudioUserInput
-        | SkillUserInput
-        | MentionUserInput,
-        Field(discriminator="type"),
+        Annotated[
+            TextUserInput
+            | ImageUserInput
+            | LocalImageUserInput
+            | AudioUserInput
+            | LocalAudioUserInput
+            | SkillUserInput
+            | MentionUserInput,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedUserInput,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -1875,11 +1966,22 @@ class OtherWebSearchAction(ProtocolModel):
     type: Literal["other"]
 
 
+class UnrecognizedWebSearchAction(ProtocolModel):
+    """A WebSearchAction of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 WebSearchAction = TypeAliasType(
     "WebSearchAction",
     Annotated[
-        SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
-        Field(discriminator="type"),
+        Annotated[
+            SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedWebSearchAction,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -2184,16 +2286,27 @@ class FileSystemSpecialPath1(ProtocolModel):
     subpath: LegacyAppPathString | None = None
 
 
+class UnrecognizedFileSystemSpecialPath(ProtocolModel):
+    """A FileSystemSpecialPath of a ``kind`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    kind: str
+
+
 FileSystemSpecialPath = TypeAliasType(
     "FileSystemSpecialPath",
     Annotated[
-        RootFileSystemSpecialPath
-        | MinimalFileSystemSpecialPath
-        | KindFileSystemSpecialPath
-        | TmpdirFileSystemSpecialPath
-        | SlashTmpFileSystemSpecialPath
-        | FileSystemSpecialPath1,
-        Field(discriminator="kind"),
+        Annotated[
+            RootFileSystemSpecialPath
+            | MinimalFileSystemSpecialPath
+            | KindFileSystemSpecialPath
+            | TmpdirFileSystemSpecialPath
+            | SlashTmpFileSystemSpecialPath
+            | FileSystemSpecialPath1,
+            Field(discriminator="kind"),
+        ]
+        | UnrecognizedFileSystemSpecialPath,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -2437,28 +2550,40 @@ class WebSearchThreadItem(ProtocolModel):
     type: Literal["webSearch"]
 
 
+class UnrecognizedThreadItem(ProtocolModel):
+    """A ThreadItem of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    id: str
+
+
 ThreadItem = TypeAliasType(
     "ThreadItem",
     Annotated[
-        UserMessageThreadItem
-        | HookPromptThreadItem
-        | AgentMessageThreadItem
-        | PlanThreadItem
-        | ReasoningThreadItem
-        | CommandExecutionThreadItem
-        | FileChangeThreadItem
-        | McpToolCallThreadItem
-        | DynamicToolCallThreadItem
-        | CollabAgentToolCallThreadItem
-        | SubAgentActivityThreadItem
-        | WebSearchThreadItem
-        | ImageViewThreadItem
-        | SleepThreadItem
-        | ImageGenerationThreadItem
-        | EnteredReviewModeThreadItem
-        | ExitedReviewModeThreadItem
-        | ContextCompactionThreadItem,
-        Field(discriminator="type"),
+        Annotated[
+            UserMessageThreadItem
+            | HookPromptThreadItem
+            | AgentMessageThreadItem
+            | PlanThreadItem
+            | ReasoningThreadItem
+            | CommandExecutionThreadItem
+            | FileChangeThreadItem
+            | McpToolCallThreadItem
+            | DynamicToolCallThreadItem
+            | CollabAgentToolCallThreadItem
+            | SubAgentActivityThreadItem
+            | WebSearchThreadItem
+            | ImageViewThreadItem
+            | SleepThreadItem
+            | ImageGenerationThreadItem
+            | EnteredReviewModeThreadItem
+            | ExitedReviewModeThreadItem
+            | ContextCompactionThreadItem,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedThreadItem,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -2603,11 +2728,27 @@ class McpServerElicitationRequestParams1(ProtocolModel):
     requested_schema: Annotated[McpElicitationSchema, Field(alias="requestedSchema")]
 
 
+class UnrecognizedMcpServerElicitationRequestParams(ProtocolModel):
+    """A McpServerElicitationRequestParams of a ``mode`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    mode: str
+    server_name: Annotated[str, Field(alias="serverName")]
+    thread_id: Annotated[str, Field(alias="threadId")]
+    message: str
+
+
 McpServerElicitationRequestParams = TypeAliasType(
     "McpServerElicitationRequestParams",
     Annotated[
-        McpServerElicitationRequestParams1 | McpServerElicitationRequestParams2 | McpServerElicitationRequestParams3,
-        Field(discriminator="mode", title="McpServerElicitationRequestParams"),
+        Annotated[
+            McpServerElicitationRequestParams1
+            | McpServerElicitationRequestParams2
+            | McpServerElicitationRequestParams3,
+            Field(discriminator="mode", title="McpServerElicitationRequestParams"),
+        ]
+        | UnrecognizedMcpServerElicitationRequestParams,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -2687,9 +2828,20 @@ class SpecialFileSystemPath(ProtocolModel):
     value: FileSystemSpecialPath
 
 
+class UnrecognizedFileSystemPath(ProtocolModel):
+    """A FileSystemPath of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 FileSystemPath = TypeAliasType(
     "FileSystemPath",
-    Annotated[PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath, Field(discriminator="type")],
+    Annotated[
+        Annotated[PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath, Field(discriminator="type")]
+        | UnrecognizedFileSystemPath,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -2972,16 +3124,27 @@ class RequestPermissionsGuardianApprovalReviewAction(ProtocolModel):
     type: Literal["requestPermissions"]
 
 
+class UnrecognizedGuardianApprovalReviewAction(ProtocolModel):
+    """A GuardianApprovalReviewAction of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 GuardianApprovalReviewAction = TypeAliasType(
     "GuardianApprovalReviewAction",
     Annotated[
-        CommandGuardianApprovalReviewAction
-        | ExecveGuardianApprovalReviewAction
-        | ApplyPatchGuardianApprovalReviewAction
-        | NetworkAccessGuardianApprovalReviewAction
-        | McpToolCallGuardianApprovalReviewAction
-        | RequestPermissionsGuardianApprovalReviewAction,
-        Field(discriminator="type"),
+        Annotated[
+            CommandGuardianApprovalReviewAction
+            | ExecveGuardianApprovalReviewAction
+            | ApplyPatchGuardianApprovalReviewAction
+            | NetworkAccessGuardianApprovalReviewAction
+            | McpToolCallGuardianApprovalReviewAction
+            | RequestPermissionsGuardianApprovalReviewAction,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedGuardianApprovalReviewAction,
+        Field(union_mode="left_to_right"),
     ],
 )
 

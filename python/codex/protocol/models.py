@@ -258,10 +258,21 @@ class EncryptedContentAgentMessageInputContent(ProtocolModel):
     type: Literal["encrypted_content"]
 
 
+class UnrecognizedAgentMessageInputContent(ProtocolModel):
+    """A AgentMessageInputContent of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 AgentMessageInputContent = TypeAliasType(
     "AgentMessageInputContent",
     Annotated[
-        InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent, Field(discriminator="type")
+        Annotated[
+            InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent, Field(discriminator="type")
+        ]
+        | UnrecognizedAgentMessageInputContent,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -415,11 +426,24 @@ class EnvironmentCapabilityRootLocation(ProtocolModel):
     type: Literal["environment"]
 
 
+class UnrecognizedCapabilityRootLocation(ProtocolModel):
+    """A CapabilityRootLocation of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    environment_id: Annotated[str, Field(alias="environmentId")]
+    path: str
+
+
 CapabilityRootLocation = TypeAliasType(
     "CapabilityRootLocation",
     Annotated[
-        EnvironmentCapabilityRootLocation,
-        Field(description="Location used to resolve a selected capability root.", discriminator="type"),
+        Annotated[
+            EnvironmentCapabilityRootLocation,
+            Field(description="Location used to resolve a selected capability root.", discriminator="type"),
+        ]
+        | UnrecognizedCapabilityRootLocation,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -606,18 +630,29 @@ class LegacyManagedConfigTomlFromMdmConfigLayerSource(ProtocolModel):
     type: Literal["legacyManagedConfigTomlFromMdm"]
 
 
+class UnrecognizedConfigLayerSource(ProtocolModel):
+    """A ConfigLayerSource of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ConfigLayerSource = TypeAliasType(
     "ConfigLayerSource",
     Annotated[
-        MdmConfigLayerSource
-        | SystemConfigLayerSource
-        | EnterpriseManagedConfigLayerSource
-        | UserConfigLayerSource
-        | ProjectConfigLayerSource
-        | SessionFlagsConfigLayerSource
-        | LegacyManagedConfigTomlFromFileConfigLayerSource
-        | LegacyManagedConfigTomlFromMdmConfigLayerSource,
-        Field(discriminator="type"),
+        Annotated[
+            MdmConfigLayerSource
+            | SystemConfigLayerSource
+            | EnterpriseManagedConfigLayerSource
+            | UserConfigLayerSource
+            | ProjectConfigLayerSource
+            | SessionFlagsConfigLayerSource
+            | LegacyManagedConfigTomlFromFileConfigLayerSource
+            | LegacyManagedConfigTomlFromMdmConfigLayerSource,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedConfigLayerSource,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -657,11 +692,22 @@ class AgentConfiguredHookHandler(ProtocolModel):
     type: Literal["agent"]
 
 
+class UnrecognizedConfiguredHookHandler(ProtocolModel):
+    """A ConfiguredHookHandler of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ConfiguredHookHandler = TypeAliasType(
     "ConfiguredHookHandler",
     Annotated[
-        CommandConfiguredHookHandler | PromptConfiguredHookHandler | AgentConfiguredHookHandler,
-        Field(discriminator="type"),
+        Annotated[
+            CommandConfiguredHookHandler | PromptConfiguredHookHandler | AgentConfiguredHookHandler,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedConfiguredHookHandler,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -743,8 +789,22 @@ class FunctionDynamicToolNamespaceTool(ProtocolModel):
     type: Literal["function"]
 
 
+class UnrecognizedDynamicToolNamespaceTool(ProtocolModel):
+    """A DynamicToolNamespaceTool of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    description: str
+    input_schema: Annotated[Any, Field(alias="inputSchema")]
+    name: str
+
+
 DynamicToolNamespaceTool = TypeAliasType(
-    "DynamicToolNamespaceTool", Annotated[FunctionDynamicToolNamespaceTool, Field(discriminator="type")]
+    "DynamicToolNamespaceTool",
+    Annotated[
+        Annotated[FunctionDynamicToolNamespaceTool, Field(discriminator="type")] | UnrecognizedDynamicToolNamespaceTool,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -763,8 +823,22 @@ class NamespaceDynamicToolSpec(ProtocolModel):
     type: Literal["namespace"]
 
 
+class UnrecognizedDynamicToolSpec(ProtocolModel):
+    """A DynamicToolSpec of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    description: str
+    name: str
+
+
 DynamicToolSpec = TypeAliasType(
-    "DynamicToolSpec", Annotated[FunctionDynamicToolSpec | NamespaceDynamicToolSpec, Field(discriminator="type")]
+    "DynamicToolSpec",
+    Annotated[
+        Annotated[FunctionDynamicToolSpec | NamespaceDynamicToolSpec, Field(discriminator="type")]
+        | UnrecognizedDynamicToolSpec,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -1236,7 +1310,21 @@ class ExecLocalShellAction(ProtocolModel):
     working_directory: str | None = None
 
 
-LocalShellAction = TypeAliasType("LocalShellAction", Annotated[ExecLocalShellAction, Field(discriminator="type")])
+class UnrecognizedLocalShellAction(ProtocolModel):
+    """A LocalShellAction of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    command: list[str]
+
+
+LocalShellAction = TypeAliasType(
+    "LocalShellAction",
+    Annotated[
+        Annotated[ExecLocalShellAction, Field(discriminator="type")] | UnrecognizedLocalShellAction,
+        Field(union_mode="left_to_right"),
+    ],
+)
 
 
 class LocalShellStatus(str, Enum):
@@ -1324,15 +1412,26 @@ class AmazonBedrockv2LoginAccountResponse(ProtocolModel):
     type: Literal["amazonBedrock"]
 
 
+class UnrecognizedLoginAccountResponse(ProtocolModel):
+    """A LoginAccountResponse of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 LoginAccountResponse = TypeAliasType(
     "LoginAccountResponse",
     Annotated[
-        ApiKeyv2LoginAccountResponse
-        | Chatgptv2LoginAccountResponse
-        | ChatgptDeviceCodev2LoginAccountResponse
-        | ChatgptAuthTokensv2LoginAccountResponse
-        | AmazonBedrockv2LoginAccountResponse,
-        Field(discriminator="type", title="LoginAccountResponse"),
+        Annotated[
+            ApiKeyv2LoginAccountResponse
+            | Chatgptv2LoginAccountResponse
+            | ChatgptDeviceCodev2LoginAccountResponse
+            | ChatgptAuthTokensv2LoginAccountResponse
+            | AmazonBedrockv2LoginAccountResponse,
+            Field(discriminator="type", title="LoginAccountResponse"),
+        ]
+        | UnrecognizedLoginAccountResponse,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -1806,9 +1905,22 @@ class RemotePluginSource(ProtocolModel):
     type: Literal["remote"]
 
 
+class UnrecognizedPluginSource(ProtocolModel):
+    """A PluginSource of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 PluginSource = TypeAliasType(
     "PluginSource",
-    Annotated[LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource, Field(discriminator="type")],
+    Annotated[
+        Annotated[
+            LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource, Field(discriminator="type")
+        ]
+        | UnrecognizedPluginSource,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -1948,9 +2060,21 @@ class TextReasoningItemContent(ProtocolModel):
     type: Literal["text"]
 
 
+class UnrecognizedReasoningItemContent(ProtocolModel):
+    """A ReasoningItemContent of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    text: str
+
+
 ReasoningItemContent = TypeAliasType(
     "ReasoningItemContent",
-    Annotated[ReasoningTextReasoningItemContent | TextReasoningItemContent, Field(discriminator="type")],
+    Annotated[
+        Annotated[ReasoningTextReasoningItemContent | TextReasoningItemContent, Field(discriminator="type")]
+        | UnrecognizedReasoningItemContent,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -1959,8 +2083,21 @@ class SummaryTextReasoningItemReasoningSummary(ProtocolModel):
     type: Literal["summary_text"]
 
 
+class UnrecognizedReasoningItemReasoningSummary(ProtocolModel):
+    """A ReasoningItemReasoningSummary of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+    text: str
+
+
 ReasoningItemReasoningSummary = TypeAliasType(
-    "ReasoningItemReasoningSummary", Annotated[SummaryTextReasoningItemReasoningSummary, Field(discriminator="type")]
+    "ReasoningItemReasoningSummary",
+    Annotated[
+        Annotated[SummaryTextReasoningItemReasoningSummary, Field(discriminator="type")]
+        | UnrecognizedReasoningItemReasoningSummary,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -2235,14 +2372,25 @@ class OtherResponsesApiWebSearchAction(ProtocolModel):
     type: Literal["other"]
 
 
+class UnrecognizedResponsesApiWebSearchAction(ProtocolModel):
+    """A ResponsesApiWebSearchAction of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ResponsesApiWebSearchAction = TypeAliasType(
     "ResponsesApiWebSearchAction",
     Annotated[
-        SearchResponsesApiWebSearchAction
-        | OpenPageResponsesApiWebSearchAction
-        | FindInPageResponsesApiWebSearchAction
-        | OtherResponsesApiWebSearchAction,
-        Field(discriminator="type"),
+        Annotated[
+            SearchResponsesApiWebSearchAction
+            | OpenPageResponsesApiWebSearchAction
+            | FindInPageResponsesApiWebSearchAction
+            | OtherResponsesApiWebSearchAction,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedResponsesApiWebSearchAction,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -2290,11 +2438,22 @@ class CustomReviewTarget(ProtocolModel):
     type: Literal["custom"]
 
 
+class UnrecognizedReviewTarget(ProtocolModel):
+    """A ReviewTarget of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ReviewTarget = TypeAliasType(
     "ReviewTarget",
     Annotated[
-        UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget,
-        Field(discriminator="type"),
+        Annotated[
+            UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedReviewTarget,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -2755,11 +2914,22 @@ class WebrtcThreadRealtimeStartTransport(ProtocolModel):
     type: Literal["webrtc"]
 
 
+class UnrecognizedThreadRealtimeStartTransport(ProtocolModel):
+    """A ThreadRealtimeStartTransport of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ThreadRealtimeStartTransport = TypeAliasType(
     "ThreadRealtimeStartTransport",
     Annotated[
-        WebsocketThreadRealtimeStartTransport | WebrtcThreadRealtimeStartTransport,
-        Field(description="EXPERIMENTAL - transport used by thread realtime.", discriminator="type"),
+        Annotated[
+            WebsocketThreadRealtimeStartTransport | WebrtcThreadRealtimeStartTransport,
+            Field(description="EXPERIMENTAL - transport used by thread realtime.", discriminator="type"),
+        ]
+        | UnrecognizedThreadRealtimeStartTransport,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -4792,8 +4962,20 @@ class ChatgptAccount(ProtocolModel):
     type: Literal["chatgpt"]
 
 
+class UnrecognizedAccount(ProtocolModel):
+    """A Account of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 Account = TypeAliasType(
-    "Account", Annotated[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount, Field(discriminator="type")]
+    "Account",
+    Annotated[
+        Annotated[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount, Field(discriminator="type")]
+        | UnrecognizedAccount,
+        Field(union_mode="left_to_right"),
+    ],
 )
 
 
@@ -5001,11 +5183,22 @@ class InputImageContentItem(ProtocolModel):
     type: Literal["input_image"]
 
 
+class UnrecognizedContentItem(ProtocolModel):
+    """A ContentItem of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ContentItem = TypeAliasType(
     "ContentItem",
     Annotated[
-        InputTextContentItem | InputImageContentItem | InputAudioContentItem | OutputTextContentItem,
-        Field(discriminator="type"),
+        Annotated[
+            InputTextContentItem | InputImageContentItem | InputAudioContentItem | OutputTextContentItem,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedContentItem,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -5071,17 +5264,28 @@ class InputImageFunctionCallOutputContentItem(ProtocolModel):
     type: Literal["input_image"]
 
 
+class UnrecognizedFunctionCallOutputContentItem(ProtocolModel):
+    """A FunctionCallOutputContentItem of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 FunctionCallOutputContentItem = TypeAliasType(
     "FunctionCallOutputContentItem",
     Annotated[
-        InputTextFunctionCallOutputContentItem
-        | InputImageFunctionCallOutputContentItem
-        | InputAudioFunctionCallOutputContentItem
-        | EncryptedContentFunctionCallOutputContentItem,
-        Field(
-            description="Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.",
-            discriminator="type",
-        ),
+        Annotated[
+            InputTextFunctionCallOutputContentItem
+            | InputImageFunctionCallOutputContentItem
+            | InputAudioFunctionCallOutputContentItem
+            | EncryptedContentFunctionCallOutputContentItem,
+            Field(
+                description="Responses API compatible content items that can be returned by a tool call. This is a subset of ContentItem with the types we support as function call outputs.",
+                discriminator="type",
+            ),
+        ]
+        | UnrecognizedFunctionCallOutputContentItem,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -5149,15 +5353,26 @@ class Chatgptv2LoginAccountParams(ProtocolModel):
     use_hosted_login_success_page: Annotated[bool | None, Field(alias="useHostedLoginSuccessPage")] = None
 
 
+class UnrecognizedLoginAccountParams(ProtocolModel):
+    """A LoginAccountParams of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 LoginAccountParams = TypeAliasType(
     "LoginAccountParams",
     Annotated[
-        ApiKeyv2LoginAccountParams
-        | Chatgptv2LoginAccountParams
-        | ChatgptDeviceCodev2LoginAccountParams
-        | ChatgptAuthTokensv2LoginAccountParams
-        | AmazonBedrockv2LoginAccountParams,
-        Field(discriminator="type", title="LoginAccountParams"),
+        Annotated[
+            ApiKeyv2LoginAccountParams
+            | Chatgptv2LoginAccountParams
+            | ChatgptDeviceCodev2LoginAccountParams
+            | ChatgptAuthTokensv2LoginAccountParams
+            | AmazonBedrockv2LoginAccountParams,
+            Field(discriminator="type", title="LoginAccountParams"),
+        ]
+        | UnrecognizedLoginAccountParams,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -5412,14 +5627,25 @@ class WeeklyScheduledTaskSchedule(ProtocolModel):
     type: Literal["weekly"]
 
 
+class UnrecognizedScheduledTaskSchedule(ProtocolModel):
+    """A ScheduledTaskSchedule of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ScheduledTaskSchedule = TypeAliasType(
     "ScheduledTaskSchedule",
     Annotated[
-        HourlyScheduledTaskSchedule
-        | DailyScheduledTaskSchedule
-        | WeekdaysScheduledTaskSchedule
-        | WeeklyScheduledTaskSchedule,
-        Field(discriminator="type"),
+        Annotated[
+            HourlyScheduledTaskSchedule
+            | DailyScheduledTaskSchedule
+            | WeekdaysScheduledTaskSchedule
+            | WeeklyScheduledTaskSchedule,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedScheduledTaskSchedule,
+        Field(union_mode="left_to_right"),
     ],
 )
 
@@ -6714,26 +6940,37 @@ class CustomToolCallOutputResponseItem(ProtocolModel):
     type: Literal["custom_tool_call_output"]
 
 
+class UnrecognizedResponseItem(ProtocolModel):
+    """A ResponseItem of a ``type`` this SDK does not model (a newer engine's), or whose
+    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
+
+    type: str
+
+
 ResponseItem = TypeAliasType(
     "ResponseItem",
     Annotated[
-        MessageResponseItem
-        | AgentMessageResponseItem
-        | ReasoningResponseItem
-        | LocalShellCallResponseItem
-        | FunctionCallResponseItem
-        | ToolSearchCallResponseItem
-        | FunctionCallOutputResponseItem
-        | CustomToolCallResponseItem
-        | CustomToolCallOutputResponseItem
-        | ToolSearchOutputResponseItem
-        | WebSearchCallResponseItem
-        | ImageGenerationCallResponseItem
-        | CompactionResponseItem
-        | CompactionTriggerResponseItem
-        | ContextCompactionResponseItem
-        | OtherResponseItem,
-        Field(discriminator="type"),
+        Annotated[
+            MessageResponseItem
+            | AgentMessageResponseItem
+            | ReasoningResponseItem
+            | LocalShellCallResponseItem
+            | FunctionCallResponseItem
+            | ToolSearchCallResponseItem
+            | FunctionCallOutputResponseItem
+            | CustomToolCallResponseItem
+            | CustomToolCallOutputResponseItem
+            | ToolSearchOutputResponseItem
+            | WebSearchCallResponseItem
+            | ImageGenerationCallResponseItem
+            | CompactionResponseItem
+            | CompactionTriggerResponseItem
+            | ContextCompactionResponseItem
+            | OtherResponseItem,
+            Field(discriminator="type"),
+        ]
+        | UnrecognizedResponseItem,
+        Field(union_mode="left_to_right"),
     ],
 )
 
