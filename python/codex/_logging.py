@@ -286,6 +286,9 @@ class _EngineLogPump:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Held while a batch is taken from the bridge and emitted, so that flush()
+        # returns only after records the pump thread already took are emitted too.
+        self._drain_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -301,17 +304,19 @@ class _EngineLogPump:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                records = _native.next_log_records(_BATCH, _POLL_S)
-                if records:
-                    emit_engine_records(records)
+                with self._drain_lock:
+                    records = _native.next_log_records(_BATCH, _POLL_S)
+                    if records:
+                        emit_engine_records(records)
                 sync_engine_level()
             except Exception:  # a broken handler must not end engine logging for good
                 logging.getLogger(LOGGER_NAME).debug("engine log forwarding failed", exc_info=True)
 
     def flush(self) -> None:
         """Emits what is queued now, on the caller's thread (tests, shutdown)."""
-        while records := _native.next_log_records(_BATCH, 0.0):
-            emit_engine_records(records)
+        with self._drain_lock:
+            while records := _native.next_log_records(_BATCH, 0.0):
+                emit_engine_records(records)
 
     def stop(self) -> None:
         self._stop.set()

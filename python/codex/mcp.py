@@ -224,9 +224,8 @@ class McpServerStatus(WireModel):
     A server that failed to start is listed with no ``server_info`` and no tools;
     ``startup_status`` and ``startup_error`` then say what happened, from the engine's
     ``mcpServer/startupStatus/updated`` notifications (e.g. ``"failed"`` and
-    ``"MCP client for `docs` failed to start: ... No such file or directory"``). A notice
-    the engine sent while a turn was streaming went to that turn's events instead
-    (typed :class:`~codex.events.McpServerStartupStatusNotification`).
+    ``"MCP client for `docs` failed to start: ... No such file or directory"``), including
+    notices that arrived while a turn was streaming.
     """
 
     name: str
@@ -251,12 +250,21 @@ _startups: weakref.WeakKeyDictionary[object, dict[tuple[str, str], JsonObject]] 
 _startups_lock = threading.Lock()
 
 
+def remember_thread_notice(codex: object, method: str, params: JsonObject) -> None:
+    """Keeps a thread-level notice a turn's stream received but does not show
+    (a server's startup status) for :func:`mcp_status`."""
+    if method != _STARTUP_METHOD:
+        return
+    if isinstance(params.get("threadId"), str) and isinstance(params.get("name"), str):
+        with _startups_lock:
+            _startups.setdefault(codex, {})[(params["threadId"], params["name"])] = params
+
+
 def _statuses(codex: Codex | AsyncCodex, thread_id: str, response: JsonObject) -> list[McpServerStatus]:
-    with _startups_lock:
-        known = _startups.setdefault(codex, {})
     for update in unrouted_notifications(codex).take(codex._native_engine(), _STARTUP_METHOD):
-        if isinstance(update.get("threadId"), str) and isinstance(update.get("name"), str):
-            known[(update["threadId"], update["name"])] = update
+        remember_thread_notice(codex, _STARTUP_METHOD, update)
+    with _startups_lock:
+        known = dict(_startups.get(codex, {}))
     statuses = []
     for entry in response.get("data", []):
         status = McpServerStatus.model_validate(entry)
@@ -264,7 +272,6 @@ def _statuses(codex: Codex | AsyncCodex, thread_id: str, response: JsonObject) -
         if status.started:
             status.startup_status = "ready"
         elif latest is not None:
-            # Notices sent while a turn's stream was open went to that stream instead.
             status.startup_status = latest.get("status")
             status.startup_error = latest.get("error")
         statuses.append(status)

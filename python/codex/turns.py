@@ -16,6 +16,7 @@ from .api_models import TurnInterruptResponse, TurnSteerResponse
 from .errors import TransportClosedError, turn_failed_error
 from .events import Notification, parse_notification
 from .inputs import Input, to_wire_input
+from .mcp import remember_thread_notice
 from .metrics import TurnMetrics, Usage
 from .structured import OutputSpec
 
@@ -214,6 +215,7 @@ class TurnHandle:
                 # The SDK's own events (approval outcomes) come before what the engine did next.
                 yield from requests.drain_events(self.thread_id)
                 if _turn_id_of(params) != self.id:
+                    remember_thread_notice(self._codex, method, params)
                     continue
                 event = parse_notification(method, params)
                 done = self._collector.add(event)
@@ -372,6 +374,7 @@ class AsyncTurnHandle:
                     for own_event in requests.drain_events(self.thread_id):
                         yield own_event
                     if _turn_id_of(params) != self.id:
+                        remember_thread_notice(self._codex, method, params)
                         continue
                     event = parse_notification(method, params)
                     done = self._collector.add(event)
