@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Protocol, TypeAlias, runtime_checkable
 
 from .errors import ConfigurationError
 from .events import JsonObject
@@ -56,7 +56,14 @@ class ExternalMessage:
     namespace: str | None = None
 
 
-InputItem: TypeAlias = TextInput | ImageInput | LocalImageInput | SkillInput | MentionInput
+@runtime_checkable
+class ConvertibleToInput(Protocol):
+    """Anything that knows its input item, such as a staged :class:`~codex.files.Attachment`."""
+
+    def as_input(self) -> TextInput | ImageInput | LocalImageInput | SkillInput | MentionInput: ...
+
+
+InputItem: TypeAlias = TextInput | ImageInput | LocalImageInput | SkillInput | MentionInput | ConvertibleToInput
 #: One item, or a list mixing items and plain strings (each string is a text item).
 Input: TypeAlias = list[InputItem | str] | InputItem
 RunInput: TypeAlias = Input | str | ExternalMessage
@@ -75,9 +82,14 @@ def _wire_item(item: object) -> JsonObject:
         return {"type": "skill", "name": item.name, "path": item.path}
     if isinstance(item, MentionInput):
         return {"type": "mention", "name": item.name, "path": item.path}
+    if isinstance(item, ConvertibleToInput) and not isinstance(item, type):
+        converted = item.as_input()
+        if isinstance(converted, ConvertibleToInput):
+            raise ConfigurationError(f"{type(item).__name__}.as_input() must return a plain input item")
+        return _wire_item(converted)
     raise ConfigurationError(
         f"unsupported input item {type(item).__name__}: use str, TextInput, ImageInput, "
-        "LocalImageInput, SkillInput or MentionInput"
+        "LocalImageInput, SkillInput, MentionInput or an attachment"
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from codex import AsyncCodex, Codex, TextInput
+from codex.errors import ConfigurationError
 from codex.events import ItemStartedNotification, UserMessageThreadItem
 from codex.testing import MockResponsesServer, responses
 
@@ -52,6 +53,34 @@ def test_image_attachment_reaches_the_request_body(codex_mock: MockResponsesServ
     assert {"type": "localImage", "path": str(attachment.path)} in [
         {key: part.to_dict().get(key) for key in ("type", "path")} for part in user_messages[0].content
     ]
+
+
+def test_attachments_go_straight_into_the_input_list(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
+    data = png_bytes(2, 2, (200, 10, 10))
+    image = codex_client.files.stage(data, name="red.png")
+    notes = codex_client.files.stage(b"meeting at noon\n", name="notes.txt")
+    codex_mock.enqueue(responses.text("seen"))
+
+    result = codex_client.thread_start().run(["look at these", image, notes])
+
+    assert result.final_response == "seen"
+    (request,) = codex_mock.response_requests
+    assert _input_images(request.body) == [f"data:image/png;base64,{base64.b64encode(data).decode()}"]
+    assert any(str(notes.path) in text for text in request.input_texts())
+
+
+def test_an_object_whose_as_input_is_not_an_input_is_refused(
+    codex_mock: MockResponsesServer, codex_client: Codex
+) -> None:
+    class Odd:
+        def as_input(self) -> object:
+            return 42
+
+    thread = codex_client.thread_start()
+    with pytest.raises(ConfigurationError, match="unsupported input item int"):
+        thread.run(["hi", Odd()])  # type: ignore[list-item]
+    codex_mock.enqueue(responses.text("still fine"))
+    assert thread.run("again").final_response == "still fine"
 
 
 def test_file_attachment_is_readable_by_the_agent(codex_mock: MockResponsesServer, codex_client: Codex) -> None:
