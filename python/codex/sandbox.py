@@ -36,11 +36,14 @@ class ApprovalMode(str, Enum):
 
     ``deny_all`` never asks (the engine refuses what its policy would escalate);
     ``auto_review`` lets the engine ask, and the client's approval handler answers.
+    ``untrusted`` (an extension) asks before every command the engine does not know
+    to be read-only, even inside the sandbox's writable roots.
     Unlike ``openai_codex``, the default handler here declines every request.
     """
 
     deny_all = "deny_all"
     auto_review = "auto_review"
+    untrusted = "untrusted"
 
 
 def _require(value: object, enum: type[Enum], name: str) -> None:
@@ -145,4 +148,6 @@ def approval_settings(mode: ApprovalMode | None) -> JsonObject:
     _require(mode, ApprovalMode, "approval_mode")
     if mode is ApprovalMode.deny_all:
         return {"approvalPolicy": "never"}
+    if mode is ApprovalMode.untrusted:
+        return {"approvalPolicy": "untrusted", "approvalsReviewer": "user"}
     return {"approvalPolicy": "on-request", "approvalsReviewer": "user"}

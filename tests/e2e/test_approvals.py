@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from codex import AsyncCodex, Codex, ConfigurationError, Sandbox, TurnStatus, policies
+from codex import ApprovalMode, AsyncCodex, Codex, ConfigurationError, Sandbox, TurnStatus, policies
 from codex.approvals import (
     APPROVAL_RESOLVED_METHOD,
     Allow,
@@ -106,7 +106,7 @@ def test_denied_command_does_not_run_and_the_model_is_told(
 def test_untrusted_policy_asks_even_inside_the_workspace(
     codex_mock: MockResponsesServer, codex_workspace: Path
 ) -> None:
-    """approval_policy "untrusted": every non-trusted command asks; a policy allows one, denies another."""
+    """ApprovalMode.untrusted: every non-trusted command asks; a policy allows one, denies another."""
     allow_touch = policies.allow_commands(prefixes=["touch"])
     codex_mock.enqueue(
         responses.exec_command("touch yes.txt", login=False),
@@ -116,8 +116,7 @@ def test_untrusted_policy_asks_even_inside_the_workspace(
     with Codex(**client_kwargs(codex_mock, codex_workspace), approval_callback=allow_touch) as codex:  # type: ignore[arg-type]
         thread = codex.thread_start(
             sandbox=Sandbox.workspace_write,
-            approval_mode=None,  # type: ignore[arg-type]
-            config={"approval_policy": "untrusted"},
+            approval_mode=ApprovalMode.untrusted,
         )
         handle = thread.turn("go")
         records = _resolved(handle.stream())
@@ -374,8 +373,7 @@ def test_allow_with_an_execpolicy_amendment_stops_asking_for_that_prefix(
     with Codex(**client_kwargs(codex_mock, codex_workspace), approval_callback=amend) as codex:  # type: ignore[arg-type]
         codex.thread_start(
             sandbox=Sandbox.workspace_write,
-            approval_mode=None,  # type: ignore[arg-type]
-            config={"approval_policy": "untrusted"},
+            approval_mode=ApprovalMode.untrusted,
         ).run("go")
 
     assert asked == ["touch first.txt"]
