@@ -74,7 +74,7 @@ def run_demo(out: _Writer) -> int:
                         out.line("agent> ", end="")
                     elif isinstance(item, FileChangeThreadItem):
                         for change in item.changes:
-                            out.line(f"[patch] {item.status}: {change.path}")
+                            out.line(f"[patch] {item.status.value}: {change.path}")
                         out.line("agent> ", end="")
             result = turn.run()
             timings.append(("turn (3 model calls)", time.perf_counter() - mark))
