@@ -24,6 +24,7 @@ import contextvars
 import inspect
 import json
 import threading
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -396,14 +397,14 @@ def _looks_allowed(result: JsonObject) -> bool:
 
 
 # --------------------------------------------------------------------------- work
-class _Work:
+class _Work(ABC):
     """User code behind one request, runnable from a pool thread or an event loop."""
 
-    def run_sync(self) -> Outcome:
-        raise NotImplementedError
+    @abstractmethod
+    def run_sync(self) -> Outcome: ...
 
-    async def run_async(self, pool: ThreadPoolExecutor) -> Outcome:
-        raise NotImplementedError
+    @abstractmethod
+    async def run_async(self, pool: ThreadPoolExecutor) -> Outcome: ...
 
 
 class _ToolWork(_Work):
