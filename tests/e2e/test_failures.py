@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from codex import AsyncCodex, Codex, CodexConfig, TurnFailedError, TurnStatus, retry_on_overload
+from codex import (
+    AsyncCodex,
+    Codex,
+    CodexConfig,
+    StreamDisconnectedError,
+    TurnFailedError,
+    TurnStatus,
+    retry_on_overload,
+)
 from codex.testing import MockResponsesServer, responses
 
 from .conftest import client_kwargs
@@ -65,9 +73,9 @@ def test_truncated_stream_fails_the_turn(codex_mock: MockResponsesServer, codex_
     codex_mock.enqueue(responses.truncated())
     with _client(codex_mock, codex_workspace, retries=0) as codex:
         thread = codex.thread_start()
-        with pytest.raises(TurnFailedError) as caught:
+        with pytest.raises(StreamDisconnectedError) as caught:
             thread.run("cut")
-        assert caught.value.error_kind is not None
+        assert caught.value.retryable
 
 
 def test_async_failure_is_typed(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:

@@ -82,8 +82,12 @@ def test_two_clients_with_own_homes_and_keys_run_concurrently(codex_workspace: P
 
     assert errors == []
     assert results == {"a": "key=Bearer sk-client-a", "b": "key=Bearer sk-client-b"}
-    for home in homes:
-        assert (home / "sessions").is_dir() or any(home.iterdir())
+    for name, home in zip("ab", homes, strict=True):
+        # Each client's history is stored in its own home, and only there.
+        stored = "".join(path.read_text() for path in home.glob("sessions/**/rollout-*.jsonl"))
+        other = "b" if name == "a" else "a"
+        assert f"hello from {name}" in stored
+        assert f"hello from {other}" not in stored
     assert dict(os.environ) == env_before
     assert _libc_environ() == libc_before
     assert os.getcwd() == cwd_before

@@ -292,3 +292,20 @@ def test_every_error_has_the_structured_fields() -> None:
         assert (error.http_status, error.retry_after, error.thread_id, error.turn_id) == (None, None, None, None)
     assert InvalidParamsError(-32602, "x").code == -32602
     assert ServerBusyError(-32001, "busy").retryable is True
+
+
+def test_every_public_exception_is_a_codex_error() -> None:
+    """An exception class anywhere in the public API that is not a CodexError is a defect:
+    callers are promised that ``except CodexError`` catches everything the SDK raises."""
+    import inspect
+
+    import codex
+    import codex.errors
+
+    public = {getattr(codex, name) for name in codex.__all__} | {
+        getattr(codex.errors, name) for name in codex.errors.__all__
+    }
+    exceptions = {value for value in public if inspect.isclass(value) and issubclass(value, BaseException)}
+    assert len(exceptions) >= 20, sorted(cls.__name__ for cls in exceptions)
+    outsiders = sorted(cls.__name__ for cls in exceptions if not issubclass(cls, codex.CodexError))
+    assert outsiders == []

@@ -18,7 +18,7 @@ from codex.errors import (
     map_jsonrpc_error,
 )
 from codex.events import UnknownNotification, parse_notification
-from codex.inputs import to_wire_input
+from codex.inputs import to_wire_input, to_wire_turn_input
 from codex.testing import MockResponsesServer, responses
 
 
@@ -66,7 +66,14 @@ def test_inputs_to_wire() -> None:
     assert to_wire_input([TextInput("a")])[0]["text"] == "a"
     with pytest.raises(ConfigurationError):
         to_wire_input([])
-    assert isinstance(ExternalMessage("tool", "content"), ExternalMessage)
+    assert to_wire_turn_input(ExternalMessage("tool", "content")) == ([], {"name": "tool", "output": "content"})
+    assert to_wire_turn_input(ExternalMessage("tool", [{"type": "text"}], namespace="ns"))[1] == {
+        "name": "tool",
+        "output": [{"type": "text"}],
+        "namespace": "ns",
+    }
+    with pytest.raises(ConfigurationError):
+        to_wire_turn_input(ExternalMessage(" ", "content"))
 
 
 def test_unknown_notifications_are_kept() -> None:
