@@ -12,8 +12,6 @@ PROVIDER_ID = "codex-embedded"
 ENGINE_CHANNEL_CAPACITY = 65_536
 #: Events taken from the native queue per call.
 EVENT_BATCH = 512
-#: How long close() waits for an interrupted turn to finish before shutting down.
-CLOSE_INTERRUPT_GRACE_S = 2.0
 #: How long Ctrl-C waits for the interrupted turn to report completion.
 INTERRUPT_GRACE_S = 5.0
 #: Settings that keep the engine off the network except for the model provider.

@@ -26,9 +26,6 @@ atexit.register(_native.quiesce, 1.0)
 
 T = TypeVar("T")
 
-#: (is_request, method, request_id_json, params_json)
-RawEvent = tuple[bool, str, str | None, str]
-
 #: Answers a server request: a result dict, or None to decline. May be async for AsyncCodex.
 ApprovalHandler = Callable[[str, JsonObject], "JsonObject | Awaitable[JsonObject | None] | None"]
 
