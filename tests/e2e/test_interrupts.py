@@ -111,7 +111,13 @@ def test_async_interrupt_and_cancel(codex_mock: MockResponsesServer, codex_works
             codex_mock.enqueue(SLOW)
             turn = await thread.turn("slow again")
             task = asyncio.create_task(turn.run())
-            await asyncio.sleep(0.3)
+            # Cancel only once the engine has taken the slow reply: on a loaded machine an
+            # early cancel would leave it queued for the next turn.
+            deadline = time.monotonic() + 20
+            while codex_mock.pending() and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert not codex_mock.pending()
+            await asyncio.sleep(0.1)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
