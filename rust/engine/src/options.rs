@@ -33,6 +33,27 @@ pub struct EngineOptions {
     pub client_version: String,
     #[serde(default = "default_true")]
     pub experimental_api: bool,
+    /// An API key for the engine's own OpenAI provider: kept in the engine's in-memory
+    /// login store for this home while the engine runs, never written to disk.
+    #[serde(default)]
+    pub api_key: Option<ApiKey>,
+}
+
+/// A secret that never appears in `Debug` output.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("ApiKey(***)")
+    }
 }
 
 fn default_channel_capacity() -> usize {
@@ -141,6 +162,14 @@ mod tests {
             .toml_overrides()
             .expect_err("null has no TOML form");
         assert_eq!(err.kind(), "invalid_input");
+    }
+
+    #[test]
+    fn api_key_is_redacted_in_debug_output() {
+        let options =
+            EngineOptions::from_json(r#"{"codex_home": "/x", "api_key": "sk-secret"}"#).unwrap();
+        assert_eq!(options.api_key.as_ref().map(ApiKey::expose), Some("sk-secret"));
+        assert!(!format!("{options:?}").contains("sk-secret"));
     }
 
     #[test]

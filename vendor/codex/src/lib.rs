@@ -11,4 +11,5 @@ pub use codex_config;
 pub use codex_core;
 pub use codex_exec_server;
 pub use codex_feedback;
+pub use codex_login;
 pub use codex_protocol;
