@@ -17,6 +17,7 @@ from .events import (
     FileChangeThreadItem,
     ItemCompletedNotification,
 )
+from .fleet import cli as fleet_cli
 from .sandbox import Sandbox
 from .testing import MockResponsesServer, responses
 
@@ -112,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _parity.add_arguments(parity)
     tools = commands.add_parser("tools", help="tool manifests: `tools validate FILE...`")
     manifest.add_arguments(tools)
+    fleet = commands.add_parser("fleet", help="many agent tasks at once: `fleet run TASKS.jsonl --out results.jsonl`")
+    fleet_cli.add_arguments(fleet)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return run_demo(_Writer())
@@ -119,5 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _parity.run_command(args)
     if args.command == "tools":
         return manifest.run_command(args)
+    if args.command == "fleet":
+        return fleet_cli.run_command(args)
     parser.error(f"unknown command {args.command}")
     return 2
