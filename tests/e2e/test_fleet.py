@@ -1,0 +1,354 @@
+"""codex.fleet end to end: worker processes and Ray actors run real engines against the loopback mock.
+
+The mock runs in this process; every worker reaches it through ``WorkerOptions.base_url``
+and reads its key from the environment variable ``WorkerOptions.api_key_env`` names
+(set here before any worker starts), never from a task argument.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from codex import RetryPolicy
+from codex.fleet import (
+    DirectoryWorkspace,
+    FleetTask,
+    FleetTaskError,
+    GitWorkspace,
+    TaskResult,
+    TaskStatus,
+    TaskTimeoutError,
+    WorkerOptions,
+    run_fleet,
+)
+from codex.testing import MockResponsesServer, RecordedRequest, responses
+from codex.testing.responses import ScriptedResponse
+
+KEY_ENV = "CODEX_FLEET_TEST_KEY"
+KEY = "sk-fleet-from-the-workers-environment"
+MARK = re.compile(r"TASK\[([\w-]+)\] (\w+)")
+
+
+class Answer(BaseModel):
+    task: str
+    count: int
+
+
+def _task_of(request: RecordedRequest) -> tuple[str, str] | None:
+    for text in request.input_texts():
+        found = MARK.search(text)
+        if found:
+            return found.group(1), found.group(2)
+    return None
+
+
+def fleet_responder(request: RecordedRequest) -> ScriptedResponse:
+    """What the model says to ``TASK[id] action``: every task's turn is scripted by its prompt."""
+    marked = _task_of(request)
+    if marked is None:
+        return responses.text("no task in this request")
+    task_id, action = marked
+    if request.tool_outputs():
+        return responses.text(f"{task_id} is done")
+    if action == "write":
+        return responses.apply_patch(responses.add_file_patch(f"notes-{task_id}.md", f"written by {task_id}"))
+    if action == "fail":
+        return responses.http_error(500, f"the mock fails {task_id}")
+    if action == "slow":
+        # Far longer than any timeout here: only an interrupt ends it early.
+        return responses.slow_stream(["still ", "thinking "] * 60, delay_s=0.5)
+    if action == "json":
+        return responses.structured({"task": task_id, "count": 7})
+    if action == "badjson":
+        return responses.structured({"task": task_id})
+    return responses.text(f"answer for {task_id}")
+
+
+def requests_for(mock: MockResponsesServer, task_id: str) -> int:
+    return sum(1 for request in mock.response_requests if (_task_of(request) or ("",))[0] == task_id)
+
+
+@pytest.fixture
+def fleet_mock(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockResponsesServer]:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    with MockResponsesServer(responder=fleet_responder) as server:
+        yield server
+
+
+@pytest.fixture
+def source_dir(codex_workspace: Path) -> Path:
+    source = codex_workspace / "source"
+    source.mkdir()
+    (source / "seed.txt").write_text("the original\n")
+    return source
+
+
+def worker_options(mock: MockResponsesServer) -> WorkerOptions:
+    # The engine's own retries are off: every retry seen is the fleet's RetryPolicy.
+    return WorkerOptions(base_url=mock.base_url, api_key_env=KEY_ENV, request_max_retries=0, stream_max_retries=0)
+
+
+def write_task(task_id: str, workspace: DirectoryWorkspace | GitWorkspace) -> FleetTask:
+    return FleetTask(id=task_id, prompt=f"TASK[{task_id}] write notes", workspace=workspace, metadata={"n": task_id})
+
+
+def assert_wrote_notes(result: TaskResult) -> None:
+    assert result.status is TaskStatus.completed, result.error
+    assert result.changed_files == [f"notes-{result.task_id}.md"]
+    assert f"+++ b/notes-{result.task_id}.md\n" in result.diff
+    assert f"+written by {result.task_id}\n" in result.diff
+    assert result.final_response == f"{result.task_id} is done"
+    assert result.usage.total_tokens > 0
+    assert result.attempts == 1
+
+
+def assert_key_came_from_the_environment(mock: MockResponsesServer) -> None:
+    keys = {request.headers.get("authorization") for request in mock.response_requests}
+    assert keys == {f"Bearer {KEY}"}
+
+
+def _parse(line: str) -> dict[str, object] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) and value.get("status") == "completed" else None
+
+
+def make_repo(path: Path) -> Path:
+    path.mkdir()
+    for args in (["init", "-q", "-b", "main"], ["config", "user.email", "t@example.com"], ["config", "user.name", "t"]):
+        subprocess.run(["git", *args], cwd=path, check=True)
+    (path / "tracked.txt").write_text("tracked at the first commit\n")
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "first"], cwd=path, check=True)
+    return path
+
+
+def test_local_fleet_copied_and_git_workspaces_diffs_and_structured_output(
+    fleet_mock: MockResponsesServer, source_dir: Path, codex_workspace: Path
+) -> None:
+    repo = make_repo(codex_workspace / "repo")
+    copies = [write_task(f"copy-{index}", DirectoryWorkspace(str(source_dir))) for index in range(3)]
+    tasks = [
+        *copies,
+        write_task("git-0", GitWorkspace(str(repo), "main")),
+        FleetTask(id="json-0", prompt="TASK[json-0] json", output_type=Answer),
+        FleetTask(id="badjson-0", prompt="TASK[badjson-0] badjson", output_type=Answer),
+    ]
+    heard: list[str] = []
+    results = list(
+        run_fleet(
+            tasks,
+            concurrency=4,
+            workers=2,
+            worker_options=worker_options(fleet_mock),
+            workspace_root=codex_workspace / "fleet",
+            on_result=lambda result: heard.append(result.task_id),
+        )
+    )
+    by_id = {result.task_id: result for result in results}
+    assert sorted(by_id) == sorted(task.id for task in tasks)
+    assert len(results) == len(tasks)
+    assert sorted(heard) == sorted(by_id)
+    for task in copies:
+        assert_wrote_notes(by_id[task.id])
+        assert by_id[task.id].metadata == {"n": task.id}
+    git = by_id["git-0"]
+    assert_wrote_notes(git)
+    assert "new file mode" in git.diff
+    # The agent's copies and worktree were private: the sources are untouched and no worktree is left.
+    assert sorted(path.name for path in source_dir.iterdir()) == ["seed.txt"]
+    assert sorted(path.name for path in repo.iterdir()) == [".git", "tracked.txt"]
+    worktrees = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True, check=True)
+    assert len(worktrees.stdout.splitlines()) == 1
+    assert not list((codex_workspace / "fleet").iterdir())
+    assert by_id["json-0"].output == Answer(task="json-0", count=7)
+    bad = by_id["badjson-0"]
+    assert bad.status is TaskStatus.failed
+    assert bad.error is not None
+    assert bad.error.error_type == "StructuredOutputError"
+    # One engine per worker process, both used, and each ran several tasks.
+    assert {result.worker for result in results} == {"local-0", "local-1"}
+    assert_key_came_from_the_environment(fleet_mock)
+
+
+def test_failing_task_is_retried_then_reported_with_a_typed_error_and_a_timeout_interrupts(
+    fleet_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    tasks = [
+        FleetTask(id="fail-0", prompt="TASK[fail-0] fail"),
+        FleetTask(id="slow-0", prompt="TASK[slow-0] slow", timeout_s=2.0),
+        FleetTask(id="plain-0", prompt="TASK[plain-0] plain"),
+    ]
+    retry = RetryPolicy(max_attempts=3, backoff=0.01, jitter=0.0)
+    results = {
+        result.task_id: result
+        for result in run_fleet(
+            tasks,
+            concurrency=3,
+            workers=1,
+            worker_options=worker_options(fleet_mock),
+            retry=retry,
+            workspace_root=codex_workspace / "fleet",
+        )
+    }
+    failed = results["fail-0"]
+    assert failed.status is TaskStatus.failed
+    assert failed.attempts == 3
+    assert requests_for(fleet_mock, "fail-0") == 3
+    assert failed.error is not None
+    assert (failed.error.error_type, failed.error.retryable) == ("HttpStatusError", True)
+    with pytest.raises(FleetTaskError) as raised:
+        failed.raise_for_error()
+    assert raised.value.retryable
+    assert raised.value.task_id == "fail-0"
+
+    slow = results["slow-0"]
+    assert slow.status is TaskStatus.timeout
+    assert requests_for(fleet_mock, "slow-0") == 1
+    with pytest.raises(TaskTimeoutError):
+        slow.raise_for_error()
+
+    assert results["plain-0"].status is TaskStatus.completed
+    assert results["plain-0"].final_response == "answer for plain-0"
+
+
+def test_checkpoint_resumes_without_redoing_finished_tasks(
+    fleet_mock: MockResponsesServer, source_dir: Path, codex_workspace: Path
+) -> None:
+    checkpoint = codex_workspace / "results.jsonl"
+    tasks = [write_task(f"t-{index}", DirectoryWorkspace(str(source_dir))) for index in range(5)]
+    options = {
+        "concurrency": 2,
+        "workers": 1,
+        "worker_options": worker_options(fleet_mock),
+        "checkpoint": checkpoint,
+        "workspace_root": codex_workspace / "fleet",
+    }
+    first = [result.task_id for result in run_fleet(tasks[:3], **options)]  # type: ignore[arg-type]
+    assert sorted(first) == ["t-0", "t-1", "t-2"]
+    # A crash while writing the next line leaves it cut short.
+    with checkpoint.open("a") as handle:
+        handle.write('{"task_id": "t-3", "status": "compl')
+    before = {task.id: requests_for(fleet_mock, task.id) for task in tasks}
+    assert before == {"t-0": 2, "t-1": 2, "t-2": 2, "t-3": 0, "t-4": 0}
+
+    second = list(run_fleet(tasks, **options))  # type: ignore[arg-type]
+    assert sorted(result.task_id for result in second) == ["t-3", "t-4"]
+    for result in second:
+        assert_wrote_notes(result)
+    after = {task.id: requests_for(fleet_mock, task.id) for task in tasks}
+    assert after == dict.fromkeys(after, 2), "finished tasks must not run again"
+    complete = [parsed for parsed in map(_parse, checkpoint.read_text().splitlines()) if parsed is not None]
+    assert sorted(str(line["task_id"]) for line in complete) == [task.id for task in tasks]
+    assert all("+written by" in str(line["diff"]) for line in complete)
+
+    # Nothing left to do: a third run starts no worker and yields nothing.
+    assert list(run_fleet(tasks, **options)) == []  # type: ignore[arg-type]
+
+
+def test_ray_backend_two_actors_on_a_local_instance(
+    fleet_mock: MockResponsesServer, source_dir: Path, codex_workspace: Path
+) -> None:
+    import ray  # a dev dependency: missing, this test fails rather than skips
+    # Started here (after the key is in the environment): the raylet and so every actor inherit it.
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        tasks = [write_task(f"ray-{index}", DirectoryWorkspace(str(source_dir))) for index in range(6)]
+        results = list(
+            run_fleet(
+                tasks,
+                backend="ray",
+                concurrency=4,
+                workers=2,
+                worker_options=worker_options(fleet_mock),
+                workspace_root=codex_workspace / "fleet",
+            )
+        )
+        # The fleet used the connection it found and left it open.
+        assert ray.is_initialized()
+    finally:
+        ray.shutdown()
+    assert sorted(result.task_id for result in results) == sorted(task.id for task in tasks)
+    for result in results:
+        assert_wrote_notes(result)
+    assert {result.worker for result in results} == {"ray-actor-0", "ray-actor-1"}
+    assert sorted(path.name for path in source_dir.iterdir()) == ["seed.txt"]
+    assert_key_came_from_the_environment(fleet_mock)
+
+
+def _children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _wait_for(condition: object, what: str, limit_s: float = 120.0) -> None:
+    """Waits for a condition (not a timing assertion: the limit only bounds a hang)."""
+    deadline = time.monotonic() + limit_s
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_sigint_mid_fleet_stops_the_cli_and_leaves_no_worker_behind(
+    fleet_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    tasks_file = codex_workspace / "tasks.jsonl"
+    out = codex_workspace / "results.jsonl"
+    lines = [{"id": "plain-0", "prompt": "TASK[plain-0] plain"}]
+    lines += [{"id": f"slow-{index}", "prompt": f"TASK[slow-{index}] slow"} for index in range(2)]
+    tasks_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    command = [sys.executable, "-m", "codex", "fleet", "run", str(tasks_file), "--out", str(out)]
+    command += ["--workers", "2", "--concurrency", "4", "--base-url", fleet_mock.base_url, "--api-key-env", KEY_ENV]
+    command += ["--workspace-root", str(codex_workspace / "fleet"), "--quiet"]
+    cli = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: out.exists() and "plain-0" in out.read_text(), "the plain task's result")
+        _wait_for(
+            lambda: all(requests_for(fleet_mock, f"slow-{index}") for index in range(2)),
+            "both slow turns to reach the model",
+        )
+        workers = _children_of(cli.pid)
+        assert len(workers) >= 2
+        cli.send_signal(signal.SIGINT)
+        _, stderr = cli.communicate(timeout=120)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.communicate()
+    assert cli.returncode == 130, stderr
+    assert "fleet cancelled" in stderr
+    assert "Traceback" not in stderr, stderr
+    _wait_for(lambda: not any(_alive(pid) for pid in workers), "the worker processes to exit", 30)
+    recorded = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(line["task_id"], line["status"]) for line in recorded] == [("plain-0", "completed")]
+    assert not list((codex_workspace / "fleet").glob("*/*")), "cancelled tasks' workspaces are removed"
