@@ -7,12 +7,15 @@ and reads its key from the environment variable ``WorkerOptions.api_key_env`` na
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +34,7 @@ from codex.fleet import (
     TaskTimeoutError,
     WorkerOptions,
     run_fleet,
+    run_fleet_async,
 )
 from codex.testing import MockResponsesServer, RecordedRequest, responses
 from codex.testing.responses import ScriptedResponse
@@ -259,26 +263,60 @@ def test_checkpoint_resumes_without_redoing_finished_tasks(
     assert list(run_fleet(tasks, **options)) == []  # type: ignore[arg-type]
 
 
-def test_ray_backend_two_actors_on_a_local_instance(
+def _actor_processes() -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                command = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"FleetActor" in command and _alive(int(entry)):
+                found.append(int(entry))
+    return found
+
+
+def test_ray_backend_two_actors_on_a_local_instance_then_a_cancelled_fleet(
     fleet_mock: MockResponsesServer, source_dir: Path, codex_workspace: Path
 ) -> None:
     import ray  # a dev dependency: missing, this test fails rather than skips
+
     # Started here (after the key is in the environment): the raylet and so every actor inherit it.
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         tasks = [write_task(f"ray-{index}", DirectoryWorkspace(str(source_dir))) for index in range(6)]
-        results = list(
-            run_fleet(
-                tasks,
-                backend="ray",
-                concurrency=4,
-                workers=2,
-                worker_options=worker_options(fleet_mock),
-                workspace_root=codex_workspace / "fleet",
-            )
-        )
+        options = {
+            "backend": "ray",
+            "concurrency": 4,
+            "workers": 2,
+            "worker_options": worker_options(fleet_mock),
+            "workspace_root": codex_workspace / "fleet",
+        }
+        results = list(run_fleet(tasks, **options))  # type: ignore[arg-type]
         # The fleet used the connection it found and left it open.
         assert ray.is_initialized()
+
+        # Cancelling: dispatching stops, running turns are cancelled inside the actors.
+        cancel = threading.Event()
+        slow = [FleetTask(id=f"slow-{index}", prompt=f"TASK[slow-{index}] slow") for index in range(3)]
+        actors_while_running: list[int] = []
+
+        def cancel_when_all_slow_turns_run() -> None:
+            _wait_for(lambda: all(requests_for(fleet_mock, task.id) for task in slow), "three slow turns")
+            actors_while_running.extend(_actor_processes())
+            cancel.set()
+
+        watcher = threading.Thread(target=cancel_when_all_slow_turns_run, daemon=True)
+        watcher.start()
+        heard: list[TaskResult] = []
+        yielded = list(run_fleet(slow, cancel_event=cancel, on_result=heard.append, **options))  # type: ignore[arg-type]
+        watcher.join()
+        assert yielded == []
+        assert sorted((result.task_id, result.status) for result in heard) == [
+            (task.id, TaskStatus.cancelled) for task in slow
+        ]
+        assert len(actors_while_running) == 2
+        _wait_for(lambda: not _actor_processes(), "the actors' processes to exit", 60)
     finally:
         ray.shutdown()
     assert sorted(result.task_id for result in results) == sorted(task.id for task in tasks)
@@ -352,3 +390,50 @@ def test_sigint_mid_fleet_stops_the_cli_and_leaves_no_worker_behind(
     recorded = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(line["task_id"], line["status"]) for line in recorded] == [("plain-0", "completed")]
     assert not list((codex_workspace / "fleet").glob("*/*")), "cancelled tasks' workspaces are removed"
+
+
+def _spawned_workers() -> list[int]:
+    """This process's multiprocessing-spawned children (fleet workers), alive."""
+    found = []
+    for pid in _children_of(os.getpid()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in command and _alive(pid):
+            found.append(pid)
+    return found
+
+
+def test_async_twin_yields_results_and_leaving_early_cancels_the_rest(
+    fleet_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    tasks = [FleetTask(id="plain-0", prompt="TASK[plain-0] plain")]
+    tasks += [FleetTask(id=f"slow-{index}", prompt=f"TASK[slow-{index}] slow") for index in range(2)]
+    heard: list[TaskResult] = []
+
+    async def first_result() -> TaskResult:
+        fleet = run_fleet_async(
+            tasks,
+            concurrency=3,
+            workers=1,
+            worker_options=worker_options(fleet_mock),
+            workspace_root=codex_workspace / "fleet",
+            on_result=heard.append,
+        )
+        async with contextlib.aclosing(fleet) as results:
+            async for result in results:
+                return result
+        raise AssertionError("the fleet yielded nothing")
+
+    first = asyncio.run(first_result())
+    assert (first.task_id, first.status) == ("plain-0", TaskStatus.completed)
+    assert first.final_response == "answer for plain-0"
+    # Leaving the loop cancelled the slow tasks (whether or not they had reached the model yet)
+    # and stopped the worker before aclose() returned.
+    assert sorted((result.task_id, result.status) for result in heard) == [
+        ("plain-0", TaskStatus.completed),
+        ("slow-0", TaskStatus.cancelled),
+        ("slow-1", TaskStatus.cancelled),
+    ]
+    assert _spawned_workers() == []

@@ -10,7 +10,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -212,7 +212,7 @@ def _drive(
                     run_root.rmdir()
 
 
-async def run_fleet_async(tasks: Iterable[FleetTask], **options: Any) -> AsyncIterator[TaskResult]:
+async def run_fleet_async(tasks: Iterable[FleetTask], **options: Any) -> AsyncGenerator[TaskResult, None]:
     """The asyncio twin of :func:`run_fleet` (same options): ``async for result in ...``.
 
     The fleet is driven from a background thread; leaving the loop early or cancelling

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from .backend import Backend, lost_result
-from .results import TaskResult, TaskStatus
+from .results import TaskError, TaskResult, TaskStatus
 from .tasks import WorkerOptions
 from .worker import TaskJob, TaskRunner
 
@@ -175,7 +175,10 @@ class RayBackend(Backend):
             return lost_result(job, f"{self._name(index)} ({type(exc).__name__}: {exc})")
 
     def _cancelled(self, job: TaskJob, index: int) -> TaskResult:
-        return TaskResult(job.task.id, TaskStatus.cancelled, worker=self._name(index), metadata=job.task.metadata)
+        error = TaskError("TaskCancelledError", "the fleet was cancelled")
+        return TaskResult(
+            job.task.id, TaskStatus.cancelled, error=error, worker=self._name(index), metadata=job.task.metadata
+        )
 
     def _name(self, index: int) -> str:
         return self._names[index] if index < len(self._names) else f"ray-actor-{index}"
