@@ -32,6 +32,7 @@ from codex.fleet import (
     TaskResult,
     TaskStatus,
     TaskTimeoutError,
+    WorkerLostError,
     WorkerOptions,
     run_fleet,
     run_fleet_async,
@@ -436,4 +437,26 @@ def test_async_twin_yields_results_and_leaving_early_cancels_the_rest(
         ("slow-0", TaskStatus.cancelled),
         ("slow-1", TaskStatus.cancelled),
     ]
+    assert _spawned_workers() == []
+
+
+def test_a_worker_that_dies_reports_its_task_lost(fleet_mock: MockResponsesServer, codex_workspace: Path) -> None:
+    def kill_the_worker(request: RecordedRequest) -> ScriptedResponse:
+        # The only fleet worker is the process asking; it dies mid-turn.
+        (worker,) = _spawned_workers()
+        os.kill(worker, signal.SIGKILL)
+        return responses.slow_stream(["never ", "read"], delay_s=0.5)
+
+    fleet_mock.set_responder(kill_the_worker)
+    (result,) = run_fleet(
+        [FleetTask(id="doomed", prompt="TASK[doomed] plain")],
+        workers=1,
+        worker_options=worker_options(fleet_mock),
+        workspace_root=codex_workspace / "fleet",
+    )
+    assert result.status is TaskStatus.failed
+    assert result.error is not None
+    assert (result.error.error_type, result.error.retryable) == ("WorkerLostError", True)
+    with pytest.raises(WorkerLostError):
+        result.raise_for_error()
     assert _spawned_workers() == []

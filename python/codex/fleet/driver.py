@@ -177,8 +177,9 @@ def _drive(
     started = False
     try:
         if pending:
-            backend.start()
+            # Set first: Ctrl-C while workers start must still stop the ones that did.
             started = True
+            backend.start()
         while pending or backend.running():
             if cancel_event is not None and cancel_event.is_set():
                 for result in backend.cancel():

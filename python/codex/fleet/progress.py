@@ -81,8 +81,9 @@ class ProgressDisplay:
 
     def start(self, progress: FleetProgress) -> None:
         if self._live is not None:
+            # Live re-renders this object on every refresh, so the clock and rate keep moving.
+            self._live.update(_Rendered(self, progress))
             self._live.start()
-        self.update(progress)
 
     def update(self, progress: FleetProgress, result: TaskResult | None = None) -> None:
         if self._live is None:
@@ -93,12 +94,15 @@ class ProgressDisplay:
         if result is not None and not result.ok and result.status is not TaskStatus.cancelled:
             message = result.error.message if result.error is not None else result.status.value
             self._console.print(f"[red]{result.status.value}[/red] {result.task_id}: {message}", markup=True)
-        self._live.update(self._render(progress))
+        self._live.refresh()
 
     def stop(self, progress: FleetProgress) -> None:
         if self._live is not None:
-            self._live.update(self._render(progress))
+            self._live.refresh()
             self._live.stop()
+            if not self._console.is_terminal:
+                # Off a terminal, Live writes its last frame without ending the line.
+                self._console.line()
         else:
             self._stream.write(f"fleet: {progress.summary()}\n")
             self._stream.flush()
@@ -119,3 +123,12 @@ class ProgressDisplay:
             style="dim",
         )
         return text
+
+
+class _Rendered:
+    def __init__(self, display: ProgressDisplay, progress: FleetProgress) -> None:
+        self._display = display
+        self._progress = progress
+
+    def __rich__(self) -> Any:
+        return self._display._render(self._progress)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -270,7 +270,3 @@ def unique_tasks(tasks: Iterable[FleetTask]) -> Iterator[FleetTask]:
             raise ConfigurationError(f"two tasks share the id {task.id!r}; ids must be unique")
         seen.add(task.id)
         yield task
-
-
-def tool_paths(tasks: Sequence[FleetTask]) -> set[str]:
-    return {path for task in tasks for path in task.tools}
