@@ -55,7 +55,9 @@ def find_cached(crate: str) -> Path | None:
 
 def fetch(crates: list[str]) -> None:
     """Downloads the crates into cargo's cache through cargo itself, away from this workspace."""
-    deps = "\n".join(f'dep{i} = {{ package = "{n}", version = "={v}" }}' for i, (n, v) in enumerate(map(split_name, crates)))
+    deps = "\n".join(
+        f'dep{i} = {{ package = "{n}", version = "={v}" }}' for i, (n, v) in enumerate(map(split_name, crates))
+    )
     with tempfile.TemporaryDirectory(prefix="codex-engine-fetch-") as tmp:
         Path(tmp, "Cargo.toml").write_text(
             f'[package]\nname = "fetch-only"\nversion = "0.0.0"\nedition = "2021"\n\n[dependencies]\n{deps}\n'
@@ -97,7 +99,9 @@ def main() -> int:
     if set(patches) != set(sums):
         print(f"patches and SHA256SUMS disagree: {sorted(set(patches) ^ set(sums))}", file=sys.stderr)
         return 1
-    stamps = {crate: f"{sums[crate]} {hashlib.sha256(path.read_bytes()).hexdigest()}\n" for crate, path in patches.items()}
+    stamps = {
+        crate: f"{sums[crate]} {hashlib.sha256(path.read_bytes()).hexdigest()}\n" for crate, path in patches.items()
+    }
     todo = [crate for crate in patches if _stamp(crate) != stamps[crate]]
     missing = [crate for crate in todo if find_cached(crate) is None]
     if missing:
