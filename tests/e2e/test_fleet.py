@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from codex import RetryPolicy
+from codex import RetryPolicy, tool
 from codex.fleet import (
     DirectoryWorkspace,
     FleetTask,
@@ -50,6 +50,16 @@ class Answer(BaseModel):
     count: int
 
 
+@tool
+def lookup(key: str) -> str:
+    """Looks a key up (runs inside the fleet worker that owns the thread)."""
+    return f"value-of-{key}-from-pid-{os.getpid()}"
+
+
+#: What a task's ``tools=`` names: imported by each worker, since tool objects do not pickle.
+FLEET_TOOLS = [lookup]
+
+
 def _task_of(request: RecordedRequest) -> tuple[str, str] | None:
     for text in request.input_texts():
         found = MARK.search(text)
@@ -64,8 +74,13 @@ def fleet_responder(request: RecordedRequest) -> ScriptedResponse:
     if marked is None:
         return responses.text("no task in this request")
     task_id, action = marked
-    if request.tool_outputs():
+    outputs = request.tool_outputs()
+    if outputs and action == "tool":
+        return responses.text(f"the tool said {outputs[-1].get('output')}")
+    if outputs:
         return responses.text(f"{task_id} is done")
+    if action == "tool":
+        return responses.function_call("lookup", {"key": task_id})
     if action == "write":
         return responses.apply_patch(responses.add_file_patch(f"notes-{task_id}.md", f"written by {task_id}"))
     if action == "fail":
@@ -151,6 +166,7 @@ def test_local_fleet_copied_and_git_workspaces_diffs_and_structured_output(
         write_task("git-0", GitWorkspace(str(repo), "main")),
         FleetTask(id="json-0", prompt="TASK[json-0] json", output_type=Answer),
         FleetTask(id="badjson-0", prompt="TASK[badjson-0] badjson", output_type=Answer),
+        FleetTask(id="tool-0", prompt="TASK[tool-0] tool", tools=("tests.e2e.test_fleet:FLEET_TOOLS",)),
     ]
     heard: list[str] = []
     results = list(
@@ -184,6 +200,10 @@ def test_local_fleet_copied_and_git_workspaces_diffs_and_structured_output(
     assert bad.status is TaskStatus.failed
     assert bad.error is not None
     assert bad.error.error_type == "StructuredOutputError"
+    # The tool ran in a worker process, not here.
+    answer = by_id["tool-0"].final_response or ""
+    assert answer.startswith("the tool said value-of-tool-0-from-pid-")
+    assert not answer.endswith(f"-pid-{os.getpid()}")
     # One engine per worker process, both used, and each ran several tasks.
     assert {result.worker for result in results} == {"local-0", "local-1"}
     assert_key_came_from_the_environment(fleet_mock)

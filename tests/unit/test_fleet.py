@@ -149,3 +149,13 @@ def test_directory_diff_covers_edits_deletions_binary_and_missing_newlines(tmp_p
     assert "deleted file mode 100644\n--- a/sub/gone.txt\n+++ /dev/null\n" in diff
     assert ".git" not in diff
     assert "same.txt" not in diff
+
+
+def test_a_result_whose_output_does_not_pickle_travels_as_json() -> None:
+    from codex.fleet.worker import _picklable
+
+    result = TaskResult("t", TaskStatus.completed, output={"f": lambda: 1, "n": 2}, metadata={"k": 1})
+    travelled = pickle.loads(pickle.dumps(_picklable(result)))
+    assert travelled.output["n"] == 2
+    assert isinstance(travelled.output["f"], str)
+    assert travelled.metadata == {"k": 1}

@@ -7,12 +7,15 @@ import contextlib
 import dataclasses
 import importlib
 import os
+import pickle
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pydantic_core
 
 from ..client import AsyncCodex
 from ..config import CodexConfig
@@ -120,9 +123,9 @@ class TaskRunner:
         finally:
             result.attempts = max(result.attempts, len(retries) + (1 if result.thread_id else 0))
             if workspace is not None:
-                await asyncio.shield(asyncio.to_thread(self._finish_workspace, workspace, result))
+                await _uncancellable(asyncio.to_thread(self._finish_workspace, workspace, result))
             result.duration_s = time.perf_counter() - started
-        return result
+        return _picklable(result)
 
     def _finish_workspace(self, workspace: PreparedWorkspace, result: TaskResult) -> None:
         try:
@@ -187,3 +190,24 @@ class TurnNotCompletedError(CodexError):
 
     def __init__(self, status: str) -> None:
         super().__init__(f"the turn ended with status {status}")
+
+
+async def _uncancellable(work: Awaitable[None]) -> None:
+    """Awaits ``work`` to the end even if the task is cancelled meanwhile (the diff and the
+    workspace removal must finish; the cancellation has already been recorded)."""
+    future = asyncio.ensure_future(work)
+    while not future.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(future)
+    future.result()
+
+
+def _picklable(result: TaskResult) -> TaskResult:
+    """A result that survives the trip to the driver: a structured output or metadata value
+    that does not pickle travels as its JSON form instead of vanishing in the queue."""
+    try:
+        pickle.dumps(result)
+    except Exception:
+        result.output = pydantic_core.to_jsonable_python(result.output, fallback=repr)
+        result.metadata = pydantic_core.to_jsonable_python(dict(result.metadata), fallback=repr)
+    return result
