@@ -214,7 +214,8 @@ def test_failing_task_is_retried_then_reported_with_a_typed_error_and_a_timeout_
 ) -> None:
     tasks = [
         FleetTask(id="fail-0", prompt="TASK[fail-0] fail"),
-        FleetTask(id="slow-0", prompt="TASK[slow-0] slow", timeout_s=2.0),
+        # 5 s: the turn reaches the model well before, even on a loaded machine; its reply takes a minute.
+        FleetTask(id="slow-0", prompt="TASK[slow-0] slow", timeout_s=5.0),
         FleetTask(id="plain-0", prompt="TASK[plain-0] plain"),
     ]
     retry = RetryPolicy(max_attempts=3, backoff=0.01, jitter=0.0)
