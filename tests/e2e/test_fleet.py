@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from codex import RetryPolicy, tool
 from codex.fleet import (
     DirectoryWorkspace,
+    FleetError,
     FleetTask,
     FleetTaskError,
     GitWorkspace,
@@ -339,6 +340,11 @@ def test_ray_backend_two_actors_on_a_local_instance_then_a_cancelled_fleet(
         ]
         assert len(actors_while_running) == 2
         _wait_for(lambda: not _actor_processes(), "the actors' processes to exit", 60)
+
+        # An actor that cannot start its engine fails the fleet with a typed error, not a hang.
+        broken = {**options, "worker_options": WorkerOptions(base_url=fleet_mock.base_url, api_key_env="UNSET_KEY")}
+        with pytest.raises(FleetError, match="UNSET_KEY"):
+            list(run_fleet(tasks[:1], **broken))  # type: ignore[arg-type]
     finally:
         ray.shutdown()
     assert sorted(result.task_id for result in results) == sorted(task.id for task in tasks)
@@ -480,4 +486,21 @@ def test_a_worker_that_dies_reports_its_task_lost(fleet_mock: MockResponsesServe
     assert (result.error.error_type, result.error.retryable) == ("WorkerLostError", True)
     with pytest.raises(WorkerLostError):
         result.raise_for_error()
+    assert _spawned_workers() == []
+
+
+def test_workers_that_cannot_start_fail_the_fleet_with_a_typed_error(
+    fleet_mock: MockResponsesServer, codex_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("UNSET_KEY", raising=False)
+    options = WorkerOptions(base_url=fleet_mock.base_url, api_key_env="UNSET_KEY")
+    fleet = run_fleet(
+        [FleetTask(id="never", prompt="TASK[never] plain")],
+        workers=1,
+        worker_options=options,
+        workspace_root=codex_workspace / "fleet",
+    )
+    with pytest.raises(FleetError, match="UNSET_KEY"):
+        list(fleet)
+    assert fleet_mock.response_requests == []
     assert _spawned_workers() == []

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from .backend import Backend, lost_result
-from .results import TaskError, TaskResult, TaskStatus
+from .results import FleetError, TaskError, TaskResult, TaskStatus
 from .tasks import WorkerOptions
 from .worker import TaskJob, TaskRunner
 
@@ -23,6 +23,8 @@ __all__ = ["FleetActor", "RayBackend"]
 
 #: How long actors get to interrupt their turns and stop their engines on cancel and close.
 SETTLE_S = 20.0
+#: Actors wait for free CPUs; an autoscaling cluster may need minutes to add nodes.
+START_TIMEOUT_S = 600.0
 
 
 def _ray() -> Any:
@@ -98,7 +100,15 @@ class RayBackend(Backend):
             actor_class.remote(self._options, str(self._workspace_root), self._keep, f"ray-actor-{index}")
             for index in range(self._count)
         ]
-        self._names = ray.get([actor.start.remote() for actor in self._actors])
+        try:
+            self._names = ray.get([actor.start.remote() for actor in self._actors], timeout=START_TIMEOUT_S)
+        except ray.exceptions.GetTimeoutError:
+            raise FleetError(
+                f"{self._count} actors of {self._num_cpus} CPUs each did not start within {START_TIMEOUT_S:.0f}s: "
+                "does the cluster have that many free CPUs? (lower workers= or cpus_per_worker=)"
+            ) from None
+        except ray.exceptions.RayError as exc:
+            raise FleetError(f"a fleet actor could not start its engine: {exc}") from exc
 
     def free_slots(self) -> int:
         return sum(self._per_actor - self._load(index) for index in self._live())
