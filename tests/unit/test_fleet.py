@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,10 +26,11 @@ from codex.fleet import (
     TaskTimeoutError,
     WorkerLostError,
     WorkerOptions,
+    WorkspaceError,
     load_tasks,
     run_fleet,
 )
-from codex.fleet.workspaces import directory_diff
+from codex.fleet.workspaces import directory_diff, prepare_workspace
 
 
 def test_tasks_file_fields_and_relative_workspaces(tmp_path: Path) -> None:
@@ -159,3 +161,44 @@ def test_a_result_whose_output_does_not_pickle_travels_as_json() -> None:
     assert travelled.output["n"] == 2
     assert isinstance(travelled.output["f"], str)
     assert travelled.metadata == {"k": 1}
+
+
+def _repo(path: Path) -> Path:
+    path.mkdir()
+    for args in (["init", "-q", "-b", "main"], ["config", "user.email", "t@example.com"], ["config", "user.name", "t"]):
+        subprocess.run(["git", *args], cwd=path, check=True)
+    (path / "tracked.txt").write_text("first\n")
+    subprocess.run(["git", "add", "-A"], cwd=path, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "first"], cwd=path, check=True)
+    (path / "tracked.txt").write_text("second\n")
+    subprocess.run(["git", "commit", "-q", "-am", "second"], cwd=path, check=True)
+    return path
+
+
+@pytest.mark.parametrize("as_url", [False, True])
+def test_git_workspaces_check_out_the_revision_and_diff_tracked_and_new_files(tmp_path: Path, as_url: bool) -> None:
+    repo = _repo(tmp_path / "repo")
+    spec = GitWorkspace(f"file://{repo}" if as_url else str(repo), "main~1")
+    workspace = prepare_workspace(spec, tmp_path / "work", "task/1")
+    assert workspace.path.parent == tmp_path / "work"
+    assert (workspace.path / "tracked.txt").read_text() == "first\n"
+    (workspace.path / "tracked.txt").write_text("edited\n")
+    (workspace.path / "new.txt").write_text("new\n")
+    diff, changed = workspace.diff()
+    assert changed == ["new.txt", "tracked.txt"]
+    assert "-first\n+edited\n" in diff
+    assert "+++ b/new.txt\n@@ -0,0 +1 @@\n+new\n" in diff
+    workspace.remove()
+    assert not workspace.path.exists()
+    listed = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True, check=True)
+    assert len(listed.stdout.splitlines()) == 1
+    assert (repo / "tracked.txt").read_text() == "second\n"
+
+
+def test_missing_workspace_sources_raise_workspace_errors(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="does not exist"):
+        prepare_workspace(DirectoryWorkspace(str(tmp_path / "nowhere")), tmp_path / "work", "t")
+    with pytest.raises(WorkspaceError, match="not a git repository"):
+        prepare_workspace(GitWorkspace(str(tmp_path)), tmp_path / "work", "t")
+    with pytest.raises(WorkspaceError, match="git worktree"):
+        prepare_workspace(GitWorkspace(str(_repo(tmp_path / "repo")), "no-such-rev"), tmp_path / "work", "t")
