@@ -304,6 +304,8 @@ def test_ray_backend_two_actors_on_a_local_instance_then_a_cancelled_fleet(
 ) -> None:
     import ray  # a dev dependency: missing, this test fails rather than skips
 
+    # ray.init leaves variables and a SIGTERM handler in this process: put them back for later tests.
+    environment, on_sigterm = dict(os.environ), signal.getsignal(signal.SIGTERM)
     # Started here (after the key is in the environment): the raylet and so every actor inherit it.
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
@@ -347,6 +349,9 @@ def test_ray_backend_two_actors_on_a_local_instance_then_a_cancelled_fleet(
             list(run_fleet(tasks[:1], **broken))  # type: ignore[arg-type]
     finally:
         ray.shutdown()
+        os.environ.clear()
+        os.environ.update(environment)
+        signal.signal(signal.SIGTERM, on_sigterm)
     assert sorted(result.task_id for result in results) == sorted(task.id for task in tasks)
     for result in results:
         assert_wrote_notes(result)
