@@ -12,6 +12,12 @@ reachable from them) with its method tables, and ``models.py`` re-exports those
 and adds the rest (client requests and responses). Events then load a third of
 the classes; ``models`` stays the one namespace of all of them.
 
+The models have the shapes of ``openai_codex``'s generated models, so that official
+code runs unchanged: a union (a ``ThreadItem``, a ``ThreadStatus``) is a root model
+whose ``.root`` is the concrete value, a string enum is an ``Enum`` (with the members
+``openai_codex`` 0.163 has, recorded in ``tests/fixtures/official/public_types.json``,
+besides the engine's own), and a wrapped scalar is a root model.
+
 Usage: ``python scripts/generate_models.py [--out DIR]`` (default: python/codex/protocol).
 Needs the ``codegen`` extra (installed by ``--extras dev``).
 """
@@ -59,12 +65,15 @@ CODEGEN_OPTIONS = [
     "--use-standard-collections",
     "--use-schema-description",
     "--use-title-as-name",
-    "--use-type-alias",
     "--use-double-quotes",
     "--disable-timestamp",
     "--disable-future-imports",
     "--formatters=builtin",
 ]
+
+
+# The official shapes of the types, harvested from openai_codex (scripts/harvest_official_api.py --types).
+OFFICIAL_TYPES = ROOT / "tests" / "fixtures" / "official" / "public_types.json"
 
 
 def export_schema() -> str:
@@ -143,6 +152,82 @@ def _add_discriminators(node: Any) -> None:
             _add_discriminators(value)
 
 
+def _official_enums() -> dict[str, dict[str, Any]]:
+    """Official enum name -> its shape (``members``: [[name, value]], ``open``), from the snapshot."""
+    if not OFFICIAL_TYPES.exists():
+        return {}
+    snapshot = json.loads(OFFICIAL_TYPES.read_text())
+    found: dict[str, dict[str, Any]] = {}
+    for shapes in [*snapshot["modules"].values(), snapshot["reachable"]]:
+        for name, shape in shapes.items():
+            if shape["kind"] == "enum":
+                found.setdefault(name, shape)
+    return found
+
+
+def open_enum_names(official: dict[str, dict[str, Any]]) -> set[str]:
+    """The enums ``openai_codex`` opens to any other value (a newer server's)."""
+    return {name for name, shape in official.items() if shape.get("open")}
+
+
+def _is_string_enum(schema: Any) -> bool:
+    return (
+        isinstance(schema, dict)
+        and isinstance(schema.get("enum"), list)
+        and all(isinstance(value, str) for value in schema["enum"])
+        and "properties" not in schema
+        and "title" not in schema
+    )
+
+
+def shape_enums(definitions: dict[str, Any], official: dict[str, dict[str, Any]]) -> None:
+    """Gives the engine's string enums the form and members they have in ``openai_codex``.
+
+    - A ``oneOf`` of single-value string enums (each value with its own description) is
+      one enum: ``MessagePhase.commentary``, not a union of literals.
+    - The anonymous enum among a ``oneOf``'s variants is ``<Name>Value``
+      (``ReasoningSummary`` is a root model of ``ReasoningSummaryValue | Literal["none"]``).
+    - An enum the official SDK also has gets the official members it lacks (appended, so
+      the engine's own order stays first): official code may name any of them.
+    - A plain string in the engine's schema that is an enum officially becomes that enum
+      (``ReasoningEffort``, ``ThreadSource``: open enums, which take any other value too).
+    """
+    for name, schema in definitions.items():
+        variants = schema.get("oneOf")
+        if not isinstance(variants, list) or not variants:
+            continue
+        enums = [variant for variant in variants if _is_string_enum(variant)]
+        if len(enums) == len(variants) and all(len(variant["enum"]) == 1 for variant in variants):
+            del schema["oneOf"]
+            schema.update(enum=[variant["enum"][0] for variant in variants], type="string")
+            continue
+        anonymous = [variant for variant in enums if len(variant["enum"]) > 1]
+        if len(anonymous) == 1:
+            anonymous[0]["title"] = f"{name}Value"
+    for name, shape in official.items():
+        schema = definitions.get(name)
+        if isinstance(schema, dict) and schema.get("type") == "string" and not ({"enum", "oneOf"} & schema.keys()):
+            schema.pop("minLength", None)
+            schema["enum"] = [value for _, value in shape["members"]]
+    _merge_official_members(definitions, official)
+
+
+def _merge_official_members(definitions: dict[str, Any], official: dict[str, dict[str, Any]]) -> None:
+    named: dict[str, dict[str, Any]] = {}
+    for name, schema in definitions.items():
+        if _is_string_enum(schema) or (isinstance(schema, dict) and isinstance(schema.get("enum"), list)):
+            named[name] = schema
+        for variant in schema.get("oneOf", []) if isinstance(schema, dict) else []:
+            if isinstance(variant, dict) and isinstance(variant.get("enum"), list) and "title" in variant:
+                named[variant["title"]] = variant
+    for name, schema in named.items():
+        shape = official.get(name)
+        if shape is None:
+            continue
+        values = [value for _, value in shape["members"]]
+        schema["enum"] = [*schema["enum"], *(value for value in values if value not in schema["enum"])]
+
+
 def codegen_input(flat: dict[str, Any]) -> dict[str, Any]:
     """The schema as handed to datamodel-codegen: stable, readable class names."""
     shaped = copy.deepcopy(flat)
@@ -153,6 +238,7 @@ def codegen_input(flat: dict[str, Any]) -> dict[str, Any]:
             # e.g. ItemCompletedServerNotification, so that the params model keeps its own name.
             variant["title"] = pascal(method) + envelope
             variant["properties"]["method"].pop("title", None)
+    shape_enums(definitions, _official_enums())
     _drop_closed_objects(shaped)
     _add_discriminators(shaped)
     return {"$schema": "http://json-schema.org/draft-07/schema#", "title": "CodexAppServerProtocol", **shaped}
@@ -264,27 +350,41 @@ def render_registry(tables: dict[str, dict[str, str]]) -> str:
 FALLBACK_PREFIX = "Unrecognized"
 
 
-def _tagged_union(node: ast.stmt) -> tuple[str, ast.Subscript, ast.expr, str] | None:
-    """(name, its ``Annotated[...]``, the union, tag) of a generated tagged union.
+class TaggedUnion:
+    """A generated tagged union: ``class Name(RootModel[A | B]): root: Annotated[A | B, Field(discriminator=tag)]``."""
 
-    That is ``Name = TypeAliasType("Name", Annotated[A | B, Field(discriminator=tag)])``.
-    """
-    if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+    def __init__(self, node: ast.ClassDef, base: ast.Subscript, annotated: ast.Subscript, tag: str) -> None:
+        self.name = node.name
+        self.node = node
+        self.base = base
+        self.annotated = annotated
+        self.tag = tag
+        parts = annotated.slice.elts if isinstance(annotated.slice, ast.Tuple) else []
+        self.variants = parts[0]
+
+
+def _tagged_union(node: ast.stmt) -> TaggedUnion | None:
+    if not (isinstance(node, ast.ClassDef) and len(node.bases) == 1 and isinstance(node.bases[0], ast.Subscript)):
         return None
-    call = node.value
-    if not (isinstance(call.func, ast.Name) and call.func.id == "TypeAliasType" and len(call.args) == 2):
+    base = node.bases[0]
+    if not (isinstance(base.value, ast.Name) and base.value.id == "RootModel"):
         return None
-    name, annotated = call.args
-    if not (isinstance(name, ast.Constant) and isinstance(annotated, ast.Subscript)):
-        return None
-    if not (isinstance(annotated.value, ast.Name) and annotated.value.id == "Annotated"):
-        return None
-    parts = annotated.slice.elts if isinstance(annotated.slice, ast.Tuple) else []
-    for part in parts[1:]:
-        if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "Field":
-            for keyword in part.keywords:
-                if keyword.arg == "discriminator" and isinstance(keyword.value, ast.Constant):
-                    return str(name.value), annotated, parts[0], str(keyword.value.value)
+    for statement in node.body:
+        if not (
+            isinstance(statement, ast.AnnAssign)
+            and isinstance(statement.target, ast.Name)
+            and statement.target.id == "root"
+            and isinstance(statement.annotation, ast.Subscript)
+            and isinstance(statement.annotation.value, ast.Name)
+            and statement.annotation.value.id == "Annotated"
+            and isinstance(statement.annotation.slice, ast.Tuple)
+        ):
+            continue
+        for part in statement.annotation.slice.elts[1:]:
+            if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id == "Field":
+                for keyword in part.keywords:
+                    if keyword.arg == "discriminator" and isinstance(keyword.value, ast.Constant):
+                        return TaggedUnion(node, base, statement.annotation, str(keyword.value.value))
     return None
 
 
@@ -358,28 +458,52 @@ def open_unions(source: str) -> str:
     for line in lines:
         offsets.append(offsets[-1] + len(line))
     edits: list[tuple[int, int, str]] = []
+
+    def span(node: ast.expr) -> tuple[int, int]:
+        assert node.end_lineno is not None
+        assert node.end_col_offset is not None
+        return offsets[node.lineno - 1] + node.col_offset, offsets[node.end_lineno - 1] + node.end_col_offset
+
     for node in tree.body:
         found = _tagged_union(node)
-        if found is None or found[0] in ENVELOPES:
+        if found is None or found.name in ENVELOPES:
             continue
-        union, annotated, variants, tag = found
-        fallback = FALLBACK_PREFIX + union
+        fallback = FALLBACK_PREFIX + found.name
         if fallback in classes:
             raise SystemExit(f"{fallback}: a generated model already has this name")
-        names = _members(variants)
+        names = _members(found.variants)
         # Common fields only when every variant is a model seen here.
         members = [classes[name] for name in names] if names and all(name in classes for name in names) else []
-        assert annotated.end_lineno is not None
-        assert annotated.end_col_offset is not None
-        start = offsets[annotated.lineno - 1] + annotated.col_offset
-        end = offsets[annotated.end_lineno - 1] + annotated.end_col_offset
-        inner = source[start:end]
-        edits.append((start, end, f'Annotated[{inner} | {fallback}, Field(union_mode="left_to_right")]'))
+        start, end = span(found.annotated)
+        edits.append((start, end, f'Annotated[{source[start:end]} | {fallback}, Field(union_mode="left_to_right")]'))
+        start, end = span(found.base.slice)
+        edits.append((start, end, f"{source[start:end]} | {fallback}"))
         statement = offsets[node.lineno - 1]
-        edits.append((statement, statement, _fallback_class(union, tag, members)))
+        edits.append((statement, statement, _fallback_class(found.name, found.tag, members)))
     for start, end, text in sorted(edits, reverse=True):
         source = source[:start] + text + source[end:]
     return source
+
+
+def protocol_root_models(source: str) -> str:
+    """Root models get the protocol base (``to_dict()``/``to_json()``, deferred validators)."""
+    source = re.sub(r"^(class \w+\(\s*)RootModel\[", r"\1ProtocolRootModel[", source, flags=re.MULTILINE)
+    return source.replace(
+        "from codex.protocol._base import ProtocolModel\n",
+        "from codex.protocol._base import ProtocolModel, ProtocolRootModel\n",
+        1,
+    )
+
+
+def open_enums(source: str) -> str:
+    """The enums ``openai_codex`` opens accept any other non-empty value here too."""
+    for name in sorted(open_enum_names(_official_enums())):
+        source = source.replace(f"class {name}(str, Enum):", f"class {name}(OpenEnum):", 1)
+    return source.replace(
+        "from codex.protocol._base import ProtocolModel, ProtocolRootModel\n",
+        "from codex.protocol._base import OpenEnum, ProtocolModel, ProtocolRootModel\n",
+        1,
+    )
 
 
 def _references(node: ast.stmt) -> set[str]:
@@ -477,7 +601,9 @@ def generate(out_dir: Path, schema_text: str | None = None) -> None:
     flat = flatten(json.loads(schema_text))
     tables, items = registry(flat), thread_item_types(flat)
     roots = {name for table in SERVER_TABLES for name in tables[table].values()} | set(items.values())
-    server_source, models_source = split_models(open_unions(run_codegen(codegen_input(flat))), roots)
+    server_source, models_source = split_models(
+        open_enums(protocol_root_models(open_unions(run_codegen(codegen_input(flat))))), roots
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {
         "_server.py": server_source + render_server_tables(schema_sha256(schema_text), tables, items),

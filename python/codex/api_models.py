@@ -1,5 +1,12 @@
 """Typed results of client, thread and account calls (the shapes ``openai_codex`` returns).
 
+The results ``openai_codex`` also has are the generated protocol models
+(``codex.protocol.models``), as in ``openai_codex``, where they are its generated
+models: ``ThreadReadResponse().thread`` is a ``Thread`` whose ``status`` is a root
+model, ``Model.supported_reasoning_efforts[0].reasoning_effort`` a ``ReasoningEffort``.
+They load on first use, not at ``import codex``. The goal results, which
+``openai_codex`` has not, are written here.
+
 Attribute names are snake_case (``response.next_cursor``), the wire names are camelCase,
 and every model keeps fields it does not declare, so a newer engine never breaks a program.
 ``to_dict()`` gives the engine's JSON back.
@@ -8,18 +15,67 @@ and every model keeps fields it does not declare, so a newer engine never breaks
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field, RootModel
-
-from .events import JsonObject, WireModel
-from .protocol import LazyModel
+from .events import WireModel
+from .protocol import model_named
 
 if TYPE_CHECKING:
-    from .events import Turn
-else:
-    # The generated models load when StoredThread first validates, not at import.
-    Turn = Annotated[Any, LazyModel("Turn")]
+    from .protocol.models import (
+        Account,
+        AccountLoginCompletedNotification,
+        AmazonBedrockAccount,
+        ApiKeyAccount,
+        CancelLoginAccountResponse,
+        ChatgptAccount,
+        GetAccountResponse,
+        Model,
+        ModelListResponse,
+        ReasoningEffortOption,
+        ThreadArchiveResponse,
+        ThreadCompactStartResponse,
+        ThreadListResponse,
+        ThreadReadResponse,
+        ThreadRollbackResponse,
+        ThreadSetNameResponse,
+        ThreadUnarchiveResponse,
+        TurnInterruptResponse,
+        TurnSteerResponse,
+    )
+    from .protocol.models import Thread as StoredThread
+
+#: Our name -> the generated model's (the same name but for ``StoredThread``).
+_GENERATED = {
+    "Account": "Account",
+    "AccountLoginCompletedNotification": "AccountLoginCompletedNotification",
+    "AmazonBedrockAccount": "AmazonBedrockAccount",
+    "ApiKeyAccount": "ApiKeyAccount",
+    "CancelLoginAccountResponse": "CancelLoginAccountResponse",
+    "ChatgptAccount": "ChatgptAccount",
+    "GetAccountResponse": "GetAccountResponse",
+    "Model": "Model",
+    "ModelListResponse": "ModelListResponse",
+    "ReasoningEffortOption": "ReasoningEffortOption",
+    "StoredThread": "Thread",
+    "ThreadArchiveResponse": "ThreadArchiveResponse",
+    "ThreadCompactStartResponse": "ThreadCompactStartResponse",
+    "ThreadListResponse": "ThreadListResponse",
+    "ThreadReadResponse": "ThreadReadResponse",
+    "ThreadRollbackResponse": "ThreadRollbackResponse",
+    "ThreadSetNameResponse": "ThreadSetNameResponse",
+    "ThreadUnarchiveResponse": "ThreadUnarchiveResponse",
+    "TurnInterruptResponse": "TurnInterruptResponse",
+    "TurnSteerResponse": "TurnSteerResponse",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: the generated models load on first use.
+    if name not in _GENERATED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = model_named(_GENERATED[name])
+    globals()[name] = value
+    return value
 
 
 class ThreadGoalStatus(str, Enum):
@@ -29,68 +85,6 @@ class ThreadGoalStatus(str, Enum):
     usage_limited = "usageLimited"
     budget_limited = "budgetLimited"
     complete = "complete"
-
-
-class StoredThread(WireModel):
-    """A thread as the engine stores it (``openai_codex``'s generated ``Thread`` model)."""
-
-    id: str
-    session_id: str | None = None
-    preview: str = ""
-    name: str | None = None
-    cwd: str | None = None
-    model_provider: str | None = None
-    created_at: int | None = None
-    updated_at: int | None = None
-    recency_at: int | None = None
-    ephemeral: bool = False
-    forked_from_id: str | None = None
-    parent_thread_id: str | None = None
-    path: str | None = None
-    cli_version: str | None = None
-    source: JsonObject | str | None = None
-    thread_source: str | None = None
-    history_mode: str | None = None
-    status: JsonObject | None = None
-    can_accept_direct_input: bool | None = None
-    agent_nickname: str | None = None
-    agent_role: str | None = None
-    git_info: JsonObject | None = None
-    turns: list[Turn] = Field(default_factory=list)
-
-
-class ThreadReadResponse(WireModel):
-    thread: StoredThread
-
-
-class ThreadListResponse(WireModel):
-    """One page of stored threads; pass ``next_cursor`` back as ``cursor`` for the next."""
-
-    data: list[StoredThread]
-    next_cursor: str | None = None
-    backwards_cursor: str | None = None
-
-
-class ThreadArchiveResponse(WireModel):
-    pass
-
-
-class ThreadUnarchiveResponse(WireModel):
-    thread: StoredThread
-
-
-class ThreadSetNameResponse(WireModel):
-    pass
-
-
-class ThreadCompactStartResponse(WireModel):
-    pass
-
-
-class ThreadRollbackResponse(WireModel):
-    """The thread after dropping turns (its ``turns`` are the ones left)."""
-
-    thread: StoredThread
 
 
 class ThreadUnsubscribeResponse(WireModel):
@@ -116,83 +110,6 @@ class ThreadGoalResponse(WireModel):
 
 class ThreadGoalClearResponse(WireModel):
     cleared: bool = False
-
-
-class TurnSteerResponse(WireModel):
-    turn_id: str
-
-
-class TurnInterruptResponse(WireModel):
-    pass
-
-
-class ReasoningEffortOption(WireModel):
-    reasoning_effort: str
-    description: str = ""
-
-
-class Model(WireModel):
-    """One model the engine offers (``openai_codex``'s ``Model``)."""
-
-    id: str
-    model: str
-    display_name: str
-    description: str = ""
-    hidden: bool = False
-    is_default: bool = False
-    default_reasoning_effort: str | None = None
-    supported_reasoning_efforts: list[ReasoningEffortOption] = Field(default_factory=list)
-    input_modalities: list[str] | None = None
-    supports_personality: bool = False
-    additional_speed_tiers: list[str] = Field(default_factory=list)
-    service_tiers: list[JsonObject] | None = None
-    default_service_tier: str | None = None
-    availability_nux: JsonObject | None = None
-    upgrade: str | None = None
-    upgrade_info: JsonObject | None = None
-
-
-class ModelListResponse(WireModel):
-    data: list[Model]
-    next_cursor: str | None = None
-
-
-class ApiKeyAccount(WireModel):
-    type: Literal["apiKey"]
-
-
-class ChatgptAccount(WireModel):
-    type: Literal["chatgpt"]
-    email: str | None = None
-    plan_type: str | None = None
-
-
-class AmazonBedrockAccount(WireModel):
-    type: Literal["amazonBedrock"]
-    uses_codex_managed_credentials: bool = False
-
-
-class Account(RootModel[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount]):
-    """The signed-in account; the concrete kind is ``account.root`` (as in ``openai_codex``)."""
-
-    model_config = ConfigDict(defer_build=True)
-
-
-class GetAccountResponse(WireModel):
-    """``account`` is None when nobody is signed in (or the provider takes no OpenAI login)."""
-
-    account: Account | None = None
-    requires_openai_auth: bool = False
-
-
-class CancelLoginAccountResponse(WireModel):
-    status: Literal["canceled", "notFound"]
-
-
-class AccountLoginCompletedNotification(WireModel):
-    success: bool
-    login_id: str | None = None
-    error: str | None = None
 
 
 __all__ = [

@@ -68,7 +68,7 @@ def run_demo(out: _Writer) -> int:
                         first_delta = time.perf_counter() - mark
                     out.line(payload.delta, end="")
                 elif isinstance(payload, ItemCompletedNotification):
-                    item = payload.item
+                    item = payload.item.root
                     if isinstance(item, CommandExecutionThreadItem):
                         output = (item.aggregated_output or "").strip()
                         out.line(f"[shell] $ {item.command}\n[shell] exit {item.exit_code}: {output}")

@@ -89,8 +89,9 @@ _PROTOCOL_ALIASES = {
 if TYPE_CHECKING:
     from .protocol import models
 
-    # One item of a turn: a union of the item models, told apart by ``type``.
-    ThreadItem: TypeAlias = models.ThreadItem
+    # One item of a turn, as in ``openai_codex``: a root model whose ``.root`` is the
+    # concrete item (one of the models below, told apart by ``type``).
+    ThreadItem = models.ThreadItem
     UserMessageThreadItem = models.UserMessageThreadItem
     AgentMessageThreadItem = models.AgentMessageThreadItem
     ReasoningThreadItem = models.ReasoningThreadItem
@@ -139,8 +140,8 @@ def __getattr__(name: str) -> Any:
 
 
 def parse_thread_item(value: JsonObject) -> ThreadItem | JsonObject:
-    """The item model for a wire item (:class:`UnrecognizedThreadItem` for a kind this SDK
-    does not know); a value that is no item at all (no ``type``) stays a dict."""
+    """The :class:`ThreadItem` for a wire item (its ``root`` an :class:`UnrecognizedThreadItem`
+    for a kind this SDK does not know); a value that is no item at all (no ``type``) stays a dict."""
     try:
         item: ThreadItem = adapter(protocol.model_named("ThreadItem")).validate_python(value)
     except ValueError:

@@ -18,13 +18,14 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from . import api_models
 from ._native import NativeEngine
 from ._unrouted import UnroutedNotifications, unrouted_notifications
-from .api_models import AccountLoginCompletedNotification, CancelLoginAccountResponse, GetAccountResponse
 from .errors import CodexError, ConfigurationError
 from .events import JsonObject
 
 if TYPE_CHECKING:
+    from .api_models import AccountLoginCompletedNotification, CancelLoginAccountResponse, GetAccountResponse
     from .client import AsyncCodex, Codex
 
 _LOGIN_COMPLETED = "account/login/completed"
@@ -44,7 +45,7 @@ class _LoginOutcomes:
 
     def collect(self, engine: NativeEngine, unrouted: UnroutedNotifications) -> None:
         for params in unrouted.take(engine, _LOGIN_COMPLETED):
-            outcome = AccountLoginCompletedNotification.model_validate(params)
+            outcome = api_models.AccountLoginCompletedNotification.model_validate(params)
             if outcome.login_id is not None:
                 with self._lock:
                     self._by_id[outcome.login_id] = outcome
@@ -136,7 +137,9 @@ def _wait(codex: Codex, login_id: str, timeout: float | None) -> AccountLoginCom
 
 
 def _cancel(codex: Codex, login_id: str) -> CancelLoginAccountResponse:
-    return CancelLoginAccountResponse.model_validate(codex._request("account/login/cancel", {"loginId": login_id}))
+    return api_models.CancelLoginAccountResponse.model_validate(
+        codex._request("account/login/cancel", {"loginId": login_id})
+    )
 
 
 class AccountApi:
@@ -166,7 +169,9 @@ class AccountApi:
 
     def account(self, *, refresh_token: bool = False) -> GetAccountResponse:
         """Who is signed in (``account`` is None when nobody is)."""
-        return GetAccountResponse.model_validate(self._request("account/read", {"refreshToken": refresh_token}))
+        return api_models.GetAccountResponse.model_validate(
+            self._request("account/read", {"refreshToken": refresh_token})
+        )
 
     def logout(self) -> None:
         """Forgets the stored credentials."""
@@ -222,7 +227,7 @@ async def _wait_async(codex: AsyncCodex, login_id: str, timeout: float | None) -
 
 async def _cancel_async(codex: AsyncCodex, login_id: str) -> CancelLoginAccountResponse:
     response = await codex._request("account/login/cancel", {"loginId": login_id})
-    return CancelLoginAccountResponse.model_validate(response)
+    return api_models.CancelLoginAccountResponse.model_validate(response)
 
 
 class AsyncAccountApi:
@@ -253,7 +258,7 @@ class AsyncAccountApi:
     async def account(self, *, refresh_token: bool = False) -> GetAccountResponse:
         """Who is signed in (``account`` is None when nobody is)."""
         response = await self._request("account/read", {"refreshToken": refresh_token})
-        return GetAccountResponse.model_validate(response)
+        return api_models.GetAccountResponse.model_validate(response)
 
     async def logout(self) -> None:
         """Forgets the stored credentials."""

@@ -129,7 +129,7 @@ class TurnTrace:
             self.span.set_attribute("codex.turn.status", turn.status.value)
             if turn.status is events.TurnStatus.failed:
                 error = turn.error
-                info = error.codex_error_info if error is not None else None
+                info = error.codex_error_info.to_dict() if error is not None and error.codex_error_info else None
                 self._fail(self.span, _error_type(info), error.message if error is not None else None)
             self.end()
 
@@ -137,9 +137,10 @@ class TurnTrace:
         opened = self._open_item_span(item)
         if opened is not None:
             with self._lock:
-                self._items[item.id] = opened
+                self._items[item.root.id] = opened
 
-    def _open_item_span(self, item: ThreadItem) -> Span | None:
+    def _open_item_span(self, wrapped: ThreadItem) -> Span | None:
+        item = wrapped.root
         if isinstance(item, events.DynamicToolCallThreadItem):
             return self._child(
                 f"execute_tool {item.tool}",
@@ -164,7 +165,8 @@ class TurnTrace:
             )
         return None
 
-    def _item_completed(self, item: ThreadItem) -> None:
+    def _item_completed(self, wrapped: ThreadItem) -> None:
+        item = wrapped.root
         with self._lock:
             span = self._items.pop(item.id, None)
         if span is None:

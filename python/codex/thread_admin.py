@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
+from . import api_models
 from ._logging import logger
-from .api_models import ModelListResponse, ThreadArchiveResponse, ThreadListResponse
 from .events import JsonObject
 from .sandbox import ApprovalMode, SandboxSetting
 from .thread_params import thread_fork_params, thread_list_params, thread_resume_params
@@ -19,6 +19,7 @@ from .threads import AsyncThread, Thread
 
 if TYPE_CHECKING:
     from ._dispatch import ServerRequestDispatcher
+    from .api_models import ModelListResponse, ThreadArchiveResponse, ThreadListResponse
     from .client import AsyncCodex, Codex
 
 
@@ -68,7 +69,7 @@ class ThreadAdminApi:
             source_kinds=source_kinds,
             use_state_db_only=use_state_db_only,
         )
-        return ThreadListResponse.model_validate(self._request("thread/list", params))
+        return api_models.ThreadListResponse.model_validate(self._request("thread/list", params))
 
     def thread_resume(
         self,
@@ -146,7 +147,7 @@ class ThreadAdminApi:
 
     def thread_archive(self, thread_id: str) -> ThreadArchiveResponse:
         """Moves a stored thread to the archive (``thread_list(archived=True)`` shows it)."""
-        return ThreadArchiveResponse.model_validate(self._request("thread/archive", {"threadId": thread_id}))
+        return api_models.ThreadArchiveResponse.model_validate(self._request("thread/archive", {"threadId": thread_id}))
 
     def thread_unarchive(self, thread_id: str) -> Thread:
         """Restores an archived thread and loads it, so the returned thread can run turns."""
@@ -156,7 +157,9 @@ class ThreadAdminApi:
 
     def models(self, *, include_hidden: bool = False) -> ModelListResponse:
         """The models the engine offers."""
-        return ModelListResponse.model_validate(self._request("model/list", {"includeHidden": include_hidden}))
+        return api_models.ModelListResponse.model_validate(
+            self._request("model/list", {"includeHidden": include_hidden})
+        )
 
 
 class AsyncThreadAdminApi:
@@ -201,7 +204,7 @@ class AsyncThreadAdminApi:
             source_kinds=source_kinds,
             use_state_db_only=use_state_db_only,
         )
-        return ThreadListResponse.model_validate(await self._request("thread/list", params))
+        return api_models.ThreadListResponse.model_validate(await self._request("thread/list", params))
 
     async def thread_resume(
         self,
@@ -278,7 +281,9 @@ class AsyncThreadAdminApi:
 
     async def thread_archive(self, thread_id: str) -> ThreadArchiveResponse:
         """Moves a stored thread to the archive (``thread_list(archived=True)`` shows it)."""
-        return ThreadArchiveResponse.model_validate(await self._request("thread/archive", {"threadId": thread_id}))
+        return api_models.ThreadArchiveResponse.model_validate(
+            await self._request("thread/archive", {"threadId": thread_id})
+        )
 
     async def thread_unarchive(self, thread_id: str) -> AsyncThread:
         """Restores an archived thread and loads it, so the returned thread can run turns."""
@@ -288,4 +293,4 @@ class AsyncThreadAdminApi:
     async def models(self, *, include_hidden: bool = False) -> ModelListResponse:
         """The models the engine offers."""
         response = await self._request("model/list", {"includeHidden": include_hidden})
-        return ModelListResponse.model_validate(response)
+        return api_models.ModelListResponse.model_validate(response)

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .api_models import (
-    ThreadCompactStartResponse,
-    ThreadGoalClearResponse,
-    ThreadGoalResponse,
-    ThreadReadResponse,
-    ThreadRollbackResponse,
-    ThreadSetNameResponse,
-    ThreadUnsubscribeResponse,
-)
+from . import api_models
+from .api_models import ThreadGoalClearResponse, ThreadGoalResponse, ThreadUnsubscribeResponse
 from .errors import ConfigurationError
 from .thread_params import goal_set_params, rollback_params
 
 if TYPE_CHECKING:
+    from .api_models import (
+        ThreadCompactStartResponse,
+        ThreadReadResponse,
+        ThreadRollbackResponse,
+        ThreadSetNameResponse,
+    )
     from .client import AsyncCodex, Codex
 
 
@@ -42,16 +41,16 @@ class ThreadControls:
     def read(self, *, include_turns: bool = False) -> ThreadReadResponse:
         """This thread's stored state, optionally with its turns."""
         response = self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
-        return ThreadReadResponse.model_validate(response)
+        return api_models.ThreadReadResponse.model_validate(response)
 
     def set_name(self, name: str) -> ThreadSetNameResponse:
         response = self._codex._request("thread/name/set", _name_params(self.id, name))
-        return ThreadSetNameResponse.model_validate(response)
+        return api_models.ThreadSetNameResponse.model_validate(response)
 
     def compact(self) -> ThreadCompactStartResponse:
         """Starts compacting this thread's history (the engine summarises it with the model)."""
         response = self._codex._request("thread/compact/start", {"threadId": self.id})
-        return ThreadCompactStartResponse.model_validate(response)
+        return api_models.ThreadCompactStartResponse.model_validate(response)
 
     def rollback(self, num_turns: int = 1) -> ThreadRollbackResponse:
         """Drops the last ``num_turns`` turns from the history the model sees next.
@@ -59,7 +58,7 @@ class ThreadControls:
         Files the dropped turns changed stay as they are.
         """
         response = self._codex._request("thread/rollback", rollback_params(self.id, num_turns))
-        return ThreadRollbackResponse.model_validate(response)
+        return api_models.ThreadRollbackResponse.model_validate(response)
 
     def unsubscribe(self) -> ThreadUnsubscribeResponse:
         """Lets the engine unload this thread; ``thread_resume`` brings it back."""
@@ -98,21 +97,21 @@ class AsyncThreadControls:
     async def read(self, *, include_turns: bool = False) -> ThreadReadResponse:
         """This thread's stored state, optionally with its turns."""
         response = await self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
-        return ThreadReadResponse.model_validate(response)
+        return api_models.ThreadReadResponse.model_validate(response)
 
     async def set_name(self, name: str) -> ThreadSetNameResponse:
         response = await self._codex._request("thread/name/set", _name_params(self.id, name))
-        return ThreadSetNameResponse.model_validate(response)
+        return api_models.ThreadSetNameResponse.model_validate(response)
 
     async def compact(self) -> ThreadCompactStartResponse:
         """Starts compacting this thread's history (the engine summarises it with the model)."""
         response = await self._codex._request("thread/compact/start", {"threadId": self.id})
-        return ThreadCompactStartResponse.model_validate(response)
+        return api_models.ThreadCompactStartResponse.model_validate(response)
 
     async def rollback(self, num_turns: int = 1) -> ThreadRollbackResponse:
         """Drops the last ``num_turns`` turns from the history the model sees next."""
         response = await self._codex._request("thread/rollback", rollback_params(self.id, num_turns))
-        return ThreadRollbackResponse.model_validate(response)
+        return api_models.ThreadRollbackResponse.model_validate(response)
 
     async def unsubscribe(self) -> ThreadUnsubscribeResponse:
         """Lets the engine unload this thread; ``thread_resume`` brings it back."""

@@ -46,6 +46,10 @@ def thread_list_params(
     if section_id is not None:
         # The embedded engine's thread/list has no sections; silently listing everything would mislead.
         raise NotSupportedError("section_id= needs a newer engine than the one embedded here")
+    if sort_key == "section_position":
+        raise NotSupportedError(
+            "sort_key=ThreadSortKey.section_position needs a newer engine than the one embedded here"
+        )
     return _compact(
         {
             "archived": archived,

@@ -10,9 +10,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _constants, events, telemetry
+from . import _constants, api_models, events, telemetry
 from ._native import NativeSubscription
-from .api_models import TurnInterruptResponse, TurnSteerResponse
 from .errors import TransportClosedError, turn_failed_error
 from .events import Notification, parse_notification
 from .inputs import Input, to_wire_input
@@ -21,6 +20,7 @@ from .metrics import TurnMetrics, Usage
 from .structured import OutputSpec
 
 if TYPE_CHECKING:
+    from .api_models import TurnInterruptResponse, TurnSteerResponse
     from .client import AsyncCodex, Codex
     from .events import ThreadItem, ThreadTokenUsage, Turn, TurnError, TurnStatus
 
@@ -129,7 +129,7 @@ def _is_model_output(payload: object, turn_id: str) -> bool:
     if isinstance(payload, events.AgentMessageDeltaNotification | events.ReasoningSummaryTextDeltaNotification):
         return payload.turn_id == turn_id
     if isinstance(payload, events.ItemStartedNotification | events.ItemCompletedNotification):
-        return payload.turn_id == turn_id and payload.item.type != "userMessage"
+        return payload.turn_id == turn_id and payload.item.root.type != "userMessage"
     return False
 
 
@@ -149,12 +149,13 @@ def _turn_id_of(params: dict[str, Any]) -> str | None:
 def _final_response(items: list[ThreadItem]) -> str | None:
     fallback: str | None = None
     for item in reversed(items):
-        if not isinstance(item, events.AgentMessageThreadItem):
+        message = item.root
+        if not isinstance(message, events.AgentMessageThreadItem):
             continue
-        if item.phase == "final_answer":
-            return item.text
-        if item.phase is None and fallback is None:
-            fallback = item.text
+        if message.phase == "final_answer":
+            return message.text
+        if message.phase is None and fallback is None:
+            fallback = message.text
     return fallback
 
 
@@ -188,12 +189,12 @@ class TurnHandle:
             "turn/steer",
             {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
         )
-        return TurnSteerResponse.model_validate(response)
+        return api_models.TurnSteerResponse.model_validate(response)
 
     def interrupt(self) -> TurnInterruptResponse:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
         response = self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
-        return TurnInterruptResponse.model_validate(response)
+        return api_models.TurnInterruptResponse.model_validate(response)
 
     def _events(self, timeout: float | None = None) -> Iterator[Notification]:
         """This turn's notifications; answers server requests on the way. Ends at completion,
@@ -338,12 +339,12 @@ class AsyncTurnHandle:
             "turn/steer",
             {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
         )
-        return TurnSteerResponse.model_validate(response)
+        return api_models.TurnSteerResponse.model_validate(response)
 
     async def interrupt(self) -> TurnInterruptResponse:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
         response = await self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
-        return TurnInterruptResponse.model_validate(response)
+        return api_models.TurnInterruptResponse.model_validate(response)
 
     def stream(self) -> AsyncTurnStream:
         """This turn's notifications until (and including) ``turn/completed``.

@@ -1,139 +1,58 @@
 """Protocol types for annotations and matching, under the names ``openai_codex.types`` uses.
 
-``from openai_codex.types import X`` ports as ``from codex.types import X``; see
-``docs/compatibility.md`` for the few names whose shape differs here.
+``from openai_codex.types import X`` ports as ``from codex.types import X``, with the same
+shapes: the models are the generated protocol models (``codex.protocol.models``), as
+``openai_codex.types`` re-exports its generated ones, so a ``ThreadItem`` is a root model
+whose ``.root`` is the concrete item and the enums are ``Enum`` classes. They load on
+first use. ``docs/compatibility.md`` lists the few differences of the embedded engine's
+protocol (a field it does not have, say).
 """
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import TypeAlias
+from typing import TYPE_CHECKING, Any
 
-from .api_models import (
-    Account,
-    AccountLoginCompletedNotification,
-    CancelLoginAccountResponse,
-    GetAccountResponse,
-    ModelListResponse,
-    ThreadArchiveResponse,
-    ThreadCompactStartResponse,
-    ThreadListResponse,
-    ThreadReadResponse,
-    ThreadSetNameResponse,
-    TurnInterruptResponse,
-    TurnSteerResponse,
-)
-from .client import InitializeResponse
-from .events import (
-    JsonObject,
-    Notification,
-    ThreadItem,
-    ThreadTokenUsage,
-    ThreadTokenUsageUpdatedNotification,
-    Turn,
-    TurnCompletedNotification,
-    TurnError,
-    TurnStatus,
-)
+from .events import JsonObject, Notification
+from .protocol import model_named
 
-
-class ApprovalsReviewer(str, Enum):
-    user = "user"
-    auto_review = "auto_review"
-    guardian_subagent = "guardian_subagent"
-
-
-class CancelLoginAccountStatus(str, Enum):
-    canceled = "canceled"
-    not_found = "notFound"
-
-
-class Personality(str, Enum):
-    none = "none"
-    friendly = "friendly"
-    pragmatic = "pragmatic"
-
-
-class PlanType(str, Enum):
-    free = "free"
-    go = "go"
-    plus = "plus"
-    pro = "pro"
-    prolite = "prolite"
-    promax = "promax"
-    team = "team"
-    business = "business"
-    self_serve_business_prolite = "self_serve_business_prolite"
-    self_serve_business_usage_based = "self_serve_business_usage_based"
-    enterprise = "enterprise"
-    enterprise_cbp_automation = "enterprise_cbp_automation"
-    enterprise_cbp_usage_based = "enterprise_cbp_usage_based"
-    ent26 = "ent26"
-    edu = "edu"
-    edu_plus = "edu_plus"
-    edu_pro = "edu_pro"
-    unknown = "unknown"
-
-
-class ReasoningEffort(str, Enum):
-    none = "none"
-    minimal = "minimal"
-    low = "low"
-    medium = "medium"
-    high = "high"
-    xhigh = "xhigh"
-    max = "max"
-    ultra = "ultra"
-
-
-class SandboxMode(str, Enum):
-    read_only = "read-only"
-    workspace_write = "workspace-write"
-    danger_full_access = "danger-full-access"
-
-
-class SortDirection(str, Enum):
-    asc = "asc"
-    desc = "desc"
-
-
-class ThreadSortKey(str, Enum):
-    """``section_position`` is missing: the embedded engine's thread/list cannot sort by it."""
-
-    created_at = "created_at"
-    updated_at = "updated_at"
-    recency_at = "recency_at"
-
-
-class ThreadSource(str, Enum):
-    user = "user"
-    subagent = "subagent"
-    memory_consolidation = "memory_consolidation"
-
-
-class ThreadSourceKind(str, Enum):
-    cli = "cli"
-    vscode = "vscode"
-    exec = "exec"
-    app_server = "appServer"
-    sub_agent = "subAgent"
-    sub_agent_review = "subAgentReview"
-    sub_agent_compact = "subAgentCompact"
-    sub_agent_thread_spawn = "subAgentThreadSpawn"
-    sub_agent_other = "subAgentOther"
-    unknown = "unknown"
-
-
-class ThreadStartSource(str, Enum):
-    startup = "startup"
-    clear = "clear"
-
-
-#: ``"untrusted"``, ``"on-failure"``, ``"on-request"``, ``"never"`` or a granular policy object.
-AskForApproval: TypeAlias = str | JsonObject
-#: ``"auto"``, ``"concise"``, ``"detailed"`` or ``"none"``.
-ReasoningSummary: TypeAlias = str
-ThreadListCwdFilter: TypeAlias = str | list[str]
+if TYPE_CHECKING:
+    from .client import InitializeResponse
+    from .protocol.models import (
+        Account,
+        AccountLoginCompletedNotification,
+        ApprovalsReviewer,
+        AskForApproval,
+        CancelLoginAccountResponse,
+        CancelLoginAccountStatus,
+        GetAccountResponse,
+        ModelListResponse,
+        Personality,
+        PlanType,
+        ReasoningEffort,
+        ReasoningSummary,
+        SandboxMode,
+        SandboxPolicy,
+        SortDirection,
+        ThreadArchiveResponse,
+        ThreadCompactStartResponse,
+        ThreadItem,
+        ThreadListCwdFilter,
+        ThreadListResponse,
+        ThreadReadResponse,
+        ThreadSetNameResponse,
+        ThreadSortKey,
+        ThreadSource,
+        ThreadSourceKind,
+        ThreadStartSource,
+        ThreadTokenUsage,
+        ThreadTokenUsageUpdatedNotification,
+        Turn,
+        TurnCompletedNotification,
+        TurnError,
+        TurnInterruptResponse,
+        TurnStatus,
+        TurnSteerResponse,
+    )
 
 __all__ = [
     "Account",
@@ -152,6 +71,7 @@ __all__ = [
     "ReasoningEffort",
     "ReasoningSummary",
     "SandboxMode",
+    "SandboxPolicy",
     "SortDirection",
     "ThreadArchiveResponse",
     "ThreadCompactStartResponse",
@@ -173,3 +93,19 @@ __all__ = [
     "TurnStatus",
     "TurnSteerResponse",
 ]
+
+_HAND_WRITTEN = frozenset({"InitializeResponse", "JsonObject", "Notification"})
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: ``from codex.types import ThreadItem`` loads the generated models it needs.
+    if name == "InitializeResponse":
+        from .client import InitializeResponse
+
+        value: Any = InitializeResponse
+    elif name in __all__ and name not in _HAND_WRITTEN:
+        value = model_named(name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

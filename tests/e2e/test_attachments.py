@@ -45,9 +45,10 @@ def test_image_attachment_reaches_the_request_body(codex_mock: MockResponsesServ
     assert _input_images(request.body) == [f"data:image/png;base64,{base64.b64encode(data).decode()}"]
     # The stream shows the attachment in the user's message.
     user_messages = [
-        event.payload.item
+        event.payload.item.root
         for event in events
-        if isinstance(event.payload, ItemStartedNotification) and isinstance(event.payload.item, UserMessageThreadItem)
+        if isinstance(event.payload, ItemStartedNotification)
+        and isinstance(event.payload.item.root, UserMessageThreadItem)
     ]
     assert len(user_messages) == 1
     assert {"type": "localImage", "path": str(attachment.path)} in [

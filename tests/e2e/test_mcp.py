@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from codex import ApprovalMode, AsyncCodex, Codex, McpHttpServer, McpStdioServer, Sandbox, TurnStatus
-from codex.events import McpToolCallThreadItem
+from codex.events import McpToolCallThreadItem, ThreadItem
 from codex.manifest import load_manifest
 from codex.mcp import McpStartupError
 from codex.testing import MockResponsesServer, responses
@@ -35,8 +35,8 @@ def fixture_server(name: str = "fixture", *, log: Path | None = None, **options:
     return McpStdioServer(name=name, command=sys.executable, args=args, **options)
 
 
-def _mcp_items(items: list[Any]) -> list[McpToolCallThreadItem]:
-    return [item for item in items if isinstance(item, McpToolCallThreadItem)]
+def _mcp_items(items: list[ThreadItem]) -> list[McpToolCallThreadItem]:
+    return [item.root for item in items if isinstance(item.root, McpToolCallThreadItem)]
 
 
 def _calls_seen(log: Path) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from codex import Codex, Sandbox, TurnStatus
-from codex.events import Notification, UnknownNotification, parse_notification
+from codex.events import Notification, ThreadItem, UnknownNotification, parse_notification
 from codex.protocol import SERVER_NOTIFICATION_PARAMS, THREAD_ITEM_TYPES, ProtocolModel
 from codex.testing import MockResponsesServer, responses
 
@@ -58,11 +58,13 @@ def test_every_event_of_a_turn_is_typed_and_round_trips(
         payload = event.payload
         assert not isinstance(payload, UnknownNotification), (method, wire)
         assert isinstance(payload, ProtocolModel)
-        assert isinstance(payload, SERVER_NOTIFICATION_PARAMS[method])  # type: ignore[arg-type]
+        assert isinstance(payload, SERVER_NOTIFICATION_PARAMS[method])
         # The exact wire JSON comes back, as a dict and as text.
         assert payload.to_dict() == wire, method
         assert json.loads(payload.to_json()) == wire
         assert event.to_dict() == {"method": method, "params": wire}
         item = getattr(payload, "item", None)
         if item is not None:
-            assert isinstance(item, THREAD_ITEM_TYPES[wire["item"]["type"]])  # type: ignore[arg-type]
+            # As in openai_codex: a ThreadItem root model around the concrete item.
+            assert isinstance(item, ThreadItem)
+            assert isinstance(item.root, THREAD_ITEM_TYPES[wire["item"]["type"]])

@@ -12,15 +12,15 @@ import pytest
 from pydantic import BaseModel, Field
 
 from codex import AsyncCodex, Codex, ConfigurationError, TurnStatus
-from codex.events import DynamicToolCallThreadItem, ItemStartedNotification
+from codex.events import DynamicToolCallThreadItem, ItemStartedNotification, ThreadItem
 from codex.testing import MockResponsesServer, RecordedRequest, responses
 from codex.tools import Tool, ToolError, ToolRegistry, tool
 
 from .conftest import client_kwargs
 
 
-def _tool_items(items: Sequence[object]) -> list[DynamicToolCallThreadItem]:
-    return [item for item in items if isinstance(item, DynamicToolCallThreadItem)]
+def _tool_items(items: Sequence[ThreadItem]) -> list[DynamicToolCallThreadItem]:
+    return [item.root for item in items if isinstance(item.root, DynamicToolCallThreadItem)]
 
 
 def _offered_tools(request: RecordedRequest) -> list[str]:
@@ -63,10 +63,10 @@ def test_sync_tool_runs_in_this_process_and_its_output_reaches_the_model(
     assert _outputs_by_call(follow_up) == {"call_add": "42"}
     # The call, its arguments, result and duration are typed items in the stream.
     started = [
-        event.payload.item
+        event.payload.item.root
         for event in events
         if isinstance(event.payload, ItemStartedNotification)
-        and isinstance(event.payload.item, DynamicToolCallThreadItem)
+        and isinstance(event.payload.item.root, DynamicToolCallThreadItem)
     ]
     assert [item.status for item in started] == ["inProgress"]
     (item,) = _tool_items(result.items)

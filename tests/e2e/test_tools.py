@@ -7,14 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codex import AsyncCodex, Codex, Sandbox, TurnStatus
-from codex.events import CommandExecutionThreadItem, FileChangeThreadItem
+from codex.events import CommandExecutionThreadItem, FileChangeThreadItem, ThreadItem
 from codex.testing import MockResponsesServer, responses
 
 from .conftest import client_kwargs
 
 
-def _command_items(items: Sequence[object]) -> list[CommandExecutionThreadItem]:
-    return [item for item in items if isinstance(item, CommandExecutionThreadItem)]
+def _command_items(items: Sequence[ThreadItem]) -> list[CommandExecutionThreadItem]:
+    return [item.root for item in items if isinstance(item.root, CommandExecutionThreadItem)]
 
 
 def test_exec_command_writes_inside_workspace(
@@ -63,7 +63,7 @@ def test_apply_patch_adds_a_file(codex_mock: MockResponsesServer, codex_client: 
     result = codex_client.thread_start(sandbox=Sandbox.workspace_write).run("add a file")
 
     assert (codex_workspace / "hello.txt").read_text() == "hello\nworld\n"
-    (change,) = [item for item in result.items if isinstance(item, FileChangeThreadItem)]
+    (change,) = [item.root for item in result.items if isinstance(item.root, FileChangeThreadItem)]
     assert change.status == "completed"
     assert [Path(c.path).name for c in change.changes] == ["hello.txt"]
     assert result.final_response == "patched"

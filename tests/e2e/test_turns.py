@@ -19,7 +19,7 @@ def test_plain_turn(codex_mock: MockResponsesServer, codex_client: Codex) -> Non
 
     assert result.status is TurnStatus.completed
     assert result.final_response == "The answer is 42."
-    assert any(isinstance(item, AgentMessageThreadItem) for item in result.items)
+    assert any(isinstance(item.root, AgentMessageThreadItem) for item in result.items)
     assert result.usage is not None
     assert result.usage.last.total_tokens == 15
     (request,) = codex_mock.response_requests

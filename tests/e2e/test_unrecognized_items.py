@@ -64,16 +64,17 @@ def test_an_unknown_item_kind_is_kept_in_the_stream_and_the_turn_result(
     wire, event = new_kind[0]
     # In the stream: still an item/completed notification, the item generic and whole.
     assert isinstance(event.payload, events.ItemCompletedNotification)
-    item = event.payload.item
+    item = event.payload.item.root
     assert isinstance(item, events.UnrecognizedThreadItem)
     assert item.to_dict() == wire["item"]
+    assert event.payload.item.to_dict() == wire["item"]
     assert event.to_dict() == {"method": "item/completed", "params": wire}
     assert "echo newer" in str((item.model_extra or {})["command"])
     started = [event for method, wire, event in received if method == "item/started" and wire["item"]["id"] == item.id]
     assert len(started) == 1
     assert isinstance(started[0].payload, events.ItemStartedNotification)
-    assert isinstance(started[0].payload.item, events.UnrecognizedThreadItem)
+    assert isinstance(started[0].payload.item.root, events.UnrecognizedThreadItem)
 
     # In the result: every completed item, in order, the new kind among them.
     assert [kept.to_dict() for kept in result.items] == [wire["item"] for wire, _ in completed]
-    assert item.id in [kept.id for kept in result.items if isinstance(kept, events.UnrecognizedThreadItem)]
+    assert item.id in [kept.root.id for kept in result.items if isinstance(kept.root, events.UnrecognizedThreadItem)]

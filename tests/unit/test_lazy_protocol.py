@@ -60,8 +60,7 @@ def test_lazy_names_are_the_generated_classes() -> None:
     assert codex.events.ThreadInfo is models.Thread
     assert codex.events.McpServerStartupStatusNotification is models.McpServerStatusUpdatedNotification
     assert codex.events.NOTIFICATION_MODELS is protocol.SERVER_NOTIFICATION_PARAMS
-    thread_item: object = codex.ThreadItem  # a union alias: compared as a value
-    assert thread_item is models.ThreadItem
+    assert codex.ThreadItem is models.ThreadItem
     assert codex.TurnStatus is models.TurnStatus
     server = protocol.server_models()
     for table in (protocol.SERVER_NOTIFICATION_PARAMS, protocol.SERVER_REQUEST_RESPONSES, protocol.THREAD_ITEM_TYPES):
@@ -99,9 +98,33 @@ def test_warm_up_builds_a_turns_validators_in_the_background() -> None:
     assert built is True
 
 
-def test_stored_thread_turns_are_generated_turns() -> None:
-    from codex.api_models import StoredThread
+def test_results_openai_codex_also_has_are_the_generated_models() -> None:
+    """As in openai_codex, whose types are its generated models: one class, whichever the import."""
+    import codex.api_models
+    import codex.types
 
-    stored = StoredThread.model_validate({"id": "t", "turns": [{"id": "1", "status": "completed", "items": []}]})
+    assert codex.api_models.StoredThread is models.Thread
+    for name in ("ThreadReadResponse", "ThreadListResponse", "ModelListResponse", "GetAccountResponse"):
+        assert getattr(codex.api_models, name) is getattr(models, name)
+        assert getattr(codex.types, name) is getattr(models, name)
+    stored = codex.api_models.ThreadReadResponse.model_validate(
+        {"thread": {**THREAD, "turns": [{"id": "1", "status": "completed", "items": []}]}}
+    ).thread
     assert isinstance(stored.turns[0], models.Turn)
     assert stored.turns[0].status is models.TurnStatus.completed
+
+
+THREAD = {
+    "id": "t",
+    "sessionId": "s",
+    "preview": "",
+    "ephemeral": False,
+    "modelProvider": "mock",
+    "createdAt": 0,
+    "updatedAt": 0,
+    "status": {"type": "idle"},
+    "cwd": "/tmp",
+    "cliVersion": "0.0.0",
+    "source": "appServer",
+    "turns": [],
+}

@@ -35,11 +35,13 @@ def test_an_unknown_item_kind_keeps_its_notification_typed_and_its_wire_json() -
     event = parse_notification("item/completed", json.loads(json.dumps(wire)))
 
     assert isinstance(event.payload, events.ItemCompletedNotification)
-    item = event.payload.item
+    assert isinstance(event.payload.item, events.ThreadItem)
+    item = event.payload.item.root
     assert isinstance(item, events.UnrecognizedThreadItem)
     assert (item.type, item.id) == ("somethingNew", "item-9")
     assert item.model_extra == {"payload": NEW_ITEM["payload"], "note": NEW_ITEM["note"]}
     assert item.to_dict() == NEW_ITEM
+    assert event.payload.item.to_dict() == NEW_ITEM
     assert event.to_dict() == {"method": "item/completed", "params": wire}
     assert json.loads(event.to_json()) == {"method": "item/completed", "params": wire}
 
@@ -48,15 +50,15 @@ def test_item_started_and_a_turns_item_list_keep_unknown_kinds_too() -> None:
     started = {"threadId": "thread-1", "turnId": "turn-1", "startedAtMs": 5, "item": NEW_ITEM}
     event = parse_notification("item/started", started)
     assert isinstance(event.payload, events.ItemStartedNotification)
-    assert isinstance(event.payload.item, events.UnrecognizedThreadItem)
+    assert isinstance(event.payload.item.root, events.UnrecognizedThreadItem)
 
     known = {"type": "agentMessage", "id": "a", "text": "hi"}
     turn = {"id": "turn-1", "status": "completed", "items": [known, NEW_ITEM]}
     completed = parse_notification("turn/completed", {"threadId": "thread-1", "turn": turn})
     assert isinstance(completed.payload, events.TurnCompletedNotification)
     first, second = completed.payload.turn.items
-    assert isinstance(first, events.AgentMessageThreadItem)
-    assert isinstance(second, events.UnrecognizedThreadItem)
+    assert isinstance(first.root, events.AgentMessageThreadItem)
+    assert isinstance(second.root, events.UnrecognizedThreadItem)
     assert completed.to_dict()["params"]["turn"] == turn
 
 
@@ -68,7 +70,7 @@ def test_known_kinds_still_parse_as_their_own_models() -> None:
     for item in items:
         event = parse_notification("item/completed", _item_completed(item))
         assert isinstance(event.payload, events.ItemCompletedNotification)
-        assert type(event.payload.item) is THREAD_ITEM_TYPES[item["type"]]
+        assert type(event.payload.item.root) is THREAD_ITEM_TYPES[item["type"]]
         assert event.payload.item.to_dict() == item
 
 
@@ -86,15 +88,16 @@ def test_unknown_variants_nested_in_known_items_are_kept() -> None:
     }
     event = parse_notification("item/completed", _item_completed(item))
     assert isinstance(event.payload, events.ItemCompletedNotification)
-    command = event.payload.item
+    command = event.payload.item.root
     assert isinstance(command, events.CommandExecutionThreadItem)
-    assert type(command.command_actions[0]) is model_named("UnrecognizedCommandAction")
+    assert command.command_actions is not None
+    assert type(command.command_actions[0].root) is model_named("UnrecognizedCommandAction")
     assert command.to_dict() == item
 
     status = {"threadId": "thread-1", "status": {"type": "hibernating", "until": 99}}
     changed = parse_notification("thread/status/changed", status)
     assert isinstance(changed.payload, events.ThreadStatusChangedNotification)
-    assert type(changed.payload.status) is model_named("UnrecognizedThreadStatus")
+    assert type(changed.payload.status.root) is model_named("UnrecognizedThreadStatus")
     assert changed.payload.to_dict() == status
 
 
@@ -105,7 +108,9 @@ def test_what_is_no_item_at_all_still_falls_back_to_the_raw_notification() -> No
     assert isinstance(event.payload, UnknownNotification)
     assert event.to_dict() == {"method": "item/completed", "params": broken}
     assert parse_thread_item(broken["item"]) == broken["item"]
-    assert isinstance(parse_thread_item(NEW_ITEM), events.UnrecognizedThreadItem)
+    parsed = parse_thread_item(NEW_ITEM)
+    assert isinstance(parsed, events.ThreadItem)
+    assert isinstance(parsed.root, events.UnrecognizedThreadItem)
 
 
 def test_a_turn_result_keeps_an_item_of_an_unknown_kind() -> None:
@@ -118,7 +123,7 @@ def test_a_turn_result_keeps_an_item_of_an_unknown_kind() -> None:
 
     result = collector.result()
     assert [item.to_dict() for item in result.items] == [NEW_ITEM, answer]
-    assert isinstance(result.items[0], events.UnrecognizedThreadItem)
+    assert isinstance(result.items[0].root, events.UnrecognizedThreadItem)
     assert result.final_response == "done"
 
 
@@ -141,7 +146,7 @@ def test_any_unknown_item_round_trips_exactly(kind: str, item_id: str, extra: di
     wire = _item_completed(item)
     event: Notification = parse_notification("item/completed", json.loads(json.dumps(wire)))
     assert isinstance(event.payload, events.ItemCompletedNotification)
-    assert isinstance(event.payload.item, events.UnrecognizedThreadItem)
+    assert isinstance(event.payload.item.root, events.UnrecognizedThreadItem)
     assert json.loads(event.to_json()) == {"method": "item/completed", "params": wire}
     # Serialized, then parsed again: the same model.
     again = adapter(model_named("ItemCompletedNotification")).validate_python(event.payload.to_dict())

@@ -24,7 +24,7 @@ import pydantic.main
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema
 
-from ._base import ProtocolModel, ProtocolType, adapter
+from ._base import OpenEnum, ProtocolModel, ProtocolRootModel, ProtocolType, adapter
 
 if TYPE_CHECKING:
     from . import models
@@ -46,7 +46,9 @@ __all__ = [
     "SERVER_REQUEST_PARAMS",
     "SERVER_REQUEST_RESPONSES",
     "THREAD_ITEM_TYPES",
+    "OpenEnum",
     "ProtocolModel",
+    "ProtocolRootModel",
     "ProtocolType",
     "LazyModel",
     "adapter",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, TypeAlias, cast
+from enum import Enum
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
-from typing_extensions import TypeAliasType
+from pydantic import BaseModel, ConfigDict, RootModel, TypeAdapter
 
 
 class ProtocolModel(BaseModel):
@@ -31,8 +31,42 @@ class ProtocolModel(BaseModel):
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
 
-# A protocol type: a model class, or a union of them (generated as a TypeAliasType).
-ProtocolType: TypeAlias = "type[ProtocolModel] | TypeAliasType"
+RootT = TypeVar("RootT")
+
+
+class ProtocolRootModel(RootModel[RootT], Generic[RootT]):
+    """A protocol union or wrapped scalar, as in ``openai_codex``: ``.root`` is the value.
+
+    A ``ThreadItem`` is one of these; its ``root`` is the concrete item
+    (``AgentMessageThreadItem``, ...). ``to_dict()`` gives back the wire JSON of the value.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=(), defer_build=True)
+
+    def to_dict(self) -> Any:
+        """The engine's wire JSON for this value (a dict for a union of models)."""
+        return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+
+    def to_json(self) -> str:
+        """The engine's wire JSON for this value (as text)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+class OpenEnum(str, Enum):
+    """A string enum that also takes any value it does not list (a newer engine's), as a new member."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+
+# A protocol type: a model class, or a root model (a union of them, or a wrapped scalar).
+ProtocolType: TypeAlias = "type[ProtocolModel] | type[ProtocolRootModel[Any]]"
 
 
 @functools.cache

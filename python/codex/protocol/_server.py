@@ -10,19 +10,17 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
-from typing_extensions import TypeAliasType
 
-from codex.protocol._base import ProtocolModel, ProtocolType
+from codex.protocol._base import OpenEnum, ProtocolModel, ProtocolRootModel, ProtocolType
 
-AbsolutePathBuf = TypeAliasType(
-    "AbsolutePathBuf",
-    Annotated[
+
+class AbsolutePathBuf(ProtocolRootModel[str]):
+    root: Annotated[
         str,
         Field(
             description="A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).\n\nIMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute."
         ),
-    ],
-)
+    ]
 
 
 class AttestationGenerateParams(ProtocolModel):
@@ -33,7 +31,8 @@ class AttestationGenerateResponse(ProtocolModel):
     token: Annotated[str, Field(description="Opaque client attestation token.")]
 
 
-ChatgptAuthTokensRefreshReason = TypeAliasType("ChatgptAuthTokensRefreshReason", Literal["unauthorized"])
+class ChatgptAuthTokensRefreshReason(ProtocolRootModel[Literal["unauthorized"]]):
+    root: Literal["unauthorized"]
 
 
 class ChatgptAuthTokensRefreshResponse(ProtocolModel):
@@ -96,20 +95,19 @@ class UnrecognizedFileChange(ProtocolModel):
     type: str
 
 
-FileChange = TypeAliasType(
-    "FileChange",
-    Annotated[
+class FileChange(ProtocolRootModel[AddFileChange | DeleteFileChange | UpdateFileChange | UnrecognizedFileChange]):
+    root: Annotated[
         Annotated[AddFileChange | DeleteFileChange | UpdateFileChange, Field(discriminator="type")]
         | UnrecognizedFileChange,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
-FileChangeApprovalDecision = TypeAliasType(
-    "FileChangeApprovalDecision",
-    Literal["accept"] | Literal["acceptForSession"] | Literal["decline"] | Literal["cancel"],
-)
+class FileChangeApprovalDecision(str, Enum):
+    accept = "accept"
+    accept_for_session = "acceptForSession"
+    decline = "decline"
+    cancel = "cancel"
 
 
 class FileChangeRequestApprovalParams(ProtocolModel):
@@ -141,7 +139,8 @@ class FuzzyFileSearchMatchType(str, Enum):
     directory = "directory"
 
 
-Indice = TypeAliasType("Indice", Annotated[int, Field(ge=0)])
+class Indice(ProtocolRootModel[int]):
+    root: Annotated[int, Field(ge=0)]
 
 
 class FuzzyFileSearchResult(ProtocolModel):
@@ -167,10 +166,12 @@ class FuzzyFileSearchSessionUpdatedNotification(ProtocolModel):
     session_id: Annotated[str, Field(alias="sessionId")]
 
 
-McpElicitationArrayType = TypeAliasType("McpElicitationArrayType", Literal["array"])
+class McpElicitationArrayType(ProtocolRootModel[Literal["array"]]):
+    root: Literal["array"]
 
 
-McpElicitationBooleanType = TypeAliasType("McpElicitationBooleanType", Literal["boolean"])
+class McpElicitationBooleanType(ProtocolRootModel[Literal["boolean"]]):
+    root: Literal["boolean"]
 
 
 class McpElicitationConstOption(ProtocolModel):
@@ -183,7 +184,8 @@ class McpElicitationNumberType(str, Enum):
     integer = "integer"
 
 
-McpElicitationObjectType = TypeAliasType("McpElicitationObjectType", Literal["object"])
+class McpElicitationObjectType(ProtocolRootModel[Literal["object"]]):
+    root: Literal["object"]
 
 
 class McpElicitationStringFormat(str, Enum):
@@ -193,7 +195,8 @@ class McpElicitationStringFormat(str, Enum):
     date_time = "date-time"
 
 
-McpElicitationStringType = TypeAliasType("McpElicitationStringType", Literal["string"])
+class McpElicitationStringType(ProtocolRootModel[Literal["string"]]):
+    root: Literal["string"]
 
 
 class McpElicitationTitledEnumItems(ProtocolModel):
@@ -336,17 +339,23 @@ class UnrecognizedParsedCommand(ProtocolModel):
     cmd: str
 
 
-ParsedCommand = TypeAliasType(
-    "ParsedCommand",
-    Annotated[
+class ParsedCommand(
+    ProtocolRootModel[
+        ReadParsedCommand
+        | ListFilesParsedCommand
+        | SearchParsedCommand
+        | UnknownParsedCommand
+        | UnrecognizedParsedCommand
+    ]
+):
+    root: Annotated[
         Annotated[
             ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand,
             Field(discriminator="type"),
         ]
         | UnrecognizedParsedCommand,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class PermissionGrantScope(str, Enum):
@@ -354,7 +363,8 @@ class PermissionGrantScope(str, Enum):
     session = "session"
 
 
-RequestId = TypeAliasType("RequestId", Annotated[str | int, Field(title="RequestId")])
+class RequestId(ProtocolRootModel[str | int]):
+    root: Annotated[str | int, Field(title="RequestId")]
 
 
 class ApprovedExecpolicyAmendment(ProtocolModel):
@@ -451,7 +461,8 @@ class AgentMessageDeltaNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-AgentPath = TypeAliasType("AgentPath", str)
+class AgentPath(ProtocolRootModel[str]):
+    root: str
 
 
 class AppBranding(ProtocolModel):
@@ -487,7 +498,7 @@ class ApprovalsReviewer(str, Enum):
     guardian_subagent = "guardian_subagent"
 
 
-class AskForApproval1(str, Enum):
+class AskForApprovalValue(str, Enum):
     untrusted = "untrusted"
     on_request = "on-request"
     never = "never"
@@ -505,30 +516,29 @@ class GranularAskForApproval(ProtocolModel):
     granular: Granular
 
 
-AskForApproval = TypeAliasType("AskForApproval", AskForApproval1 | GranularAskForApproval)
+class AskForApproval(ProtocolRootModel[AskForApprovalValue | GranularAskForApproval]):
+    root: AskForApprovalValue | GranularAskForApproval
 
 
-AuthMode = TypeAliasType(
-    "AuthMode",
-    Annotated[
-        Literal["apikey"]
-        | Literal["chatgpt"]
-        | Literal["chatgptAuthTokens"]
-        | Literal["headers"]
-        | Literal["agentIdentity"]
-        | Literal["personalAccessToken"]
-        | Literal["bedrockApiKey"],
-        Field(description="Authentication mode for OpenAI-backed providers."),
-    ],
-)
+class AuthMode(str, Enum):
+    """
+    Authentication mode for OpenAI-backed providers.
+    """
+
+    apikey = "apikey"
+    chatgpt = "chatgpt"
+    chatgpt_auth_tokens = "chatgptAuthTokens"
+    headers = "headers"
+    agent_identity = "agentIdentity"
+    personal_access_token = "personalAccessToken"
+    bedrock_api_key = "bedrockApiKey"
+    bedrock_access_keys = "bedrockAccessKeys"
 
 
-AutoReviewDecisionSource = TypeAliasType(
-    "AutoReviewDecisionSource",
-    Annotated[
+class AutoReviewDecisionSource(ProtocolRootModel[Literal["agent"]]):
+    root: Annotated[
         Literal["agent"], Field(description="[UNSTABLE] Source that produced a terminal approval auto-review decision.")
-    ],
-)
+    ]
 
 
 class ByteRange(ProtocolModel):
@@ -536,7 +546,7 @@ class ByteRange(ProtocolModel):
     start: Annotated[int, Field(ge=0)]
 
 
-class CodexErrorInfo1(str, Enum):
+class CodexErrorInfoValue(OpenEnum):
     """
     This translation layer make sure that we expose codex error code in camel case.
 
@@ -554,6 +564,10 @@ class CodexErrorInfo1(str, Enum):
     thread_rollback_failed = "threadRollbackFailed"
     sandbox_error = "sandboxError"
     other = "other"
+    rate_limit_exceeded = "rateLimitExceeded"
+    flex_unavailable = "flexUnavailable"
+    misalignment_policy_violation = "misalignmentPolicyViolation"
+    too_many_denials = "tooManyDenials"
 
 
 class HttpConnectionFailed(ProtocolModel):
@@ -626,12 +640,17 @@ class CollabAgentTool(str, Enum):
     resume_agent = "resumeAgent"
     wait = "wait"
     close_agent = "closeAgent"
+    send_message = "sendMessage"
+    followup_task = "followupTask"
+    interrupt_agent = "interruptAgent"
+    list_agents = "listAgents"
 
 
 class CollabAgentToolCallStatus(str, Enum):
     in_progress = "inProgress"
     completed = "completed"
     failed = "failed"
+    interrupted = "interrupted"
 
 
 class ReadCommandAction(ProtocolModel):
@@ -667,26 +686,32 @@ class UnrecognizedCommandAction(ProtocolModel):
     command: str
 
 
-CommandAction = TypeAliasType(
-    "CommandAction",
-    Annotated[
+class CommandAction(
+    ProtocolRootModel[
+        ReadCommandAction
+        | ListFilesCommandAction
+        | SearchCommandAction
+        | UnknownCommandAction
+        | UnrecognizedCommandAction
+    ]
+):
+    root: Annotated[
         Annotated[
             ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
             Field(discriminator="type"),
         ]
         | UnrecognizedCommandAction,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
-CommandExecOutputStream = TypeAliasType(
-    "CommandExecOutputStream",
-    Annotated[
-        Literal["stdout"] | Literal["stderr"],
-        Field(description="Stream label for `command/exec/outputDelta` notifications."),
-    ],
-)
+class CommandExecOutputStream(str, Enum):
+    """
+    Stream label for `command/exec/outputDelta` notifications.
+    """
+
+    stdout = "stdout"
+    stderr = "stderr"
 
 
 class CommandExecutionOutputDeltaNotification(ProtocolModel):
@@ -754,9 +779,15 @@ class UnrecognizedDynamicToolCallOutputContentItem(ProtocolModel):
     type: str
 
 
-DynamicToolCallOutputContentItem = TypeAliasType(
-    "DynamicToolCallOutputContentItem",
-    Annotated[
+class DynamicToolCallOutputContentItem(
+    ProtocolRootModel[
+        InputTextDynamicToolCallOutputContentItem
+        | InputImageDynamicToolCallOutputContentItem
+        | InputAudioDynamicToolCallOutputContentItem
+        | UnrecognizedDynamicToolCallOutputContentItem
+    ]
+):
+    root: Annotated[
         Annotated[
             InputTextDynamicToolCallOutputContentItem
             | InputImageDynamicToolCallOutputContentItem
@@ -765,8 +796,7 @@ DynamicToolCallOutputContentItem = TypeAliasType(
         ]
         | UnrecognizedDynamicToolCallOutputContentItem,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class DynamicToolCallStatus(str, Enum):
@@ -922,6 +952,7 @@ class HookEventName(str, Enum):
     subagent_start = "subagentStart"
     subagent_stop = "subagentStop"
     stop = "stop"
+    interrupt = "interrupt"
 
 
 class HookExecutionMode(str, Enum):
@@ -933,6 +964,7 @@ class HookHandlerType(str, Enum):
     command = "command"
     prompt = "prompt"
     agent = "agent"
+    mcp_tool = "mcpTool"
 
 
 class HookOutputEntryKind(str, Enum):
@@ -982,16 +1014,18 @@ class ImageDetail(str, Enum):
     original = "original"
 
 
-InputModality = TypeAliasType(
-    "InputModality",
-    Annotated[
-        Literal["text"] | Literal["image"] | Literal["audio"],
-        Field(description="Canonical user-input modality tags advertised by a model."),
-    ],
-)
+class InputModality(str, Enum):
+    """
+    Canonical user-input modality tags advertised by a model.
+    """
+
+    text = "text"
+    image = "image"
+    audio = "audio"
 
 
-LegacyAppPathString = TypeAliasType("LegacyAppPathString", str)
+class LegacyAppPathString(ProtocolRootModel[str]):
+    root: str
 
 
 class McpServerOauthLoginCompletedNotification(ProtocolModel):
@@ -1001,7 +1035,8 @@ class McpServerOauthLoginCompletedNotification(ProtocolModel):
     thread_id: Annotated[str | None, Field(alias="threadId")] = None
 
 
-McpServerStartupFailureReason = TypeAliasType("McpServerStartupFailureReason", Literal["reauthenticationRequired"])
+class McpServerStartupFailureReason(ProtocolRootModel[Literal["reauthenticationRequired"]]):
+    root: Literal["reauthenticationRequired"]
 
 
 class McpServerStartupState(str, Enum):
@@ -1057,15 +1092,16 @@ class MemoryCitationEntry(ProtocolModel):
     path: str
 
 
-MessagePhase = TypeAliasType(
-    "MessagePhase",
-    Annotated[
-        Literal["commentary"] | Literal["final_answer"],
-        Field(
-            description='Classifies an assistant message as interim commentary or final answer text.\n\nProviders do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.'
-        ),
-    ],
-)
+class MessagePhase(str, Enum):
+    """
+    Classifies an assistant message as interim commentary or final answer text.
+
+    Providers do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.
+    """
+
+    commentary = "commentary"
+    final_answer = "final_answer"
+    partial_answer = "partial_answer"
 
 
 class ModeKind(str, Enum):
@@ -1081,7 +1117,8 @@ class ModelAvailabilityNux(ProtocolModel):
     message: str
 
 
-ModelRerouteReason = TypeAliasType("ModelRerouteReason", Literal["highRiskCyberActivity"])
+class ModelRerouteReason(ProtocolRootModel[Literal["highRiskCyberActivity"]]):
+    root: Literal["highRiskCyberActivity"]
 
 
 class ModelReroutedNotification(ProtocolModel):
@@ -1115,7 +1152,8 @@ class ModelUpgradeInfo(ProtocolModel):
     upgrade_copy: Annotated[str | None, Field(alias="upgradeCopy")] = None
 
 
-ModelVerification = TypeAliasType("ModelVerification", Literal["trustedAccessForCyber"])
+class ModelVerification(ProtocolRootModel[Literal["trustedAccessForCyber"]]):
+    root: Literal["trustedAccessForCyber"]
 
 
 class ModelVerificationNotification(ProtocolModel):
@@ -1124,7 +1162,7 @@ class ModelVerificationNotification(ProtocolModel):
     verifications: list[ModelVerification]
 
 
-class MultiAgentMode1(str, Enum):
+class MultiAgentModeValue(str, Enum):
     """
     Controls the effective multi-agent delegation instructions for a turn. `custom` means the configured mode hint defines the policy instead of a built-in policy.
     """
@@ -1141,15 +1179,13 @@ class CustomMultiAgentMode(ProtocolModel):
     custom: str
 
 
-MultiAgentMode = TypeAliasType(
-    "MultiAgentMode",
-    Annotated[
-        MultiAgentMode1 | CustomMultiAgentMode,
+class MultiAgentMode(ProtocolRootModel[MultiAgentModeValue | CustomMultiAgentMode]):
+    root: Annotated[
+        MultiAgentModeValue | CustomMultiAgentMode,
         Field(
             description="Controls the effective multi-agent delegation instructions for a turn. `custom` means the configured mode hint defines the policy instead of a built-in policy."
         ),
-    ],
-)
+    ]
 
 
 class NetworkAccess(str, Enum):
@@ -1196,14 +1232,14 @@ class UnrecognizedPatchChangeKind(ProtocolModel):
     type: str
 
 
-PatchChangeKind = TypeAliasType(
-    "PatchChangeKind",
-    Annotated[
+class PatchChangeKind(
+    ProtocolRootModel[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind | UnrecognizedPatchChangeKind]
+):
+    root: Annotated[
         Annotated[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind, Field(discriminator="type")]
         | UnrecognizedPatchChangeKind,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class Personality(str, Enum):
@@ -1223,7 +1259,7 @@ class PlanDeltaNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class PlanType(str, Enum):
+class PlanType(OpenEnum):
     free = "free"
     go = "go"
     plus = "plus"
@@ -1236,6 +1272,12 @@ class PlanType(str, Enum):
     enterprise = "enterprise"
     edu = "edu"
     unknown = "unknown"
+    promax = "promax"
+    self_serve_business_prolite = "self_serve_business_prolite"
+    ent26 = "ent26"
+    enterprise_cbp_automation = "enterprise_cbp_automation"
+    edu_plus = "edu_plus"
+    edu_pro = "edu_pro"
 
 
 class ProcessExitedNotification(ProtocolModel):
@@ -1273,13 +1315,13 @@ class ProcessExitedNotification(ProtocolModel):
     ]
 
 
-ProcessOutputStream = TypeAliasType(
-    "ProcessOutputStream",
-    Annotated[
-        Literal["stdout"] | Literal["stderr"],
-        Field(description="Stream label for `process/outputDelta` notifications."),
-    ],
-)
+class ProcessOutputStream(str, Enum):
+    """
+    Stream label for `process/outputDelta` notifications.
+    """
+
+    stdout = "stdout"
+    stderr = "stderr"
 
 
 class RateLimitReachedType(str, Enum):
@@ -1302,10 +1344,19 @@ class RealtimeConversationVersion(str, Enum):
     v3 = "v3"
 
 
-ReasoningEffort = TypeAliasType(
-    "ReasoningEffort",
-    Annotated[str, Field(description="A non-empty reasoning effort value advertised by the model.", min_length=1)],
-)
+class ReasoningEffort(OpenEnum):
+    """
+    A non-empty reasoning effort value advertised by the model.
+    """
+
+    none = "none"
+    minimal = "minimal"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    xhigh = "xhigh"
+    max = "max"
+    ultra = "ultra"
 
 
 class ReasoningEffortOption(ProtocolModel):
@@ -1313,7 +1364,7 @@ class ReasoningEffortOption(ProtocolModel):
     reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
 
 
-class ReasoningSummary1(str, Enum):
+class ReasoningSummaryValue(str, Enum):
     """
     A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
     """
@@ -1323,15 +1374,13 @@ class ReasoningSummary1(str, Enum):
     detailed = "detailed"
 
 
-ReasoningSummary = TypeAliasType(
-    "ReasoningSummary",
-    Annotated[
-        ReasoningSummary1 | Literal["none"],
+class ReasoningSummary(ProtocolRootModel[ReasoningSummaryValue | Literal["none"]]):
+    root: Annotated[
+        ReasoningSummaryValue | Literal["none"],
         Field(
             description="A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries"
         ),
-    ],
-)
+    ]
 
 
 class ReasoningSummaryPartAddedNotification(ProtocolModel):
@@ -1394,7 +1443,7 @@ class WorkspaceWriteSandboxPolicy(ProtocolModel):
     exclude_tmpdir_env_var: Annotated[bool | None, Field(alias="excludeTmpdirEnvVar")] = False
     network_access: Annotated[bool | None, Field(alias="networkAccess")] = False
     type: Literal["workspaceWrite"]
-    writable_roots: Annotated[list[AbsolutePathBuf] | None, Field(alias="writableRoots")] = []
+    writable_roots: Annotated[list[AbsolutePathBuf] | None, Field(alias="writableRoots", validate_default=True)] = []
 
 
 class UnrecognizedSandboxPolicy(ProtocolModel):
@@ -1404,9 +1453,16 @@ class UnrecognizedSandboxPolicy(ProtocolModel):
     type: str
 
 
-SandboxPolicy = TypeAliasType(
-    "SandboxPolicy",
-    Annotated[
+class SandboxPolicy(
+    ProtocolRootModel[
+        DangerFullAccessSandboxPolicy
+        | ReadOnlySandboxPolicy
+        | ExternalSandboxSandboxPolicy
+        | WorkspaceWriteSandboxPolicy
+        | UnrecognizedSandboxPolicy
+    ]
+):
+    root: Annotated[
         Annotated[
             DangerFullAccessSandboxPolicy
             | ReadOnlySandboxPolicy
@@ -1416,8 +1472,7 @@ SandboxPolicy = TypeAliasType(
         ]
         | UnrecognizedSandboxPolicy,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ServerRequestResolvedNotification(ProtocolModel):
@@ -1425,7 +1480,7 @@ class ServerRequestResolvedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class SessionSource1(str, Enum):
+class SessionSourceValue(str, Enum):
     cli = "cli"
     vscode = "vscode"
     exec = "exec"
@@ -1466,9 +1521,10 @@ class SubAgentActivityKind(str, Enum):
     started = "started"
     interacted = "interacted"
     interrupted = "interrupted"
+    completed = "completed"
 
 
-class SubAgentSource1(str, Enum):
+class SubAgentSourceValue(str, Enum):
     review = "review"
     compact = "compact"
     memory_consolidation = "memory_consolidation"
@@ -1547,7 +1603,8 @@ class ThreadHistoryMode(str, Enum):
     paginated = "paginated"
 
 
-ThreadId = TypeAliasType("ThreadId", str)
+class ThreadId(ProtocolRootModel[str]):
+    root: str
 
 
 class HookPromptThreadItem(ProtocolModel):
@@ -1775,7 +1832,10 @@ class ThreadRealtimeTranscriptDoneNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-ThreadSource = TypeAliasType("ThreadSource", str)
+class ThreadSource(OpenEnum):
+    user = "user"
+    subagent = "subagent"
+    memory_consolidation = "memory_consolidation"
 
 
 class NotLoadedThreadStatus(ProtocolModel):
@@ -1802,17 +1862,23 @@ class UnrecognizedThreadStatus(ProtocolModel):
     type: str
 
 
-ThreadStatus = TypeAliasType(
-    "ThreadStatus",
-    Annotated[
+class ThreadStatus(
+    ProtocolRootModel[
+        NotLoadedThreadStatus
+        | IdleThreadStatus
+        | SystemErrorThreadStatus
+        | ActiveThreadStatus
+        | UnrecognizedThreadStatus
+    ]
+):
+    root: Annotated[
         Annotated[
             NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
             Field(discriminator="type"),
         ]
         | UnrecognizedThreadStatus,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ThreadStatusChangedNotification(ProtocolModel):
@@ -1843,7 +1909,10 @@ class TurnDiffUpdatedNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-TurnItemsView = TypeAliasType("TurnItemsView", Literal["notLoaded"] | Literal["summary"] | Literal["full"])
+class TurnItemsView(str, Enum):
+    not_loaded = "notLoaded"
+    summary = "summary"
+    full = "full"
 
 
 class TurnModerationMetadataNotification(ProtocolModel):
@@ -1918,9 +1987,19 @@ class UnrecognizedUserInput(ProtocolModel):
     type: str
 
 
-UserInput = TypeAliasType(
-    "UserInput",
-    Annotated[
+class UserInput(
+    ProtocolRootModel[
+        TextUserInput
+        | ImageUserInput
+        | LocalImageUserInput
+        | AudioUserInput
+        | LocalAudioUserInput
+        | SkillUserInput
+        | MentionUserInput
+        | UnrecognizedUserInput
+    ]
+):
+    root: Annotated[
         Annotated[
             TextUserInput
             | ImageUserInput
@@ -1933,8 +2012,7 @@ UserInput = TypeAliasType(
         ]
         | UnrecognizedUserInput,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class WarningNotification(ProtocolModel):
@@ -1973,17 +2051,23 @@ class UnrecognizedWebSearchAction(ProtocolModel):
     type: str
 
 
-WebSearchAction = TypeAliasType(
-    "WebSearchAction",
-    Annotated[
+class WebSearchAction(
+    ProtocolRootModel[
+        SearchWebSearchAction
+        | OpenPageWebSearchAction
+        | FindInPageWebSearchAction
+        | OtherWebSearchAction
+        | UnrecognizedWebSearchAction
+    ]
+):
+    root: Annotated[
         Annotated[
             SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
             Field(discriminator="type"),
         ]
         | UnrecognizedWebSearchAction,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class WindowsSandboxSetupMode(str, Enum):
@@ -2069,10 +2153,10 @@ class McpElicitationLegacyTitledEnumSchema(ProtocolModel):
     type: McpElicitationStringType
 
 
-McpElicitationMultiSelectEnumSchema = TypeAliasType(
-    "McpElicitationMultiSelectEnumSchema",
-    McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema,
-)
+class McpElicitationMultiSelectEnumSchema(
+    ProtocolRootModel[McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema]
+):
+    root: McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema
 
 
 class McpElicitationNumberSchema(ProtocolModel):
@@ -2084,10 +2168,10 @@ class McpElicitationNumberSchema(ProtocolModel):
     type: McpElicitationNumberType
 
 
-McpElicitationSingleSelectEnumSchema = TypeAliasType(
-    "McpElicitationSingleSelectEnumSchema",
-    McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema,
-)
+class McpElicitationSingleSelectEnumSchema(
+    ProtocolRootModel[McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema]
+):
+    root: McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema
 
 
 class McpElicitationStringSchema(ProtocolModel):
@@ -2122,9 +2206,18 @@ class NetworkPolicyAmendmentReviewDecision(ProtocolModel):
     network_policy_amendment: NetworkPolicyAmendment1
 
 
-ReviewDecision = TypeAliasType(
-    "ReviewDecision",
-    Annotated[
+class ReviewDecision(
+    ProtocolRootModel[
+        Literal["approved"]
+        | ApprovedExecpolicyAmendmentReviewDecision
+        | Literal["approved_for_session"]
+        | NetworkPolicyAmendmentReviewDecision
+        | DeniedReviewDecision
+        | Literal["timed_out"]
+        | Literal["abort"]
+    ]
+):
+    root: Annotated[
         Literal["approved"]
         | ApprovedExecpolicyAmendmentReviewDecision
         | Literal["approved_for_session"]
@@ -2133,8 +2226,7 @@ ReviewDecision = TypeAliasType(
         | Literal["timed_out"]
         | Literal["abort"],
         Field(description="User's decision in response to an ExecApprovalRequest."),
-    ],
-)
+    ]
 
 
 class ToolRequestUserInputParams(ProtocolModel):
@@ -2181,10 +2273,18 @@ class ActiveTurnNotSteerableCodexErrorInfo(ProtocolModel):
     active_turn_not_steerable: Annotated[ActiveTurnNotSteerable, Field(alias="activeTurnNotSteerable")]
 
 
-CodexErrorInfo = TypeAliasType(
-    "CodexErrorInfo",
-    Annotated[
-        CodexErrorInfo1
+class CodexErrorInfo(
+    ProtocolRootModel[
+        CodexErrorInfoValue
+        | HttpConnectionFailedCodexErrorInfo
+        | ResponseStreamConnectionFailedCodexErrorInfo
+        | ResponseStreamDisconnectedCodexErrorInfo
+        | ResponseTooManyFailedAttemptsCodexErrorInfo
+        | ActiveTurnNotSteerableCodexErrorInfo
+    ]
+):
+    root: Annotated[
+        CodexErrorInfoValue
         | HttpConnectionFailedCodexErrorInfo
         | ResponseStreamConnectionFailedCodexErrorInfo
         | ResponseStreamDisconnectedCodexErrorInfo
@@ -2193,8 +2293,7 @@ CodexErrorInfo = TypeAliasType(
         Field(
             description="This translation layer make sure that we expose codex error code in camel case.\n\nWhen an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant."
         ),
-    ],
-)
+    ]
 
 
 class CollabAgentState(ProtocolModel):
@@ -2293,9 +2392,18 @@ class UnrecognizedFileSystemSpecialPath(ProtocolModel):
     kind: str
 
 
-FileSystemSpecialPath = TypeAliasType(
-    "FileSystemSpecialPath",
-    Annotated[
+class FileSystemSpecialPath(
+    ProtocolRootModel[
+        RootFileSystemSpecialPath
+        | MinimalFileSystemSpecialPath
+        | KindFileSystemSpecialPath
+        | TmpdirFileSystemSpecialPath
+        | SlashTmpFileSystemSpecialPath
+        | FileSystemSpecialPath1
+        | UnrecognizedFileSystemSpecialPath
+    ]
+):
+    root: Annotated[
         Annotated[
             RootFileSystemSpecialPath
             | MinimalFileSystemSpecialPath
@@ -2307,8 +2415,7 @@ FileSystemSpecialPath = TypeAliasType(
         ]
         | UnrecognizedFileSystemSpecialPath,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class FileUpdateChange(ProtocolModel):
@@ -2401,7 +2508,10 @@ class Model(ProtocolModel):
     display_name: Annotated[str, Field(alias="displayName")]
     hidden: bool
     id: str
-    input_modalities: Annotated[list[InputModality] | None, Field(alias="inputModalities")] = ["text", "image"]
+    input_modalities: Annotated[list[InputModality] | None, Field(alias="inputModalities")] = [
+        InputModality.text,
+        InputModality.image,
+    ]
     is_default: Annotated[bool, Field(alias="isDefault")]
     model: str
     service_tiers: Annotated[list[ModelServiceTier] | None, Field(alias="serviceTiers", validate_default=True)] = []
@@ -2464,7 +2574,8 @@ class ThreadSpawnSubAgentSource(ProtocolModel):
     thread_spawn: ThreadSpawn
 
 
-SubAgentSource = TypeAliasType("SubAgentSource", SubAgentSource1 | ThreadSpawnSubAgentSource | OtherSubAgentSource)
+class SubAgentSource(ProtocolRootModel[SubAgentSourceValue | ThreadSpawnSubAgentSource | OtherSubAgentSource]):
+    root: SubAgentSourceValue | ThreadSpawnSubAgentSource | OtherSubAgentSource
 
 
 class ThreadGoal(ProtocolModel):
@@ -2558,9 +2669,30 @@ class UnrecognizedThreadItem(ProtocolModel):
     id: str
 
 
-ThreadItem = TypeAliasType(
-    "ThreadItem",
-    Annotated[
+class ThreadItem(
+    ProtocolRootModel[
+        UserMessageThreadItem
+        | HookPromptThreadItem
+        | AgentMessageThreadItem
+        | PlanThreadItem
+        | ReasoningThreadItem
+        | CommandExecutionThreadItem
+        | FileChangeThreadItem
+        | McpToolCallThreadItem
+        | DynamicToolCallThreadItem
+        | CollabAgentToolCallThreadItem
+        | SubAgentActivityThreadItem
+        | WebSearchThreadItem
+        | ImageViewThreadItem
+        | SleepThreadItem
+        | ImageGenerationThreadItem
+        | EnteredReviewModeThreadItem
+        | ExitedReviewModeThreadItem
+        | ContextCompactionThreadItem
+        | UnrecognizedThreadItem
+    ]
+):
+    root: Annotated[
         Annotated[
             UserMessageThreadItem
             | HookPromptThreadItem
@@ -2584,8 +2716,7 @@ ThreadItem = TypeAliasType(
         ]
         | UnrecognizedThreadItem,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ThreadSettings(ProtocolModel):
@@ -2668,15 +2799,24 @@ class ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision(ProtocolModel)
     apply_network_policy_amendment: Annotated[ApplyNetworkPolicyAmendment, Field(alias="applyNetworkPolicyAmendment")]
 
 
-CommandExecutionApprovalDecision = TypeAliasType(
-    "CommandExecutionApprovalDecision",
-    Literal["accept"]
-    | Literal["acceptForSession"]
-    | AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision
-    | ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision
-    | Literal["decline"]
-    | Literal["cancel"],
-)
+class CommandExecutionApprovalDecision(
+    ProtocolRootModel[
+        Literal["accept"]
+        | Literal["acceptForSession"]
+        | AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision
+        | ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision
+        | Literal["decline"]
+        | Literal["cancel"]
+    ]
+):
+    root: (
+        Literal["accept"]
+        | Literal["acceptForSession"]
+        | AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision
+        | ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision
+        | Literal["decline"]
+        | Literal["cancel"]
+    )
 
 
 class CommandExecutionRequestApprovalResponse(ProtocolModel):
@@ -2687,16 +2827,28 @@ class ExecCommandApprovalResponse(ProtocolModel):
     decision: ReviewDecision
 
 
-McpElicitationEnumSchema = TypeAliasType(
-    "McpElicitationEnumSchema",
-    McpElicitationSingleSelectEnumSchema | McpElicitationMultiSelectEnumSchema | McpElicitationLegacyTitledEnumSchema,
-)
+class McpElicitationEnumSchema(
+    ProtocolRootModel[
+        McpElicitationSingleSelectEnumSchema
+        | McpElicitationMultiSelectEnumSchema
+        | McpElicitationLegacyTitledEnumSchema
+    ]
+):
+    root: (
+        McpElicitationSingleSelectEnumSchema
+        | McpElicitationMultiSelectEnumSchema
+        | McpElicitationLegacyTitledEnumSchema
+    )
 
 
-McpElicitationPrimitiveSchema = TypeAliasType(
-    "McpElicitationPrimitiveSchema",
-    McpElicitationEnumSchema | McpElicitationStringSchema | McpElicitationNumberSchema | McpElicitationBooleanSchema,
-)
+class McpElicitationPrimitiveSchema(
+    ProtocolRootModel[
+        McpElicitationEnumSchema | McpElicitationStringSchema | McpElicitationNumberSchema | McpElicitationBooleanSchema
+    ]
+):
+    root: (
+        McpElicitationEnumSchema | McpElicitationStringSchema | McpElicitationNumberSchema | McpElicitationBooleanSchema
+    )
 
 
 class McpElicitationSchema(ProtocolModel):
@@ -2738,9 +2890,15 @@ class UnrecognizedMcpServerElicitationRequestParams(ProtocolModel):
     message: str
 
 
-McpServerElicitationRequestParams = TypeAliasType(
-    "McpServerElicitationRequestParams",
-    Annotated[
+class McpServerElicitationRequestParams(
+    ProtocolRootModel[
+        McpServerElicitationRequestParams1
+        | McpServerElicitationRequestParams2
+        | McpServerElicitationRequestParams3
+        | UnrecognizedMcpServerElicitationRequestParams
+    ]
+):
+    root: Annotated[
         Annotated[
             McpServerElicitationRequestParams1
             | McpServerElicitationRequestParams2
@@ -2749,8 +2907,7 @@ McpServerElicitationRequestParams = TypeAliasType(
         ]
         | UnrecognizedMcpServerElicitationRequestParams,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class AccountRateLimitsUpdatedNotification(ProtocolModel):
@@ -2835,14 +2992,16 @@ class UnrecognizedFileSystemPath(ProtocolModel):
     type: str
 
 
-FileSystemPath = TypeAliasType(
-    "FileSystemPath",
-    Annotated[
+class FileSystemPath(
+    ProtocolRootModel[
+        PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath | UnrecognizedFileSystemPath
+    ]
+):
+    root: Annotated[
         Annotated[PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath, Field(discriminator="type")]
         | UnrecognizedFileSystemPath,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class FileSystemSandboxEntry(ProtocolModel):
@@ -2882,7 +3041,8 @@ class SubAgentSessionSource(ProtocolModel):
     sub_agent: Annotated[SubAgentSource, Field(alias="subAgent")]
 
 
-SessionSource = TypeAliasType("SessionSource", SessionSource1 | CustomSessionSource | SubAgentSessionSource)
+class SessionSource(ProtocolRootModel[SessionSourceValue | CustomSessionSource | SubAgentSessionSource]):
+    root: SessionSourceValue | CustomSessionSource | SubAgentSessionSource
 
 
 class Turn(ProtocolModel):
@@ -2899,7 +3059,7 @@ class Turn(ProtocolModel):
     items_view: Annotated[
         TurnItemsView | None,
         Field(alias="itemsView", description="Describes how much of `items` has been loaded for this turn."),
-    ] = "full"
+    ] = TurnItemsView.full
     started_at: Annotated[
         int | None, Field(alias="startedAt", description="Unix timestamp (in seconds) when the turn started.")
     ] = None
@@ -3131,9 +3291,18 @@ class UnrecognizedGuardianApprovalReviewAction(ProtocolModel):
     type: str
 
 
-GuardianApprovalReviewAction = TypeAliasType(
-    "GuardianApprovalReviewAction",
-    Annotated[
+class GuardianApprovalReviewAction(
+    ProtocolRootModel[
+        CommandGuardianApprovalReviewAction
+        | ExecveGuardianApprovalReviewAction
+        | ApplyPatchGuardianApprovalReviewAction
+        | NetworkAccessGuardianApprovalReviewAction
+        | McpToolCallGuardianApprovalReviewAction
+        | RequestPermissionsGuardianApprovalReviewAction
+        | UnrecognizedGuardianApprovalReviewAction
+    ]
+):
+    root: Annotated[
         Annotated[
             CommandGuardianApprovalReviewAction
             | ExecveGuardianApprovalReviewAction
@@ -3145,8 +3314,7 @@ GuardianApprovalReviewAction = TypeAliasType(
         ]
         | UnrecognizedGuardianApprovalReviewAction,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ItemGuardianApprovalReviewCompletedNotification(ProtocolModel):

@@ -5,12 +5,13 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
-from typing_extensions import TypeAliasType
 
-from codex.protocol._base import ProtocolModel
+from codex.protocol._base import ProtocolModel, ProtocolRootModel
 from codex.protocol._server import *  # noqa: F403
 
-CodexAppServerProtocol = TypeAliasType("CodexAppServerProtocol", Annotated[Any, Field(title="CodexAppServerProtocol")])
+
+class CodexAppServerProtocol(ProtocolRootModel[Any]):
+    root: Annotated[Any, Field(title="CodexAppServerProtocol")]
 
 
 class ClientInfo(ProtocolModel):
@@ -23,10 +24,8 @@ class InitializedClientNotification(ProtocolModel):
     method: Literal["initialized"]
 
 
-ClientNotification = TypeAliasType(
-    "ClientNotification",
-    Annotated[InitializedClientNotification, Field(discriminator="method", title="ClientNotification")],
-)
+class ClientNotification(ProtocolRootModel[InitializedClientNotification]):
+    root: Annotated[InitializedClientNotification, Field(discriminator="method", title="ClientNotification")]
 
 
 class FuzzyFileSearchParams(ProtocolModel):
@@ -265,16 +264,20 @@ class UnrecognizedAgentMessageInputContent(ProtocolModel):
     type: str
 
 
-AgentMessageInputContent = TypeAliasType(
-    "AgentMessageInputContent",
-    Annotated[
+class AgentMessageInputContent(
+    ProtocolRootModel[
+        InputTextAgentMessageInputContent
+        | EncryptedContentAgentMessageInputContent
+        | UnrecognizedAgentMessageInputContent
+    ]
+):
+    root: Annotated[
         Annotated[
             InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent, Field(discriminator="type")
         ]
         | UnrecognizedAgentMessageInputContent,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class AnalyticsConfig(ProtocolModel):
@@ -396,15 +399,13 @@ class AppsReadParams(ProtocolModel):
     ] = None
 
 
-AutoCompactTokenLimitScope = TypeAliasType(
-    "AutoCompactTokenLimitScope",
-    Annotated[
-        Literal["total"] | Literal["body_after_prefix"],
-        Field(
-            description="Selects which part of the active context is charged against `model_auto_compact_token_limit`."
-        ),
-    ],
-)
+class AutoCompactTokenLimitScope(str, Enum):
+    """
+    Selects which part of the active context is charged against `model_auto_compact_token_limit`.
+    """
+
+    total = "total"
+    body_after_prefix = "body_after_prefix"
 
 
 class CancelLoginAccountParams(ProtocolModel):
@@ -435,17 +436,15 @@ class UnrecognizedCapabilityRootLocation(ProtocolModel):
     path: str
 
 
-CapabilityRootLocation = TypeAliasType(
-    "CapabilityRootLocation",
-    Annotated[
+class CapabilityRootLocation(ProtocolRootModel[EnvironmentCapabilityRootLocation | UnrecognizedCapabilityRootLocation]):
+    root: Annotated[
         Annotated[
             EnvironmentCapabilityRootLocation,
             Field(description="Location used to resolve a selected capability root.", discriminator="type"),
         ]
         | UnrecognizedCapabilityRootLocation,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class CodexResponseHandoffMode(str, Enum):
@@ -637,9 +636,20 @@ class UnrecognizedConfigLayerSource(ProtocolModel):
     type: str
 
 
-ConfigLayerSource = TypeAliasType(
-    "ConfigLayerSource",
-    Annotated[
+class ConfigLayerSource(
+    ProtocolRootModel[
+        MdmConfigLayerSource
+        | SystemConfigLayerSource
+        | EnterpriseManagedConfigLayerSource
+        | UserConfigLayerSource
+        | ProjectConfigLayerSource
+        | SessionFlagsConfigLayerSource
+        | LegacyManagedConfigTomlFromFileConfigLayerSource
+        | LegacyManagedConfigTomlFromMdmConfigLayerSource
+        | UnrecognizedConfigLayerSource
+    ]
+):
+    root: Annotated[
         Annotated[
             MdmConfigLayerSource
             | SystemConfigLayerSource
@@ -653,8 +663,7 @@ ConfigLayerSource = TypeAliasType(
         ]
         | UnrecognizedConfigLayerSource,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ConfigReadParams(ProtocolModel):
@@ -699,17 +708,22 @@ class UnrecognizedConfiguredHookHandler(ProtocolModel):
     type: str
 
 
-ConfiguredHookHandler = TypeAliasType(
-    "ConfiguredHookHandler",
-    Annotated[
+class ConfiguredHookHandler(
+    ProtocolRootModel[
+        CommandConfiguredHookHandler
+        | PromptConfiguredHookHandler
+        | AgentConfiguredHookHandler
+        | UnrecognizedConfiguredHookHandler
+    ]
+):
+    root: Annotated[
         Annotated[
             CommandConfiguredHookHandler | PromptConfiguredHookHandler | AgentConfiguredHookHandler,
             Field(discriminator="type"),
         ]
         | UnrecognizedConfiguredHookHandler,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ConfiguredHookMatcherGroup(ProtocolModel):
@@ -733,10 +747,11 @@ class ConnectorMetadata(ProtocolModel):
     tool_summaries: Annotated[list[AppToolSummary] | None, Field(alias="toolSummaries")] = None
 
 
-ConsumeAccountRateLimitResetCreditOutcome = TypeAliasType(
-    "ConsumeAccountRateLimitResetCreditOutcome",
-    Literal["reset"] | Literal["nothingToReset"] | Literal["noCredit"] | Literal["alreadyRedeemed"],
-)
+class ConsumeAccountRateLimitResetCreditOutcome(str, Enum):
+    reset = "reset"
+    nothing_to_reset = "nothingToReset"
+    no_credit = "noCredit"
+    already_redeemed = "alreadyRedeemed"
 
 
 class ConsumeAccountRateLimitResetCreditParams(ProtocolModel):
@@ -799,13 +814,13 @@ class UnrecognizedDynamicToolNamespaceTool(ProtocolModel):
     name: str
 
 
-DynamicToolNamespaceTool = TypeAliasType(
-    "DynamicToolNamespaceTool",
-    Annotated[
+class DynamicToolNamespaceTool(
+    ProtocolRootModel[FunctionDynamicToolNamespaceTool | UnrecognizedDynamicToolNamespaceTool]
+):
+    root: Annotated[
         Annotated[FunctionDynamicToolNamespaceTool, Field(discriminator="type")] | UnrecognizedDynamicToolNamespaceTool,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class FunctionDynamicToolSpec(ProtocolModel):
@@ -832,14 +847,14 @@ class UnrecognizedDynamicToolSpec(ProtocolModel):
     name: str
 
 
-DynamicToolSpec = TypeAliasType(
-    "DynamicToolSpec",
-    Annotated[
+class DynamicToolSpec(
+    ProtocolRootModel[FunctionDynamicToolSpec | NamespaceDynamicToolSpec | UnrecognizedDynamicToolSpec]
+):
+    root: Annotated[
         Annotated[FunctionDynamicToolSpec | NamespaceDynamicToolSpec, Field(discriminator="type")]
         | UnrecognizedDynamicToolSpec,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class EnvironmentAddParams(ProtocolModel):
@@ -870,15 +885,17 @@ class EnvironmentShellInfo(ProtocolModel):
     path: Annotated[str, Field(description="Target-native shell executable path or command name.")]
 
 
-EnvironmentStatusKind = TypeAliasType(
-    "EnvironmentStatusKind",
-    Annotated[
-        Literal["ready"] | Literal["pending"] | Literal["disconnected"] | Literal["unknown"],
-        Field(
-            description="Current status observed by app-server without starting or recovering an environment.\n\nFor a currently ready remote environment, app-server asks the existing exec-server connection for `environment/status` without allowing recovery."
-        ),
-    ],
-)
+class EnvironmentStatusKind(str, Enum):
+    """
+    Current status observed by app-server without starting or recovering an environment.
+
+    For a currently ready remote environment, app-server asks the existing exec-server connection for `environment/status` without allowing recovery.
+    """
+
+    ready = "ready"
+    pending = "pending"
+    disconnected = "disconnected"
+    unknown = "unknown"
 
 
 class EnvironmentStatusParams(ProtocolModel):
@@ -931,10 +948,12 @@ class ExperimentalFeatureListParams(ProtocolModel):
     ] = None
 
 
-ExperimentalFeatureStage = TypeAliasType(
-    "ExperimentalFeatureStage",
-    Literal["beta"] | Literal["underDevelopment"] | Literal["stable"] | Literal["deprecated"] | Literal["removed"],
-)
+class ExperimentalFeatureStage(str, Enum):
+    beta = "beta"
+    under_development = "underDevelopment"
+    stable = "stable"
+    deprecated = "deprecated"
+    removed = "removed"
 
 
 class ExternalAgentConfigDetectParams(ProtocolModel):
@@ -980,9 +999,8 @@ class ExternalAgentConfigImportResponse(ProtocolModel):
     import_id: Annotated[str, Field(alias="importId")]
 
 
-ExternalAgentImportedConnectorSource = TypeAliasType(
-    "ExternalAgentImportedConnectorSource", Literal["remoteMcpServersConfig"]
-)
+class ExternalAgentImportedConnectorSource(ProtocolRootModel[Literal["remoteMcpServersConfig"]]):
+    root: Literal["remoteMcpServersConfig"]
 
 
 class FeedbackRequirements(ProtocolModel):
@@ -1002,12 +1020,10 @@ class FeedbackUploadResponse(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-ForcedChatgptWorkspaceIds = TypeAliasType(
-    "ForcedChatgptWorkspaceIds",
-    Annotated[
+class ForcedChatgptWorkspaceIds(ProtocolRootModel[str | list[str]]):
+    root: Annotated[
         str | list[str], Field(description="Backward-compatible API shape for ChatGPT workspace login restrictions.")
-    ],
-)
+    ]
 
 
 class ForcedLoginMethod(str, Enum):
@@ -1318,13 +1334,11 @@ class UnrecognizedLocalShellAction(ProtocolModel):
     command: list[str]
 
 
-LocalShellAction = TypeAliasType(
-    "LocalShellAction",
-    Annotated[
+class LocalShellAction(ProtocolRootModel[ExecLocalShellAction | UnrecognizedLocalShellAction]):
+    root: Annotated[
         Annotated[ExecLocalShellAction, Field(discriminator="type")] | UnrecognizedLocalShellAction,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class LocalShellStatus(str, Enum):
@@ -1419,9 +1433,17 @@ class UnrecognizedLoginAccountResponse(ProtocolModel):
     type: str
 
 
-LoginAccountResponse = TypeAliasType(
-    "LoginAccountResponse",
-    Annotated[
+class LoginAccountResponse(
+    ProtocolRootModel[
+        ApiKeyv2LoginAccountResponse
+        | Chatgptv2LoginAccountResponse
+        | ChatgptDeviceCodev2LoginAccountResponse
+        | ChatgptAuthTokensv2LoginAccountResponse
+        | AmazonBedrockv2LoginAccountResponse
+        | UnrecognizedLoginAccountResponse
+    ]
+):
+    root: Annotated[
         Annotated[
             ApiKeyv2LoginAccountResponse
             | Chatgptv2LoginAccountResponse
@@ -1432,8 +1454,7 @@ LoginAccountResponse = TypeAliasType(
         ]
         | UnrecognizedLoginAccountResponse,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class LoginAppBrand(str, Enum):
@@ -1657,7 +1678,8 @@ class NetworkUnixSocketPermission(str, Enum):
     deny = "deny"
 
 
-PathUri = TypeAliasType("PathUri", str)
+class PathUri(ProtocolRootModel[str]):
+    root: str
 
 
 class PermissionProfileListParams(ProtocolModel):
@@ -1679,7 +1701,9 @@ class PluginAuthPolicy(str, Enum):
     on_use = "ON_USE"
 
 
-PluginAvailability = TypeAliasType("PluginAvailability", Literal["DISABLED_BY_ADMIN"] | Literal["AVAILABLE"])
+class PluginAvailability(str, Enum):
+    disabled_by_admin = "DISABLED_BY_ADMIN"
+    available = "AVAILABLE"
 
 
 class PluginHookSummary(ProtocolModel):
@@ -1912,16 +1936,18 @@ class UnrecognizedPluginSource(ProtocolModel):
     type: str
 
 
-PluginSource = TypeAliasType(
-    "PluginSource",
-    Annotated[
+class PluginSource(
+    ProtocolRootModel[
+        LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource | UnrecognizedPluginSource
+    ]
+):
+    root: Annotated[
         Annotated[
             LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource, Field(discriminator="type")
         ]
         | UnrecognizedPluginSource,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class PluginUninstallParams(ProtocolModel):
@@ -2068,14 +2094,14 @@ class UnrecognizedReasoningItemContent(ProtocolModel):
     text: str
 
 
-ReasoningItemContent = TypeAliasType(
-    "ReasoningItemContent",
-    Annotated[
+class ReasoningItemContent(
+    ProtocolRootModel[ReasoningTextReasoningItemContent | TextReasoningItemContent | UnrecognizedReasoningItemContent]
+):
+    root: Annotated[
         Annotated[ReasoningTextReasoningItemContent | TextReasoningItemContent, Field(discriminator="type")]
         | UnrecognizedReasoningItemContent,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class SummaryTextReasoningItemReasoningSummary(ProtocolModel):
@@ -2091,14 +2117,14 @@ class UnrecognizedReasoningItemReasoningSummary(ProtocolModel):
     text: str
 
 
-ReasoningItemReasoningSummary = TypeAliasType(
-    "ReasoningItemReasoningSummary",
-    Annotated[
+class ReasoningItemReasoningSummary(
+    ProtocolRootModel[SummaryTextReasoningItemReasoningSummary | UnrecognizedReasoningItemReasoningSummary]
+):
+    root: Annotated[
         Annotated[SummaryTextReasoningItemReasoningSummary, Field(discriminator="type")]
         | UnrecognizedReasoningItemReasoningSummary,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class RemoteControlClient(ProtocolModel):
@@ -2187,7 +2213,8 @@ class RemoteControlStatusReadResponse(ProtocolModel):
     status: RemoteControlConnectionStatus
 
 
-ResidencyRequirement = TypeAliasType("ResidencyRequirement", Literal["us"])
+class ResidencyRequirement(ProtocolRootModel[Literal["us"]]):
+    root: Literal["us"]
 
 
 class Resource(ProtocolModel):
@@ -2228,13 +2255,11 @@ class ResourceContent2(ProtocolModel):
     uri: Annotated[str, Field(description="The URI of this resource.")]
 
 
-ResourceContent = TypeAliasType(
-    "ResourceContent",
-    Annotated[
+class ResourceContent(ProtocolRootModel[ResourceContent1 | ResourceContent2]):
+    root: Annotated[
         ResourceContent1 | ResourceContent2,
         Field(description="Contents returned when reading a resource from an MCP server."),
-    ],
-)
+    ]
 
 
 class ResourceTemplate(ProtocolModel):
@@ -2379,9 +2404,16 @@ class UnrecognizedResponsesApiWebSearchAction(ProtocolModel):
     type: str
 
 
-ResponsesApiWebSearchAction = TypeAliasType(
-    "ResponsesApiWebSearchAction",
-    Annotated[
+class ResponsesApiWebSearchAction(
+    ProtocolRootModel[
+        SearchResponsesApiWebSearchAction
+        | OpenPageResponsesApiWebSearchAction
+        | FindInPageResponsesApiWebSearchAction
+        | OtherResponsesApiWebSearchAction
+        | UnrecognizedResponsesApiWebSearchAction
+    ]
+):
+    root: Annotated[
         Annotated[
             SearchResponsesApiWebSearchAction
             | OpenPageResponsesApiWebSearchAction
@@ -2391,8 +2423,7 @@ ResponsesApiWebSearchAction = TypeAliasType(
         ]
         | UnrecognizedResponsesApiWebSearchAction,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ReviewDelivery(str, Enum):
@@ -2445,17 +2476,23 @@ class UnrecognizedReviewTarget(ProtocolModel):
     type: str
 
 
-ReviewTarget = TypeAliasType(
-    "ReviewTarget",
-    Annotated[
+class ReviewTarget(
+    ProtocolRootModel[
+        UncommittedChangesReviewTarget
+        | BaseBranchReviewTarget
+        | CommitReviewTarget
+        | CustomReviewTarget
+        | UnrecognizedReviewTarget
+    ]
+):
+    root: Annotated[
         Annotated[
             UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget,
             Field(discriminator="type"),
         ]
         | UnrecognizedReviewTarget,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class SandboxMode(str, Enum):
@@ -2752,7 +2789,8 @@ class ThreadItemsListParams(ProtocolModel):
     ] = None
 
 
-ThreadListCwdFilter = TypeAliasType("ThreadListCwdFilter", str | list[str])
+class ThreadListCwdFilter(ProtocolRootModel[str | list[str]]):
+    root: str | list[str]
 
 
 class ThreadLoadedListParams(ProtocolModel):
@@ -2921,17 +2959,21 @@ class UnrecognizedThreadRealtimeStartTransport(ProtocolModel):
     type: str
 
 
-ThreadRealtimeStartTransport = TypeAliasType(
-    "ThreadRealtimeStartTransport",
-    Annotated[
+class ThreadRealtimeStartTransport(
+    ProtocolRootModel[
+        WebsocketThreadRealtimeStartTransport
+        | WebrtcThreadRealtimeStartTransport
+        | UnrecognizedThreadRealtimeStartTransport
+    ]
+):
+    root: Annotated[
         Annotated[
             WebsocketThreadRealtimeStartTransport | WebrtcThreadRealtimeStartTransport,
             Field(description="EXPERIMENTAL - transport used by thread realtime.", discriminator="type"),
         ]
         | UnrecognizedThreadRealtimeStartTransport,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ThreadRealtimeStopParams(ProtocolModel):
@@ -3023,6 +3065,7 @@ class ThreadSortKey(str, Enum):
     created_at = "created_at"
     updated_at = "updated_at"
     recency_at = "recency_at"
+    section_position = "section_position"
 
 
 class ThreadSourceKind(str, Enum):
@@ -4969,14 +5012,12 @@ class UnrecognizedAccount(ProtocolModel):
     type: str
 
 
-Account = TypeAliasType(
-    "Account",
-    Annotated[
+class Account(ProtocolRootModel[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount | UnrecognizedAccount]):
+    root: Annotated[
         Annotated[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount, Field(discriminator="type")]
         | UnrecognizedAccount,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class AdditionalContextEntry(ProtocolModel):
@@ -5190,17 +5231,23 @@ class UnrecognizedContentItem(ProtocolModel):
     type: str
 
 
-ContentItem = TypeAliasType(
-    "ContentItem",
-    Annotated[
+class ContentItem(
+    ProtocolRootModel[
+        InputTextContentItem
+        | InputImageContentItem
+        | InputAudioContentItem
+        | OutputTextContentItem
+        | UnrecognizedContentItem
+    ]
+):
+    root: Annotated[
         Annotated[
             InputTextContentItem | InputImageContentItem | InputAudioContentItem | OutputTextContentItem,
             Field(discriminator="type"),
         ]
         | UnrecognizedContentItem,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class EnvironmentInfoResponse(ProtocolModel):
@@ -5271,9 +5318,16 @@ class UnrecognizedFunctionCallOutputContentItem(ProtocolModel):
     type: str
 
 
-FunctionCallOutputContentItem = TypeAliasType(
-    "FunctionCallOutputContentItem",
-    Annotated[
+class FunctionCallOutputContentItem(
+    ProtocolRootModel[
+        InputTextFunctionCallOutputContentItem
+        | InputImageFunctionCallOutputContentItem
+        | InputAudioFunctionCallOutputContentItem
+        | EncryptedContentFunctionCallOutputContentItem
+        | UnrecognizedFunctionCallOutputContentItem
+    ]
+):
+    root: Annotated[
         Annotated[
             InputTextFunctionCallOutputContentItem
             | InputImageFunctionCallOutputContentItem
@@ -5286,8 +5340,7 @@ FunctionCallOutputContentItem = TypeAliasType(
         ]
         | UnrecognizedFunctionCallOutputContentItem,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class GetAccountResponse(ProtocolModel):
@@ -5360,9 +5413,17 @@ class UnrecognizedLoginAccountParams(ProtocolModel):
     type: str
 
 
-LoginAccountParams = TypeAliasType(
-    "LoginAccountParams",
-    Annotated[
+class LoginAccountParams(
+    ProtocolRootModel[
+        ApiKeyv2LoginAccountParams
+        | Chatgptv2LoginAccountParams
+        | ChatgptDeviceCodev2LoginAccountParams
+        | ChatgptAuthTokensv2LoginAccountParams
+        | AmazonBedrockv2LoginAccountParams
+        | UnrecognizedLoginAccountParams
+    ]
+):
+    root: Annotated[
         Annotated[
             ApiKeyv2LoginAccountParams
             | Chatgptv2LoginAccountParams
@@ -5373,8 +5434,7 @@ LoginAccountParams = TypeAliasType(
         ]
         | UnrecognizedLoginAccountParams,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class McpResourceReadResponse(ProtocolModel):
@@ -5418,16 +5478,12 @@ class NewThreadModelDefaults(ProtocolModel):
     service_tier: Annotated[str | None, Field(alias="serviceTier")] = None
 
 
-NullableRemoteControlDisableParams = TypeAliasType(
-    "NullableRemoteControlDisableParams",
-    Annotated[RemoteControlDisableParams | None, Field(title="Nullable_RemoteControlDisableParams")],
-)
+class NullableRemoteControlDisableParams(ProtocolRootModel[RemoteControlDisableParams | None]):
+    root: Annotated[RemoteControlDisableParams | None, Field(title="Nullable_RemoteControlDisableParams")]
 
 
-NullableRemoteControlEnableParams = TypeAliasType(
-    "NullableRemoteControlEnableParams",
-    Annotated[RemoteControlEnableParams | None, Field(title="Nullable_RemoteControlEnableParams")],
-)
+class NullableRemoteControlEnableParams(ProtocolRootModel[RemoteControlEnableParams | None]):
+    root: Annotated[RemoteControlEnableParams | None, Field(title="Nullable_RemoteControlEnableParams")]
 
 
 class OverriddenMetadata(ProtocolModel):
@@ -5634,9 +5690,16 @@ class UnrecognizedScheduledTaskSchedule(ProtocolModel):
     type: str
 
 
-ScheduledTaskSchedule = TypeAliasType(
-    "ScheduledTaskSchedule",
-    Annotated[
+class ScheduledTaskSchedule(
+    ProtocolRootModel[
+        HourlyScheduledTaskSchedule
+        | DailyScheduledTaskSchedule
+        | WeekdaysScheduledTaskSchedule
+        | WeeklyScheduledTaskSchedule
+        | UnrecognizedScheduledTaskSchedule
+    ]
+):
+    root: Annotated[
         Annotated[
             HourlyScheduledTaskSchedule
             | DailyScheduledTaskSchedule
@@ -5646,8 +5709,7 @@ ScheduledTaskSchedule = TypeAliasType(
         ]
         | UnrecognizedScheduledTaskSchedule,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ScheduledTaskSummary(ProtocolModel):
@@ -6525,16 +6587,14 @@ class ConfigValueWriteClientRequest(ProtocolModel):
     params: ConfigValueWriteParams
 
 
-JSONRPCMessage = TypeAliasType(
-    "JSONRPCMessage",
-    Annotated[
+class JSONRPCMessage(ProtocolRootModel[JSONRPCRequest | JSONRPCNotification | JSONRPCResponse | JSONRPCError]):
+    root: Annotated[
         JSONRPCRequest | JSONRPCNotification | JSONRPCResponse | JSONRPCError,
         Field(
             description="Refers to any valid JSON-RPC object that can be decoded off the wire, or encoded to be sent.",
             title="JSONRPCMessage",
         ),
-    ],
-)
+    ]
 
 
 class ThreadGoalUpdatedServerNotification(ProtocolModel):
@@ -6824,7 +6884,8 @@ class ExternalAgentConfigMigrationItem(ProtocolModel):
     item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
 
 
-FunctionCallOutputBody = TypeAliasType("FunctionCallOutputBody", str | list[FunctionCallOutputContentItem])
+class FunctionCallOutputBody(ProtocolRootModel[str | list[FunctionCallOutputContentItem]]):
+    root: str | list[FunctionCallOutputContentItem]
 
 
 class GetAccountRateLimitsResponse(ProtocolModel):
@@ -6896,7 +6957,7 @@ class PluginSummary(ProtocolModel):
     auth_policy: Annotated[PluginAuthPolicy, Field(alias="authPolicy")]
     availability: Annotated[
         PluginAvailability | None, Field(description="Availability state for installing and using the plugin.")
-    ] = "AVAILABLE"
+    ] = PluginAvailability.available
     enabled: bool
     id: str
     install_policy: Annotated[PluginInstallPolicy, Field(alias="installPolicy")]
@@ -6947,9 +7008,28 @@ class UnrecognizedResponseItem(ProtocolModel):
     type: str
 
 
-ResponseItem = TypeAliasType(
-    "ResponseItem",
-    Annotated[
+class ResponseItem(
+    ProtocolRootModel[
+        MessageResponseItem
+        | AgentMessageResponseItem
+        | ReasoningResponseItem
+        | LocalShellCallResponseItem
+        | FunctionCallResponseItem
+        | ToolSearchCallResponseItem
+        | FunctionCallOutputResponseItem
+        | CustomToolCallResponseItem
+        | CustomToolCallOutputResponseItem
+        | ToolSearchOutputResponseItem
+        | WebSearchCallResponseItem
+        | ImageGenerationCallResponseItem
+        | CompactionResponseItem
+        | CompactionTriggerResponseItem
+        | ContextCompactionResponseItem
+        | OtherResponseItem
+        | UnrecognizedResponseItem
+    ]
+):
+    root: Annotated[
         Annotated[
             MessageResponseItem
             | AgentMessageResponseItem
@@ -6971,8 +7051,7 @@ ResponseItem = TypeAliasType(
         ]
         | UnrecognizedResponseItem,
         Field(union_mode="left_to_right"),
-    ],
-)
+    ]
 
 
 class ThreadResumeParams(ProtocolModel):
@@ -7400,6 +7479,7 @@ class ThreadForkResponse(ProtocolModel):
         Field(
             alias="instructionSources",
             description="Environment-native paths to instruction source files currently loaded for this thread.",
+            validate_default=True,
         ),
     ] = []
     model: str
@@ -7418,6 +7498,7 @@ class ThreadForkResponse(ProtocolModel):
         Field(
             alias="runtimeWorkspaceRoots",
             description="Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.",
+            validate_default=True,
         ),
     ] = []
     sandbox: Annotated[
@@ -7482,6 +7563,7 @@ class ThreadResumeResponse(ProtocolModel):
         Field(
             alias="instructionSources",
             description="Environment-native paths to instruction source files currently loaded for this thread.",
+            validate_default=True,
         ),
     ] = []
     items_backwards_cursor: Annotated[
@@ -7507,6 +7589,7 @@ class ThreadResumeResponse(ProtocolModel):
         Field(
             alias="runtimeWorkspaceRoots",
             description="Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.",
+            validate_default=True,
         ),
     ] = []
     sandbox: Annotated[
@@ -7559,6 +7642,7 @@ class ThreadStartResponse(ProtocolModel):
         Field(
             alias="instructionSources",
             description="Environment-native paths to instruction source files currently loaded for this thread.",
+            validate_default=True,
         ),
     ] = []
     model: str
@@ -7577,6 +7661,7 @@ class ThreadStartResponse(ProtocolModel):
         Field(
             alias="runtimeWorkspaceRoots",
             description="Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.",
+            validate_default=True,
         ),
     ] = []
     sandbox: Annotated[
@@ -7621,9 +7706,137 @@ class ExternalAgentConfigImportClientRequest(ProtocolModel):
     params: ExternalAgentConfigImportParams
 
 
-ClientRequest = TypeAliasType(
-    "ClientRequest",
-    Annotated[
+class ClientRequest(
+    ProtocolRootModel[
+        InitializeClientRequest
+        | ThreadStartClientRequest
+        | ThreadResumeClientRequest
+        | ThreadForkClientRequest
+        | ThreadArchiveClientRequest
+        | ThreadDeleteClientRequest
+        | ThreadUnsubscribeClientRequest
+        | ThreadIncrementElicitationClientRequest
+        | ThreadDecrementElicitationClientRequest
+        | ThreadNameSetClientRequest
+        | ThreadGoalSetClientRequest
+        | ThreadGoalGetClientRequest
+        | ThreadGoalClearClientRequest
+        | ThreadMetadataUpdateClientRequest
+        | ThreadSettingsUpdateClientRequest
+        | ThreadMemoryModeSetClientRequest
+        | MemoryResetClientRequest
+        | ThreadUnarchiveClientRequest
+        | ThreadCompactStartClientRequest
+        | ThreadShellCommandClientRequest
+        | ThreadApproveGuardianDeniedActionClientRequest
+        | ThreadBackgroundTerminalsCleanClientRequest
+        | ThreadBackgroundTerminalsListClientRequest
+        | ThreadBackgroundTerminalsTerminateClientRequest
+        | ThreadRollbackClientRequest
+        | ThreadListClientRequest
+        | ThreadSearchClientRequest
+        | ThreadSearchOccurrencesClientRequest
+        | ThreadLoadedListClientRequest
+        | ThreadReadClientRequest
+        | ThreadTurnsListClientRequest
+        | ThreadItemsListClientRequest
+        | ThreadInjectItemsClientRequest
+        | SkillsListClientRequest
+        | SkillsExtraRootsSetClientRequest
+        | HooksListClientRequest
+        | MarketplaceAddClientRequest
+        | MarketplaceRemoveClientRequest
+        | MarketplaceUpgradeClientRequest
+        | PluginListClientRequest
+        | PluginInstalledClientRequest
+        | PluginReadClientRequest
+        | PluginSkillReadClientRequest
+        | PluginShareSaveClientRequest
+        | PluginShareUpdateTargetsClientRequest
+        | PluginShareListClientRequest
+        | PluginShareCheckoutClientRequest
+        | PluginShareDeleteClientRequest
+        | AppReadClientRequest
+        | AppListClientRequest
+        | AppInstalledClientRequest
+        | FsReadFileClientRequest
+        | FsWriteFileClientRequest
+        | FsCreateDirectoryClientRequest
+        | FsGetMetadataClientRequest
+        | FsReadDirectoryClientRequest
+        | FsRemoveClientRequest
+        | FsCopyClientRequest
+        | FsWatchClientRequest
+        | FsUnwatchClientRequest
+        | SkillsConfigWriteClientRequest
+        | PluginInstallClientRequest
+        | PluginUninstallClientRequest
+        | TurnStartClientRequest
+        | TurnSteerClientRequest
+        | TurnInterruptClientRequest
+        | ThreadRealtimeStartClientRequest
+        | ThreadRealtimeAppendAudioClientRequest
+        | ThreadRealtimeAppendTextClientRequest
+        | ThreadRealtimeAppendSpeechClientRequest
+        | ThreadRealtimeStopClientRequest
+        | ThreadRealtimeListVoicesClientRequest
+        | ReviewStartClientRequest
+        | ModelListClientRequest
+        | ModelProviderCapabilitiesReadClientRequest
+        | ExperimentalFeatureListClientRequest
+        | PermissionProfileListClientRequest
+        | ExperimentalFeatureEnablementSetClientRequest
+        | RemoteControlEnableClientRequest
+        | RemoteControlDisableClientRequest
+        | RemoteControlStatusReadClientRequest
+        | RemoteControlPairingStartClientRequest
+        | RemoteControlPairingStatusClientRequest
+        | RemoteControlClientListClientRequest
+        | RemoteControlClientRevokeClientRequest
+        | CollaborationModeListClientRequest
+        | MockExperimentalMethodClientRequest
+        | EnvironmentAddClientRequest
+        | EnvironmentInfoClientRequest
+        | EnvironmentStatusClientRequest
+        | McpServerOauthLoginClientRequest
+        | ConfigMcpServerReloadClientRequest
+        | McpServerStatusListClientRequest
+        | McpServerResourceReadClientRequest
+        | McpServerToolCallClientRequest
+        | WindowsSandboxSetupStartClientRequest
+        | WindowsSandboxReadinessClientRequest
+        | AccountLoginStartClientRequest
+        | AccountLoginCancelClientRequest
+        | AccountLogoutClientRequest
+        | AccountRateLimitsReadClientRequest
+        | AccountRateLimitResetCreditConsumeClientRequest
+        | AccountUsageReadClientRequest
+        | AccountWorkspaceMessagesReadClientRequest
+        | AccountSendAddCreditsNudgeEmailClientRequest
+        | FeedbackUploadClientRequest
+        | CommandExecClientRequest
+        | CommandExecWriteClientRequest
+        | CommandExecTerminateClientRequest
+        | CommandExecResizeClientRequest
+        | ProcessSpawnClientRequest
+        | ProcessWriteStdinClientRequest
+        | ProcessKillClientRequest
+        | ProcessResizePtyClientRequest
+        | ConfigReadClientRequest
+        | ExternalAgentConfigDetectClientRequest
+        | ExternalAgentConfigImportClientRequest
+        | ExternalAgentConfigImportReadHistoriesClientRequest
+        | ConfigValueWriteClientRequest
+        | ConfigBatchWriteClientRequest
+        | ConfigRequirementsReadClientRequest
+        | AccountReadClientRequest
+        | FuzzyFileSearchClientRequest
+        | FuzzyFileSearchSessionStartClientRequest
+        | FuzzyFileSearchSessionUpdateClientRequest
+        | FuzzyFileSearchSessionStopClientRequest
+    ]
+):
+    root: Annotated[
         InitializeClientRequest
         | ThreadStartClientRequest
         | ThreadResumeClientRequest
@@ -7751,8 +7964,7 @@ ClientRequest = TypeAliasType(
         | FuzzyFileSearchSessionUpdateClientRequest
         | FuzzyFileSearchSessionStopClientRequest,
         Field(description="Request from the client to the server.", discriminator="method", title="ClientRequest"),
-    ],
-)
+    ]
 
 
 class ThreadStartedServerNotification(ProtocolModel):
@@ -7791,9 +8003,22 @@ class ItemPermissionsRequestApprovalServerRequest(ProtocolModel):
     params: PermissionsRequestApprovalParams
 
 
-ServerRequest = TypeAliasType(
-    "ServerRequest",
-    Annotated[
+class ServerRequest(
+    ProtocolRootModel[
+        ItemCommandExecutionRequestApprovalServerRequest
+        | ItemFileChangeRequestApprovalServerRequest
+        | ItemToolRequestUserInputServerRequest
+        | McpServerElicitationRequestServerRequest
+        | ItemPermissionsRequestApprovalServerRequest
+        | ItemToolCallServerRequest
+        | AccountChatgptAuthTokensRefreshServerRequest
+        | AttestationGenerateServerRequest
+        | CurrentTimeReadServerRequest
+        | ApplyPatchApprovalServerRequest
+        | ExecCommandApprovalServerRequest
+    ]
+):
+    root: Annotated[
         ItemCommandExecutionRequestApprovalServerRequest
         | ItemFileChangeRequestApprovalServerRequest
         | ItemToolRequestUserInputServerRequest
@@ -7810,8 +8035,7 @@ ServerRequest = TypeAliasType(
             discriminator="method",
             title="ServerRequest",
         ),
-    ],
-)
+    ]
 
 
 class PluginInstalledResponse(ProtocolModel):
@@ -7879,9 +8103,81 @@ class ItemAutoApprovalReviewCompletedServerNotification(ProtocolModel):
     params: ItemGuardianApprovalReviewCompletedNotification
 
 
-ServerNotification = TypeAliasType(
-    "ServerNotification",
-    Annotated[
+class ServerNotification(
+    ProtocolRootModel[
+        ErrorServerNotification
+        | ThreadStartedServerNotification
+        | ThreadStatusChangedServerNotification
+        | ThreadArchivedServerNotification
+        | ThreadDeletedServerNotification
+        | ThreadUnarchivedServerNotification
+        | ThreadClosedServerNotification
+        | SkillsChangedServerNotification
+        | ThreadNameUpdatedServerNotification
+        | ThreadGoalUpdatedServerNotification
+        | ThreadGoalClearedServerNotification
+        | ThreadEnvironmentConnectedServerNotification
+        | ThreadEnvironmentDisconnectedServerNotification
+        | ThreadSettingsUpdatedServerNotification
+        | ThreadTokenUsageUpdatedServerNotification
+        | TurnStartedServerNotification
+        | HookStartedServerNotification
+        | TurnCompletedServerNotification
+        | HookCompletedServerNotification
+        | TurnDiffUpdatedServerNotification
+        | TurnPlanUpdatedServerNotification
+        | ItemStartedServerNotification
+        | ItemAutoApprovalReviewStartedServerNotification
+        | ItemAutoApprovalReviewCompletedServerNotification
+        | ItemCompletedServerNotification
+        | ItemAgentMessageDeltaServerNotification
+        | ItemPlanDeltaServerNotification
+        | CommandExecOutputDeltaServerNotification
+        | ProcessOutputDeltaServerNotification
+        | ProcessExitedServerNotification
+        | ItemCommandExecutionOutputDeltaServerNotification
+        | ItemCommandExecutionTerminalInteractionServerNotification
+        | ItemFileChangeOutputDeltaServerNotification
+        | ItemFileChangePatchUpdatedServerNotification
+        | ServerRequestResolvedServerNotification
+        | ItemMcpToolCallProgressServerNotification
+        | McpServerOauthLoginCompletedServerNotification
+        | McpServerStartupStatusUpdatedServerNotification
+        | AccountUpdatedServerNotification
+        | AccountRateLimitsUpdatedServerNotification
+        | AppListUpdatedServerNotification
+        | RemoteControlStatusChangedServerNotification
+        | ExternalAgentConfigImportProgressServerNotification
+        | ExternalAgentConfigImportCompletedServerNotification
+        | FsChangedServerNotification
+        | ItemReasoningSummaryTextDeltaServerNotification
+        | ItemReasoningSummaryPartAddedServerNotification
+        | ItemReasoningTextDeltaServerNotification
+        | ThreadCompactedServerNotification
+        | ModelReroutedServerNotification
+        | ModelVerificationServerNotification
+        | TurnModerationMetadataServerNotification
+        | ModelSafetyBufferingUpdatedServerNotification
+        | WarningServerNotification
+        | GuardianWarningServerNotification
+        | DeprecationNoticeServerNotification
+        | ConfigWarningServerNotification
+        | FuzzyFileSearchSessionUpdatedServerNotification
+        | FuzzyFileSearchSessionCompletedServerNotification
+        | ThreadRealtimeStartedServerNotification
+        | ThreadRealtimeItemAddedServerNotification
+        | ThreadRealtimeTranscriptDeltaServerNotification
+        | ThreadRealtimeTranscriptDoneServerNotification
+        | ThreadRealtimeOutputAudioDeltaServerNotification
+        | ThreadRealtimeSdpServerNotification
+        | ThreadRealtimeErrorServerNotification
+        | ThreadRealtimeClosedServerNotification
+        | WindowsWorldWritableWarningServerNotification
+        | WindowsSandboxSetupCompletedServerNotification
+        | AccountLoginCompletedServerNotification
+    ]
+):
+    root: Annotated[
         ErrorServerNotification
         | ThreadStartedServerNotification
         | ThreadStatusChangedServerNotification
@@ -7957,5 +8253,4 @@ ServerNotification = TypeAliasType(
             discriminator="method",
             title="ServerNotification",
         ),
-    ],
-)
+    ]
