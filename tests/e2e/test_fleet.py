@@ -89,6 +89,8 @@ def fleet_responder(request: RecordedRequest) -> ScriptedResponse:
     if action == "slow":
         # Far longer than any timeout here: only an interrupt ends it early.
         return responses.slow_stream(["still ", "thinking "] * 60, delay_s=0.5)
+    if action == "reject":
+        return responses.http_error(400, f"the mock rejects {task_id}")
     if action == "json":
         return responses.structured({"task": task_id, "count": 7})
     if action == "badjson":
@@ -509,3 +511,45 @@ def test_workers_that_cannot_start_fail_the_fleet_with_a_typed_error(
         list(fleet)
     assert fleet_mock.response_requests == []
     assert _spawned_workers() == []
+
+
+def test_cli_runs_a_tasks_file_with_schemas_and_git_workspaces_and_exits_1_on_a_failure(
+    fleet_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    make_repo(codex_workspace / "repo")
+    schema = {
+        "type": "object",
+        "properties": {"task": {"type": "string"}, "count": {"type": "integer"}},
+        "required": ["task", "count"],
+        "additionalProperties": False,
+    }
+    lines = [
+        {"id": "json-1", "prompt": "TASK[json-1] json", "output_schema": schema},
+        {"id": "git-1", "prompt": "TASK[git-1] write", "workspace": {"git": "repo", "revision": "main"}},
+        {"id": "reject-1", "prompt": "TASK[reject-1] reject", "metadata": {"team": "search"}},
+    ]
+    tasks_file = codex_workspace / "tasks.jsonl"
+    tasks_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = codex_workspace / "results.jsonl"
+    command = [sys.executable, "-m", "codex", "fleet", "run", str(tasks_file), "--out", str(out), "--workers", "1"]
+    command += ["--base-url", fleet_mock.base_url, "--api-key-env", KEY_ENV, "--max-attempts", "2"]
+    command += ["--workspace-root", str(codex_workspace / "fleet")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1, done.stderr
+    results = {line["task_id"]: line for line in map(json.loads, out.read_text().splitlines())}
+    assert sorted(results) == ["git-1", "json-1", "reject-1"]
+    assert results["json-1"]["output"] == {"task": "json-1", "count": 7}
+    assert results["json-1"]["status"] == "completed"
+    assert results["git-1"]["changed_files"] == ["notes-git-1.md"]
+    assert "+written by git-1\n" in results["git-1"]["diff"]
+    rejected = results["reject-1"]
+    assert rejected["status"] == "failed"
+    # A 400 is not retryable: the retry policy gave up after the first attempt.
+    assert (rejected["attempts"], rejected["error"]["retryable"]) == (1, False)
+    assert rejected["error"]["error_type"] == "TurnFailedError"
+    assert "the mock rejects reject-1" in rejected["error"]["message"]
+    assert rejected["metadata"] == {"team": "search"}
+    assert requests_for(fleet_mock, "reject-1") == 1
+    # The progress display went to stderr and ended on the totals.
+    assert "2 done" in done.stderr
+    assert "1 failed" in done.stderr
