@@ -24,6 +24,7 @@ import pytest
 from pydantic import BaseModel
 
 from codex import RetryPolicy, tool
+from codex.approvals import Allow, ApprovalRequest, CommandApprovalRequest, Decision, Deny
 from codex.fleet import (
     DirectoryWorkspace,
     FleetError,
@@ -61,6 +62,13 @@ def lookup(key: str) -> str:
 FLEET_TOOLS = [lookup]
 
 
+def allow_fleet_echo(request: ApprovalRequest) -> Decision:
+    """A task's approval callback (named by import path): allows only the fleet's echo."""
+    if isinstance(request, CommandApprovalRequest) and request.script.startswith("echo approved-in-worker"):
+        return Allow()
+    return Deny()
+
+
 def _task_of(request: RecordedRequest) -> tuple[str, str] | None:
     for text in request.input_texts():
         found = MARK.search(text)
@@ -82,6 +90,12 @@ def fleet_responder(request: RecordedRequest) -> ScriptedResponse:
         return responses.text(f"{task_id} is done")
     if action == "tool":
         return responses.function_call("lookup", {"key": task_id})
+    if action == "escalate":
+        # The target directory is the rest of the prompt; writing there needs an approval.
+        target = request.input_texts()[-1].split(" escalate ", 1)[1]
+        command = f"echo approved-in-worker > {target}/{task_id}.txt"
+        arguments = {"cmd": command, "sandbox_permissions": "require_escalated", "justification": "fleet"}
+        return responses.function_call("exec_command", arguments)
     if action == "write":
         return responses.apply_patch(responses.add_file_patch(f"notes-{task_id}.md", f"written by {task_id}"))
     if action == "fail":
@@ -159,8 +173,8 @@ def make_repo(path: Path) -> Path:
     return path
 
 
-def test_local_fleet_copied_and_git_workspaces_diffs_and_structured_output(
-    fleet_mock: MockResponsesServer, source_dir: Path, codex_workspace: Path
+def test_local_fleet_copied_and_git_workspaces_diffs_structured_output_tools_and_approvals(
+    fleet_mock: MockResponsesServer, source_dir: Path, codex_workspace: Path, outside_dir: Path
 ) -> None:
     repo = make_repo(codex_workspace / "repo")
     copies = [write_task(f"copy-{index}", DirectoryWorkspace(str(source_dir))) for index in range(3)]
@@ -170,6 +184,11 @@ def test_local_fleet_copied_and_git_workspaces_diffs_and_structured_output(
         FleetTask(id="json-0", prompt="TASK[json-0] json", output_type=Answer),
         FleetTask(id="badjson-0", prompt="TASK[badjson-0] badjson", output_type=Answer),
         FleetTask(id="tool-0", prompt="TASK[tool-0] tool", tools=("tests.e2e.test_fleet:FLEET_TOOLS",)),
+        FleetTask(
+            id="escalate-0",
+            prompt=f"TASK[escalate-0] escalate {outside_dir}",
+            approval_callback="tests.e2e.test_fleet:allow_fleet_echo",
+        ),
     ]
     heard: list[str] = []
     results = list(
@@ -207,6 +226,9 @@ def test_local_fleet_copied_and_git_workspaces_diffs_and_structured_output(
     answer = by_id["tool-0"].final_response or ""
     assert answer.startswith("the tool said value-of-tool-0-from-pid-")
     assert not answer.endswith(f"-pid-{os.getpid()}")
+    # The worker asked the task's own approval callback, which allowed the command outside the workspace.
+    assert by_id["escalate-0"].status is TaskStatus.completed
+    assert (outside_dir / "escalate-0.txt").read_text() == "approved-in-worker\n"
     # One engine per worker process, both used, and each ran several tasks.
     assert {result.worker for result in results} == {"local-0", "local-1"}
     assert_key_came_from_the_environment(fleet_mock)

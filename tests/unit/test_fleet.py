@@ -38,10 +38,11 @@ def test_tasks_file_fields_and_relative_workspaces(tmp_path: Path) -> None:
         {"id": "a", "prompt": "hi", "workspace": "repo-a", "sandbox": "read-only", "approval_mode": "deny_all"},
         {"input": ["look", {"type": "localImage", "path": "x.png"}], "workspace": {"git": "/srv/r", "revision": "v1"}},
         {"id": "c", "prompt": "json", "output_schema": {"type": "object"}, "tools": "pkg.mod:TOOLS", "timeout_s": 5},
+        {"id": "d", "prompt": "careful", "approval_callback": "pkg.approvals:POLICY"},
     ]
     path = tmp_path / "tasks.jsonl"
     path.write_text("# a comment\n\n" + "\n".join(json.dumps(line) for line in lines) + "\n")
-    first, second, third = load_tasks(path)
+    first, second, third, fourth = load_tasks(path)
     assert first.workspace == DirectoryWorkspace(str(tmp_path / "repo-a"))
     assert (first.sandbox, first.approval_mode) == (Sandbox.read_only, ApprovalMode.deny_all)
     assert second.id == "line-4"
@@ -50,6 +51,7 @@ def test_tasks_file_fields_and_relative_workspaces(tmp_path: Path) -> None:
     assert second.input[0] == "look"
     assert third.output_type == {"type": "object"}
     assert (third.tools, third.timeout_s) == (("pkg.mod:TOOLS",), 5)
+    assert fourth.approval_callback == "pkg.approvals:POLICY"
 
 
 @pytest.mark.parametrize(
@@ -61,6 +63,7 @@ def test_tasks_file_fields_and_relative_workspaces(tmp_path: Path) -> None:
         ({"id": "x", "prompt": "p", "colour": "red"}, r"unknown fields \['colour'\]"),
         ({"id": "x", "prompt": "p", "workspace": 3}, "workspace must be a path"),
         ({"id": "x", "prompt": "p", "tools": ["no_colon"]}, "import paths"),
+        ({"id": "x", "prompt": "p", "approval_callback": "no_colon"}, "import paths"),
         ({"id": "x", "input": [{"type": "video"}]}, "unsupported input item"),
     ],
 )

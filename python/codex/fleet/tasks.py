@@ -64,7 +64,9 @@ class FleetTask:
     Give ``prompt`` or ``input`` (a turn input list). ``output_type`` asks for structured
     output (a pydantic model, dataclass, TypedDict or JSON Schema dict), validated per task.
     ``tools`` names Python tools by import path (``"package.module:TOOLS"``, a list of
-    tools or one tool), imported in the worker, because tool objects do not pickle.
+    tools or one tool), imported in the worker, because tool objects do not pickle;
+    ``approval_callback`` names the thread's approval callback (a function or a
+    ``codex.policies`` policy) the same way.
     ``timeout_s`` bounds the whole task, retries included; ``metadata`` is copied to the
     result untouched.
     """
@@ -82,6 +84,7 @@ class FleetTask:
     config: JsonObject | None = None
     output_type: object | None = None
     tools: tuple[str, ...] = ()
+    approval_callback: str | None = None
     timeout_s: float | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
@@ -98,9 +101,11 @@ class FleetTask:
             raise ConfigurationError(f"task {self.id!r}: timeout_s must be positive, got {self.timeout_s!r}")
         if isinstance(self.tools, str):
             object.__setattr__(self, "tools", (self.tools,))
-        for path in self.tools:
+        for path in (*self.tools, *([self.approval_callback] if self.approval_callback is not None else [])):
             if not isinstance(path, str) or ":" not in path:
-                raise ConfigurationError(f"task {self.id!r}: tools are import paths 'module:attribute', got {path!r}")
+                raise ConfigurationError(
+                    f"task {self.id!r}: tools and approval_callback are import paths 'module:attribute', got {path!r}"
+                )
 
     @property
     def turn_input(self) -> RunInput:
@@ -159,6 +164,7 @@ _TASK_KEYS = {
     "config",
     "output_schema",
     "tools",
+    "approval_callback",
     "timeout_s",
     "metadata",
 }
@@ -236,6 +242,7 @@ def task_from_json(data: Mapping[str, Any], *, default_id: str, base_dir: Path |
         config=data.get("config"),
         output_type=schema,
         tools=(tools,) if isinstance(tools, str) else tuple(tools),
+        approval_callback=data.get("approval_callback"),
         timeout_s=data.get("timeout_s"),
         metadata=dict(data.get("metadata") or {}),
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import pydantic_core
 
+from ..approvals import ApprovalCallback
 from ..client import AsyncCodex
 from ..config import CodexConfig
 from ..errors import CodexError, ConfigurationError
@@ -54,22 +55,37 @@ def client_config(options: WorkerOptions) -> CodexConfig:
     )
 
 
+def _import(path: str) -> Any:
+    module_name, _, attribute = path.partition(":")
+    try:
+        value: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            value = getattr(value, part)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"cannot import {path!r} in the worker: {exc}") from exc
+    return value
+
+
 def _import_tools(paths: Iterable[str]) -> list[Tool]:
     tools: list[Tool] = []
     for path in paths:
-        module_name, _, attribute = path.partition(":")
-        try:
-            value: Any = importlib.import_module(module_name)
-            for part in attribute.split("."):
-                value = getattr(value, part)
-        except (ImportError, AttributeError) as exc:
-            raise ConfigurationError(f"cannot import tools {path!r} in the worker: {exc}") from exc
+        value = _import(path)
         items = value if isinstance(value, list | tuple) else [value]
         for item in items:
             if not isinstance(item, Tool):
                 raise ConfigurationError(f"{path!r} must name a Tool or a list of Tools, found {type(item).__name__}")
             tools.append(item)
     return tools
+
+
+def _import_approval_callback(path: str | None) -> ApprovalCallback | None:
+    if path is None:
+        return None
+    value = _import(path)
+    if not callable(value):
+        raise ConfigurationError(f"approval_callback {path!r} names a {type(value).__name__}, not a callable")
+    callback: ApprovalCallback = value
+    return callback
 
 
 class TaskRunner:
@@ -169,6 +185,7 @@ class TaskRunner:
             config=task.config,
             ephemeral=True,
             tools=_import_tools(task.tools) if task.tools else None,
+            approval_callback=_import_approval_callback(task.approval_callback),
         )
         result.thread_id = thread.id
         try:
