@@ -180,15 +180,20 @@ def _named_types(annotation: Any) -> list[Any]:
     return found
 
 
+# Names to resolve dataclass annotations with when their module imports them only for type
+# checking (ours: ``TurnResult.items: list[ThreadItem]``); set by ``harvest_types``.
+_extra_names: dict[str, Any] = {}
+
+
 def _dataclass_hints(cls: Any) -> dict[str, Any]:
-    """Each field's annotation, evaluated where the class lives (unresolvable ones left as text)."""
-    namespace = vars(sys.modules[cls.__module__])
+    """Each field's annotation, evaluated where the class lives (unresolvable ones name no type)."""
+    namespace = {**_extra_names, **vars(sys.modules[cls.__module__])}
     hints: dict[str, Any] = {}
     for field in dataclasses.fields(cls):
         annotation = field.type
         if isinstance(annotation, str):
             try:
-                annotation = eval(annotation, dict(namespace))
+                annotation = eval(annotation, namespace)
             except Exception:  # a forward reference that does not resolve names no type
                 annotation = None
         hints[field.name] = annotation
@@ -261,8 +266,12 @@ def _reachable(start: list[Any]) -> list[Any]:
     return order
 
 
-def harvest_types(modules: tuple[str, ...] = ("openai_codex", "openai_codex.types")) -> dict[str, Any]:
+def harvest_types(
+    modules: tuple[str, ...] = ("openai_codex", "openai_codex.types"), extra_names: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Public names of ``modules`` -> shape, and every model they expose (by class name) -> shape."""
+    _extra_names.clear()
+    _extra_names.update(extra_names or {})
     public: dict[str, dict[str, Any]] = {}
     roots: list[Any] = []
     for module_name in modules:
