@@ -193,10 +193,13 @@ def _drive(
             for result in backend.poll(0.2):
                 record(result)
                 yield result
-    except (KeyboardInterrupt, GeneratorExit):
+    except BaseException:
+        # Ctrl-C, the consumer leaving (GeneratorExit), or a failing callback: stop running turns
+        # now rather than letting close() wait for them.
         if started:
             for result in backend.cancel():
-                record(result)
+                with contextlib.suppress(Exception):
+                    record(result)
         raise
     finally:
         try:

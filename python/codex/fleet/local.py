@@ -106,7 +106,10 @@ class LocalBackend(Backend):
         return finished
 
     def cancel(self) -> list[TaskResult]:
-        for worker in self._live():
+        # Workers still starting get it too: they read it once their engine is up.
+        for worker in self._workers:
+            if worker.stopped:
+                continue
             with contextlib.suppress(OSError):
                 worker.inbox.send(("cancel",))
         finished: list[TaskResult] = []
@@ -129,9 +132,6 @@ class LocalBackend(Backend):
         if self._results is not None:
             self._results.close()
             self._results.join_thread()
-
-    def worker_pids(self) -> list[int]:
-        return [worker.process.pid for worker in self._workers if worker.process.pid is not None]
 
     def _live(self) -> list[_Worker]:
         return [worker for worker in self._workers if worker.ready and not worker.stopped]
