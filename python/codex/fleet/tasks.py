@@ -17,7 +17,7 @@ from typing import Any, TypeAlias
 from ..errors import ConfigurationError
 from ..events import JsonObject
 from ..inputs import ImageInput, LocalImageInput, MentionInput, RunInput, SkillInput, TextInput
-from ..sandbox import ApprovalMode, Sandbox
+from ..sandbox import ApprovalMode, Sandbox, SandboxPolicy
 
 __all__ = [
     "DirectoryWorkspace",
@@ -76,7 +76,7 @@ class FleetTask:
     input: RunInput | None = None
     workspace: WorkspaceSpec | None = None
     model: str | None = None
-    sandbox: Sandbox = Sandbox.workspace_write
+    sandbox: Sandbox | SandboxPolicy = Sandbox.workspace_write
     approval_mode: ApprovalMode = ApprovalMode.auto_review
     developer_instructions: str | None = None
     base_instructions: str | None = None
@@ -93,8 +93,8 @@ class FleetTask:
             raise ConfigurationError(f"a fleet task needs a nonempty string id, got {self.id!r}")
         if (self.prompt is None) == (self.input is None):
             raise ConfigurationError(f"task {self.id!r}: give exactly one of prompt= or input=")
-        if not isinstance(self.sandbox, Sandbox):
-            raise ConfigurationError(f"task {self.id!r}: sandbox must be a Sandbox, got {self.sandbox!r}")
+        if not isinstance(self.sandbox, Sandbox | SandboxPolicy):
+            raise ConfigurationError(f"task {self.id!r}: sandbox must be a Sandbox or SandboxPolicy: {self.sandbox!r}")
         if not isinstance(self.approval_mode, ApprovalMode):
             raise ConfigurationError(f"task {self.id!r}: approval_mode must be an ApprovalMode")
         if self.timeout_s is not None and not self.timeout_s > 0:
