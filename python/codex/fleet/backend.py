@@ -7,7 +7,7 @@ import abc
 from .results import TaskError, TaskResult, TaskStatus
 from .worker import TaskJob
 
-__all__ = ["Backend", "lost_result"]
+__all__ = ["Backend", "cancelled_result", "lost_result"]
 
 
 class Backend(abc.ABC):
@@ -52,6 +52,17 @@ def lost_result(job: TaskJob, worker: str) -> TaskResult:
         job.task.id,
         TaskStatus.failed,
         error=TaskError("WorkerLostError", f"{worker} died while running the task", retryable=True),
+        worker=worker,
+        metadata=job.task.metadata,
+    )
+
+
+def cancelled_result(job: TaskJob, worker: str) -> TaskResult:
+    """The result of a task the fleet's cancellation stopped."""
+    return TaskResult(
+        job.task.id,
+        TaskStatus.cancelled,
+        error=TaskError("TaskCancelledError", "the fleet was cancelled"),
         worker=worker,
         metadata=job.task.metadata,
     )

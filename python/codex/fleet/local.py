@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .._logging import logger
-from .backend import Backend, lost_result
+from .backend import Backend, cancelled_result, lost_result
 from .results import FleetError, TaskError, TaskResult
 from .tasks import WorkerOptions
 from .worker import TaskJob, TaskRunner
@@ -214,7 +214,7 @@ async def _serve(index: int, inbox: Connection, results: Any, options: WorkerOpt
                 return
 
     threading.Thread(target=read, name="codex-fleet-inbox", daemon=True).start()
-    running: set[asyncio.Task[None]] = set()
+    running: dict[asyncio.Task[None], TaskJob] = {}
 
     async def run_one(job: TaskJob) -> None:
         result = await runner.run(job)
@@ -224,13 +224,17 @@ async def _serve(index: int, inbox: Connection, results: Any, options: WorkerOpt
         message = await messages.get()
         if message[0] == "run":
             task = asyncio.create_task(run_one(message[1]))
-            running.add(task)
-            task.add_done_callback(running.discard)
+            running[task] = message[1]
+            task.add_done_callback(lambda done: running.pop(done, None) if not done.cancelled() else None)
             continue
         if message[0] == "cancel":
             for task in running:
                 task.cancel()
         break
     await asyncio.gather(*running, return_exceptions=True)
+    for task, job in running.items():
+        if task.cancelled():
+            # Cancelled before it began: runner.run never saw it, so report it here.
+            results.put(("result", index, cancelled_result(job, runner.name)))
     await runner.close()
     results.put(("stopped", index))

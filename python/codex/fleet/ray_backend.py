@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from .backend import Backend, lost_result
-from .results import FleetError, TaskError, TaskResult, TaskStatus
+from .backend import Backend, cancelled_result, lost_result
+from .results import FleetError, TaskResult, TaskStatus
 from .tasks import WorkerOptions
 from .worker import TaskJob, TaskRunner
 
@@ -185,10 +185,7 @@ class RayBackend(Backend):
             return lost_result(job, f"{self._name(index)} ({type(exc).__name__}: {exc})")
 
     def _cancelled(self, job: TaskJob, index: int) -> TaskResult:
-        error = TaskError("TaskCancelledError", "the fleet was cancelled")
-        return TaskResult(
-            job.task.id, TaskStatus.cancelled, error=error, worker=self._name(index), metadata=job.task.metadata
-        )
+        return cancelled_result(job, self._name(index))
 
     def _name(self, index: int) -> str:
         return self._names[index] if index < len(self._names) else f"ray-actor-{index}"
