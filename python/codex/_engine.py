@@ -6,7 +6,7 @@ import atexit
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from . import _native
 from ._logging import logger
@@ -74,7 +74,16 @@ async def call_async(awaitable_factory: Callable[[], Awaitable[T]], *, starting:
 
 
 def dumps(params: JsonObject | None) -> str:
-    return json.dumps(params if params is not None else None, separators=(",", ":"))
+    return json.dumps(params if params is not None else None, separators=(",", ":"), default=_wire_value)
+
+
+def _wire_value(value: object) -> Any:
+    """A protocol value passed as an option (``summary=ReasoningSummary("concise")``, as
+    official code writes it) goes to the engine as its wire JSON."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return dump(mode="json", by_alias=True, exclude_unset=True)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def decline(engine: _native.NativeEngine, method: str, request_id: str, reason: str) -> None:

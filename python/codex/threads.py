@@ -17,6 +17,7 @@ from .turns import AsyncTurnHandle, TurnHandle, TurnResult
 
 if TYPE_CHECKING:
     from .client import AsyncCodex, Codex
+    from .protocol.models import ReasoningSummary
 
 
 def turn_start_params(
@@ -32,7 +33,7 @@ def turn_start_params(
     sandbox: SandboxSetting | None,
     service_tier: str | None,
     source: str | None,
-    summary: str | None,
+    summary: ReasoningSummary | str | None,
     turn_service_tier: str | None,
 ) -> JsonObject:
     """turn/start params; options this engine revision lacks raise instead of vanishing."""
@@ -99,7 +100,7 @@ class Thread(ThreadControls):
         sandbox: SandboxSetting | None = None,
         service_tier: str | None = None,
         source: str | None = None,
-        summary: str | None = None,
+        summary: ReasoningSummary | str | None = None,
         turn_service_tier: str | None = None,
         output_type: object | None = None,
     ) -> TurnHandle:
@@ -142,7 +143,7 @@ class Thread(ThreadControls):
         sandbox: SandboxSetting | None = None,
         service_tier: str | None = None,
         source: str | None = None,
-        summary: str | None = None,
+        summary: ReasoningSummary | str | None = None,
         turn_service_tier: str | None = None,
         output_type: object | None = None,
         retry: RetryPolicy | None = None,
@@ -208,7 +209,7 @@ class AsyncThread(AsyncThreadControls):
         sandbox: SandboxSetting | None = None,
         service_tier: str | None = None,
         source: str | None = None,
-        summary: str | None = None,
+        summary: ReasoningSummary | str | None = None,
         turn_service_tier: str | None = None,
         output_type: object | None = None,
     ) -> AsyncTurnHandle:
@@ -250,7 +251,7 @@ class AsyncThread(AsyncThreadControls):
         sandbox: SandboxSetting | None = None,
         service_tier: str | None = None,
         source: str | None = None,
-        summary: str | None = None,
+        summary: ReasoningSummary | str | None = None,
         turn_service_tier: str | None = None,
         output_type: object | None = None,
         retry: RetryPolicy | None = None,
