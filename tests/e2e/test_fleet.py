@@ -58,8 +58,18 @@ def lookup(key: str) -> str:
     return f"value-of-{key}-from-pid-{os.getpid()}"
 
 
+@tool
+def crash_once(marker: str) -> str:
+    """Kills the worker process it runs in, the first time it is called with ``marker``."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return "survived"
+
+
 #: What a task's ``tools=`` names: imported by each worker, since tool objects do not pickle.
-FLEET_TOOLS = [lookup]
+FLEET_TOOLS = [lookup, crash_once]
 
 
 def allow_fleet_echo(request: ApprovalRequest) -> Decision:
@@ -84,6 +94,11 @@ def fleet_responder(request: RecordedRequest) -> ScriptedResponse:
         return responses.text("no task in this request")
     task_id, action = marked
     outputs = request.tool_outputs()
+    if outputs and action == "crash":
+        return responses.text(f"{task_id} {outputs[-1].get('output')}")
+    if action == "crash":
+        marker = request.input_texts()[-1].split(" crash ", 1)[1]
+        return responses.function_call("crash_once", {"marker": marker})
     if outputs and action == "tool":
         return responses.text(f"the tool said {outputs[-1].get('output')}")
     if outputs:
@@ -575,3 +590,25 @@ def test_cli_runs_a_tasks_file_with_schemas_and_git_workspaces_and_exits_1_on_a_
     # The progress display went to stderr and ended on the totals.
     assert "2 done" in done.stderr
     assert "1 failed" in done.stderr
+
+
+def test_a_task_whose_worker_dies_runs_again_on_another_worker_under_the_retry_policy(
+    fleet_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    marker = codex_workspace / "crashed-once"
+    task = FleetTask(id="crash-0", prompt=f"TASK[crash-0] crash {marker}", tools=("tests.e2e.test_fleet:FLEET_TOOLS",))
+    (result,) = run_fleet(
+        [task],
+        workers=2,
+        worker_options=worker_options(fleet_mock),
+        retry=RetryPolicy(max_attempts=2, backoff=0.01),
+        workspace_root=codex_workspace / "fleet",
+    )
+    assert result.status is TaskStatus.completed, result.error
+    assert result.final_response == "crash-0 survived"
+    # The first worker (local-0: the least busy, first of equals) died in the tool; local-1 ran it again.
+    assert result.attempts == 2
+    assert result.worker == "local-1"
+    dead = int(marker.read_text())
+    assert not _alive(dead)
+    assert _spawned_workers() == []

@@ -9,7 +9,7 @@ import os
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -92,7 +92,8 @@ def run_fleet(
     ``concurrency`` tasks run at once, spread over ``workers`` processes (local) or actors
     (ray); each worker owns one client and runs its share on threads of that one engine.
     ``workers`` defaults to ``min(concurrency, os.cpu_count())``. ``retry`` re-runs failed
-    turns (``RetryPolicy``); ``timeout_s`` bounds each task unless the task sets its own.
+    turns (``RetryPolicy``) and, up to its ``max_attempts``, dispatches a task again when its
+    worker died under it; ``timeout_s`` bounds each task unless the task sets its own.
 
     With ``checkpoint``, every result is appended to that JSON-lines file as it arrives,
     and tasks it already records as finished are skipped (``rerun_failed`` re-runs the
@@ -159,6 +160,9 @@ def _drive(
         if task.id not in finished
     )
     state = FleetProgress(total=len(tasks), skipped=len(tasks) - len(pending))
+    jobs = {job.task.id: job for job in pending}
+    lost: Counter[str] = Counter()
+    attempts_allowed = retry.max_attempts if retry is not None else 1
 
     def record(result: TaskResult) -> None:
         if checkpoint is not None:
@@ -191,6 +195,13 @@ def _drive(
                 backend.submit(pending.popleft())
             state.running = backend.running()
             for result in backend.poll(0.2):
+                job = jobs[result.task_id]
+                if _worker_lost(result) and lost[job.task.id] + 1 < attempts_allowed and backend.alive():
+                    # Its worker died under it, not the task itself: another worker gets it.
+                    lost[job.task.id] += 1
+                    pending.appendleft(job)
+                    continue
+                result.attempts += lost[job.task.id]
                 record(result)
                 yield result
     except BaseException:
@@ -256,3 +267,7 @@ async def run_fleet_async(tasks: Iterable[FleetTask], **options: Any) -> AsyncGe
     finally:
         cancel.set()
         await asyncio.shield(asyncio.to_thread(thread.join))
+
+
+def _worker_lost(result: TaskResult) -> bool:
+    return result.error is not None and result.error.error_type == "WorkerLostError"
