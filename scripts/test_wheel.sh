@@ -36,6 +36,11 @@ assert str(installed).startswith(sys.prefix), installed
 print("codex-embedded", codex.__version__, "from", installed.parent)
 ')
 
+echo "== python -m codex verify: engine and helper match the wheel's RECORD"
+verify_out="$(cd / && "${clean[@]}" "$venv/bin/python" -m codex verify)"
+echo "$verify_out"
+[ "$(echo "$verify_out" | grep -c "matches the build's sha256")" -eq 2 ] || { echo "engine or helper unverified" >&2; exit 1; }
+
 echo "== python -m codex demo (from /)"
 (cd / && "${clean[@]}" "$venv/bin/python" -m codex demo)
 
@@ -46,4 +51,4 @@ trap 'rm -rf "$work"' EXIT
 cp -a "$repo/tests" "$work/tests"
 cp "$repo/pyproject.toml" "$work/pyproject.toml"
 (cd "$work" && "${clean[@]}" "$venv/bin/pytest" -q -p no:cacheprovider \
-  tests/e2e/test_turns.py tests/e2e/test_sandbox.py tests/e2e/test_bad_input.py)
+  tests/e2e/test_turns.py tests/e2e/test_sandbox.py tests/e2e/test_bad_input.py tests/e2e/test_verify.py)
