@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _parity, manifest, verify
+from . import _parity, exec_cli, manifest, verify
 from .client import Codex
 from .events import (
     AgentMessageDeltaNotification,
@@ -115,6 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     manifest.add_arguments(tools)
     fleet = commands.add_parser("fleet", help="many agent tasks at once: `fleet run TASKS.jsonl --out results.jsonl`")
     fleet_cli.add_arguments(fleet)
+    exec_cli.add_arguments(commands.add_parser("exec", help='one agent turn from the command line: `exec "PROMPT"`'))
     verify.add_arguments(
         commands.add_parser("verify", help="check the installed engine, helper, sandbox and home; exit 1 on a problem")
     )
@@ -125,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _parity.run_command(args)
     if args.command == "tools":
         return manifest.run_command(args)
+    if args.command == "exec":
+        return exec_cli.run_command(args)
     if args.command == "verify":
         return verify.run_command(args)
     if args.command == "fleet":
