@@ -8,6 +8,9 @@
 #   CODEX_WHEEL_SRC      snapshot of the tree the wheel is built from,
 #                        default ~/.cache/codex-embedded/wheel-src
 #   CODEX_WHEEL_PROFILE  cargo profile, default "wheel" (Cargo.toml)
+#   CODEX_WHEEL_TARGET   rust target, default x86_64-unknown-linux-gnu (CI: aarch64-unknown-linux-gnu,
+#                        x86_64-unknown-linux-musl)
+#   CODEX_WHEEL_COMPAT   platform tag, default manylinux_2_28 (musllinux_1_2 for musl targets)
 #
 # zig (the ziglang package) is the C compiler and linker: it links against glibc 2.28's
 # symbol versions whatever the build machine's glibc is, so no manylinux container is
@@ -19,8 +22,10 @@ tools="${CODEX_WHEEL_TOOLS:-$cache/wheel-tools}"
 src="${CODEX_WHEEL_SRC:-$cache/wheel-src}"
 profile="${CODEX_WHEEL_PROFILE:-wheel}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target-wheel}"
-target="x86_64-unknown-linux-gnu"
-compat="manylinux_2_28"
+target="${CODEX_WHEEL_TARGET:-x86_64-unknown-linux-gnu}"
+default_compat="manylinux_2_28"
+case "$target" in *-musl) default_compat="musllinux_1_2" ;; esac
+compat="${CODEX_WHEEL_COMPAT:-$default_compat}"
 # lzma-sys links the system liblzma.so.5 unless told otherwise.
 export LZMA_API_STATIC=1
 started=$SECONDS
@@ -32,6 +37,7 @@ if [ ! -x "$tools/bin/maturin" ] || [ ! -x "$tools/bin/auditwheel" ] || ! "$tool
   python3 -m venv "$tools"
   "$tools/bin/pip" install -q "maturin>=1.8,<2" ziglang auditwheel
 fi
+rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
 export PATH="$tools/bin:$PATH"
 
 # The wheel is built from a snapshot: python/codex/_bin/ of the working tree holds the dev
