@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -21,10 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
-from codex import RetryPolicy, tool
-from codex.approvals import Allow, ApprovalRequest, CommandApprovalRequest, Decision, Deny
+from codex import RetryPolicy
 from codex.fleet import (
     DirectoryWorkspace,
     FleetError,
@@ -42,93 +39,10 @@ from codex.fleet import (
 from codex.testing import MockResponsesServer, RecordedRequest, responses
 from codex.testing.responses import ScriptedResponse
 
+from .fleet_scripts import Answer, fleet_responder, requests_for
+
 KEY_ENV = "CODEX_FLEET_TEST_KEY"
 KEY = "sk-fleet-from-the-workers-environment"
-MARK = re.compile(r"TASK\[([\w-]+)\] (\w+)")
-
-
-class Answer(BaseModel):
-    task: str
-    count: int
-
-
-@tool
-def lookup(key: str) -> str:
-    """Looks a key up (runs inside the fleet worker that owns the thread)."""
-    return f"value-of-{key}-from-pid-{os.getpid()}"
-
-
-@tool
-def crash_once(marker: str) -> str:
-    """Kills the worker process it runs in, the first time it is called with ``marker``."""
-    path = Path(marker)
-    if not path.exists():
-        path.write_text(str(os.getpid()))
-        os.kill(os.getpid(), signal.SIGKILL)
-    return "survived"
-
-
-#: What a task's ``tools=`` names: imported by each worker, since tool objects do not pickle.
-FLEET_TOOLS = [lookup, crash_once]
-
-
-def allow_fleet_echo(request: ApprovalRequest) -> Decision:
-    """A task's approval callback (named by import path): allows only the fleet's echo."""
-    if isinstance(request, CommandApprovalRequest) and request.script.startswith("echo approved-in-worker"):
-        return Allow()
-    return Deny()
-
-
-def _task_of(request: RecordedRequest) -> tuple[str, str] | None:
-    for text in request.input_texts():
-        found = MARK.search(text)
-        if found:
-            return found.group(1), found.group(2)
-    return None
-
-
-def fleet_responder(request: RecordedRequest) -> ScriptedResponse:
-    """What the model says to ``TASK[id] action``: every task's turn is scripted by its prompt."""
-    marked = _task_of(request)
-    if marked is None:
-        return responses.text("no task in this request")
-    task_id, action = marked
-    outputs = request.tool_outputs()
-    if outputs and action == "crash":
-        return responses.text(f"{task_id} {outputs[-1].get('output')}")
-    if action == "crash":
-        marker = request.input_texts()[-1].split(" crash ", 1)[1]
-        return responses.function_call("crash_once", {"marker": marker})
-    if outputs and action == "tool":
-        return responses.text(f"the tool said {outputs[-1].get('output')}")
-    if outputs:
-        return responses.text(f"{task_id} is done")
-    if action == "tool":
-        return responses.function_call("lookup", {"key": task_id})
-    if action == "escalate":
-        # The target directory is the rest of the prompt; writing there needs an approval.
-        target = request.input_texts()[-1].split(" escalate ", 1)[1]
-        command = f"echo approved-in-worker > {target}/{task_id}.txt"
-        arguments = {"cmd": command, "sandbox_permissions": "require_escalated", "justification": "fleet"}
-        return responses.function_call("exec_command", arguments)
-    if action == "write":
-        return responses.apply_patch(responses.add_file_patch(f"notes-{task_id}.md", f"written by {task_id}"))
-    if action == "fail":
-        return responses.http_error(500, f"the mock fails {task_id}")
-    if action == "slow":
-        # Far longer than any timeout here: only an interrupt ends it early.
-        return responses.slow_stream(["still ", "thinking "] * 60, delay_s=0.5)
-    if action == "reject":
-        return responses.http_error(400, f"the mock rejects {task_id}")
-    if action == "json":
-        return responses.structured({"task": task_id, "count": 7})
-    if action == "badjson":
-        return responses.structured({"task": task_id})
-    return responses.text(f"answer for {task_id}")
-
-
-def requests_for(mock: MockResponsesServer, task_id: str) -> int:
-    return sum(1 for request in mock.response_requests if (_task_of(request) or ("",))[0] == task_id)
 
 
 @pytest.fixture
@@ -198,11 +112,11 @@ def test_local_fleet_copied_and_git_workspaces_diffs_structured_output_tools_and
         write_task("git-0", GitWorkspace(str(repo), "main")),
         FleetTask(id="json-0", prompt="TASK[json-0] json", output_type=Answer),
         FleetTask(id="badjson-0", prompt="TASK[badjson-0] badjson", output_type=Answer),
-        FleetTask(id="tool-0", prompt="TASK[tool-0] tool", tools=("tests.e2e.test_fleet:FLEET_TOOLS",)),
+        FleetTask(id="tool-0", prompt="TASK[tool-0] tool", tools=("tests.e2e.fleet_scripts:FLEET_TOOLS",)),
         FleetTask(
             id="escalate-0",
             prompt=f"TASK[escalate-0] escalate {outside_dir}",
-            approval_callback="tests.e2e.test_fleet:allow_fleet_echo",
+            approval_callback="tests.e2e.fleet_scripts:allow_fleet_echo",
         ),
     ]
     heard: list[str] = []
@@ -596,7 +510,9 @@ def test_a_task_whose_worker_dies_runs_again_on_another_worker_under_the_retry_p
     fleet_mock: MockResponsesServer, codex_workspace: Path
 ) -> None:
     marker = codex_workspace / "crashed-once"
-    task = FleetTask(id="crash-0", prompt=f"TASK[crash-0] crash {marker}", tools=("tests.e2e.test_fleet:FLEET_TOOLS",))
+    task = FleetTask(
+        id="crash-0", prompt=f"TASK[crash-0] crash {marker}", tools=("tests.e2e.fleet_scripts:FLEET_TOOLS",)
+    )
     (result,) = run_fleet(
         [task],
         workers=2,

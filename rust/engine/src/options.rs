@@ -168,7 +168,10 @@ mod tests {
     fn api_key_is_redacted_in_debug_output() {
         let options =
             EngineOptions::from_json(r#"{"codex_home": "/x", "api_key": "sk-secret"}"#).unwrap();
-        assert_eq!(options.api_key.as_ref().map(ApiKey::expose), Some("sk-secret"));
+        assert_eq!(
+            options.api_key.as_ref().map(ApiKey::expose),
+            Some("sk-secret")
+        );
         assert!(!format!("{options:?}").contains("sk-secret"));
     }
 
