@@ -5,8 +5,7 @@ from __future__ import annotations
 #: The model slug used when none is given; it selects the engine's classic tool
 #: set (exec_command, apply_patch, ...), which needs no V8.
 DEFAULT_MODEL = "gpt-5.5"
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-#: Our provider id in the engine's config when base URL / key are given explicitly.
+#: Our provider id in the engine's config when a base URL is given explicitly.
 PROVIDER_ID = "codex-embedded"
 #: The engine drops notifications silently when its queue is full: keep it large.
 ENGINE_CHANNEL_CAPACITY = 65_536

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import _constants
+from . import _constants, _validate
 from ._version import __version__
 from .errors import ConfigurationError, NotSupportedError
 from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides
@@ -33,9 +33,12 @@ class CodexConfig:
     variables that have an in-process meaning (``OPENAI_API_KEY``,
     ``CODEX_API_KEY``, ``CODEX_HOME``), because one process has one environment.
 
-    The second block is ours: the model provider is configured explicitly
-    (``base_url``, ``api_key`` or ``api_key_env``, ``model``) and each client gets
-    a private, throw-away ``codex_home`` unless one is given.
+    The second block is ours. Without ``base_url`` turns go where the engine itself
+    sends them: the provider the home's ``config.toml`` selects, else the built-in
+    OpenAI provider (platform API with a key, ChatGPT backend with a ChatGPT login);
+    ``base_url`` makes a provider of the client's own. Explicit options win over
+    ``config.toml``, which wins over the SDK's defaults (docs/providers.md). Each
+    client gets a private, throw-away ``codex_home`` unless one is given.
     """
 
     codex_bin: str | None = None
@@ -57,10 +60,16 @@ class CodexConfig:
     request_max_retries: int | None = None
     stream_max_retries: int | None = None
     stream_idle_timeout_ms: int | None = None
-    shell_snapshot: bool = False
+    shell_snapshot: bool | None = None
     helper_path: str | os.PathLike[str] | None = None
     channel_capacity: int = _constants.ENGINE_CHANNEL_CAPACITY
     mcp_servers: Sequence[McpStdioServer | McpHttpServer] = ()
+    exec_server_url: str | None = None
+
+    def __post_init__(self) -> None:
+        # Wrong types fail here, typed, not later as a TypeError deep inside the client.
+        _validate.check_fields(self)
+        _validate.check_base_url(self.base_url)
 
     def resolved_api_key(self) -> str | None:
         """The key the client will send: api_key, env=, api_key_env, then OPENAI_API_KEY."""
@@ -117,9 +126,12 @@ class ResolvedConfig:
     options: dict[str, Any]
     home: Path
     owns_home: bool
+    #: The process that resolved (and so created) the home. A child forked from it
+    #: inherits the client but not the home: the parent may still be using it.
+    owner_pid: int = field(default_factory=os.getpid)
 
     def cleanup(self) -> None:
-        if self.owns_home:
+        if self.owns_home and os.getpid() == self.owner_pid:
             shutil.rmtree(self.home, ignore_errors=True)
 
 
@@ -160,48 +172,183 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
     if cwd is not None and not cwd.is_dir():
         raise ConfigurationError(f"cwd {cwd} is not a directory")
 
-    overrides: list[tuple[str, Any]] = list(_constants.HERMETIC_OVERRIDES.items())
-    overrides.append(("model", config.model or _constants.DEFAULT_MODEL))
-    overrides.append(("features.shell_snapshot", bool(config.shell_snapshot)))
-    if config.model_provider is not None:
-        overrides.append(("model_provider", config.model_provider))
+    user_config = _UserConfig.load(home)
+    # Precedence: config_overrides > explicit options > the home's config.toml > SDK defaults.
+    overrides: list[tuple[str, Any]] = [
+        (key, value) for key, value in _constants.HERMETIC_OVERRIDES.items() if not user_config.sets(key)
+    ]
+    if config.model is not None:
+        overrides.append(("model", config.model))
+    elif not user_config.sets("model"):
+        overrides.append(("model", _constants.DEFAULT_MODEL))
+    if config.shell_snapshot is not None:
+        overrides.append(("features.shell_snapshot", bool(config.shell_snapshot)))
+    elif not user_config.sets("features.shell_snapshot"):
+        overrides.append(("features.shell_snapshot", False))
+    key = config.resolved_api_key()
+    engine_api_key: str | None = None
+    if config.base_url is not None:
+        if config.model_provider is not None:
+            raise ConfigurationError(
+                "pass base_url= (a provider of the client's own) or model_provider= (a provider "
+                "your config.toml defines, or a built-in one such as 'openai'), not both"
+            )
+        overrides += _custom_provider_overrides(config, key)
     else:
-        prefix = f"model_providers.{_constants.PROVIDER_ID}"
-        overrides += [
-            ("model_provider", _constants.PROVIDER_ID),
-            (f"{prefix}.name", "codex-embedded"),
-            (f"{prefix}.base_url", config.base_url or _constants.DEFAULT_BASE_URL),
-            (f"{prefix}.wire_api", "responses"),
-        ]
-        key = config.resolved_api_key()
-        if key:
-            # Carried in the config, so nothing is read from or written to the environment.
-            overrides.append((f"{prefix}.experimental_bearer_token", key))
-        else:
-            # Without a key the login store is the only credential source: login_api_key(),
-            # ChatGPT login, account() and logout() then behave as with openai_codex.
-            overrides.append((f"{prefix}.requires_openai_auth", True))
-        for name, value in (
-            ("request_max_retries", config.request_max_retries),
-            ("stream_max_retries", config.stream_max_retries),
-            ("stream_idle_timeout_ms", config.stream_idle_timeout_ms),
-        ):
-            if value is not None:
-                if not isinstance(value, int) or value < 0:
-                    raise ConfigurationError(f"{name} must be a non-negative int, got {value!r}")
-                overrides.append((f"{prefix}.{name}", value))
+        _refuse_custom_provider_options(config)
+        if config.model_provider is not None:
+            overrides.append(("model_provider", config.model_provider))
+        # Otherwise the provider is the one the home's config.toml selects, or the engine's
+        # built-in OpenAI provider, which reads its key from the login store: the key is put
+        # in the engine's in-memory store for this home (nothing reaches auth.json or the
+        # environment); without one, a stored login (API key or ChatGPT) is used.
+        engine_api_key = key or None
     overrides += list(mcp_config_overrides(config.mcp_servers).items())
-    overrides += [_parse_override(text) for text in config.config_overrides]
+    explicit = [_parse_override(text) for text in config.config_overrides]
+    overrides += _shell_environment_defaults(config, user_config, [key for key, _ in explicit])
+    overrides += explicit
 
     options: dict[str, Any] = {
         "codex_home": str(home),
         "cwd": str(cwd) if cwd is not None else None,
         "helper": str(helper),
         "overrides": overrides,
+        "api_key": engine_api_key,
         "channel_capacity": config.channel_capacity,
         "client_name": config.client_name,
         "client_title": config.client_title,
         "client_version": config.client_version,
         "experimental_api": config.experimental_api,
     }
+    if config.exec_server_url is not None:
+        url = config.exec_server_url.strip() if isinstance(config.exec_server_url, str) else ""
+        if not (url.lower().startswith(("ws://", "wss://")) or url.lower() == "none"):
+            raise ConfigurationError(
+                "exec_server_url must be the ws:// or wss:// URL of an exec server, or 'none' to "
+                f"disable command execution; got {config.exec_server_url!r}"
+            )
+        options["exec_server_url"] = url
     return ResolvedConfig(options=options, home=home, owns_home=owns_home)
+
+
+_SHELL_ENV = "shell_environment_policy"
+#: Names hidden from the agent's commands besides the engine's own *KEY*, *SECRET*, *TOKEN*.
+_SHELL_ENV_EXCLUDES = ("*PASSWORD*", "OPENAI_API_KEY", "CODEX_API_KEY")
+
+
+def _shell_environment_defaults(
+    config: CodexConfig, user_config: _UserConfig, explicit_keys: Sequence[str]
+) -> list[tuple[str, Any]]:
+    """Keeps credentials out of the environment of the agent's commands.
+
+    The engine's default passes the whole process environment on. Ours applies its
+    default excludes (names containing KEY, SECRET or TOKEN) and also hides
+    PASSWORD-like names and the variable that holds the client's key. A key the
+    home's ``config.toml`` sets is left to it; ``config_overrides`` come later and win.
+    """
+
+    def chosen(key: str) -> bool:
+        return user_config.sets(f"{_SHELL_ENV}.{key}")
+
+    defaults: list[tuple[str, Any]] = []
+    if not chosen("ignore_default_excludes"):
+        defaults.append((f"{_SHELL_ENV}.ignore_default_excludes", False))
+    # The engine refuses `exclude` next to `filters`: those who use filters choose their own.
+    uses_filters = chosen("filters") or any(
+        key == _SHELL_ENV or key.startswith(f"{_SHELL_ENV}.filters") for key in explicit_keys
+    )
+    if not chosen("exclude") and not uses_filters:
+        names = list(_SHELL_ENV_EXCLUDES)
+        if config.api_key_env is not None:
+            names.append(config.api_key_env)
+        for server in config.mcp_servers:
+            token_var = getattr(server, "bearer_token_env_var", None)
+            if token_var:
+                names.append(token_var)
+        defaults.append((f"{_SHELL_ENV}.exclude", list(dict.fromkeys(names))))
+    return defaults
+
+
+def _custom_provider_overrides(config: CodexConfig, key: str | None) -> list[tuple[str, Any]]:
+    """Our own provider entry, for an explicit ``base_url`` (a gateway, a mock, Azure)."""
+    prefix = f"model_providers.{_constants.PROVIDER_ID}"
+    overrides: list[tuple[str, Any]] = [
+        ("model_provider", _constants.PROVIDER_ID),
+        (f"{prefix}.name", "codex-embedded"),
+        (f"{prefix}.base_url", config.base_url),
+        (f"{prefix}.wire_api", "responses"),
+    ]
+    if key:
+        # Carried in the config, so nothing is read from or written to the environment.
+        overrides.append((f"{prefix}.experimental_bearer_token", key))
+    else:
+        # Without a key the login store is the only credential source: login_api_key(),
+        # ChatGPT login, account() and logout() then behave as with openai_codex.
+        overrides.append((f"{prefix}.requires_openai_auth", True))
+    for name, value in _provider_tuning(config):
+        overrides.append((f"{prefix}.{name}", value))
+    return overrides
+
+
+def _provider_tuning(config: CodexConfig) -> list[tuple[str, int]]:
+    tuning: list[tuple[str, int]] = []
+    for name, value in (
+        ("request_max_retries", config.request_max_retries),
+        ("stream_max_retries", config.stream_max_retries),
+        ("stream_idle_timeout_ms", config.stream_idle_timeout_ms),
+    ):
+        if value is not None:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigurationError(f"{name} must be a non-negative int, got {value!r}")
+            tuning.append((name, value))
+    return tuning
+
+
+def _refuse_custom_provider_options(config: CodexConfig) -> None:
+    tuned = [name for name, _ in _provider_tuning(config)]
+    if tuned:
+        raise ConfigurationError(
+            f"{', '.join(tuned)} tune the provider that base_url= configures; the built-in OpenAI "
+            "provider (no base_url) cannot be tuned — pass base_url='https://api.openai.com/v1' "
+            "to use them, or set them on your own provider in config.toml"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _UserConfig:
+    """The dotted keys a home's ``config.toml`` sets (its active profile included)."""
+
+    keys: frozenset[str]
+
+    @classmethod
+    def load(cls, home: Path) -> _UserConfig:
+        path = home / "config.toml"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls(frozenset())
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+        try:
+            table = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{path} is not valid TOML: {exc}") from exc
+        keys = set(_dotted_keys(table))
+        profile = table.get("profile")
+        profiles = table.get("profiles")
+        if isinstance(profile, str) and isinstance(profiles, dict) and isinstance(profiles.get(profile), dict):
+            keys |= set(_dotted_keys(profiles[profile]))
+        return cls(frozenset(keys))
+
+    def sets(self, dotted: str) -> bool:
+        return dotted in self.keys
+
+
+def _dotted_keys(table: dict[str, Any], prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for name, value in table.items():
+        dotted = f"{prefix}{name}"
+        keys.append(dotted)
+        if isinstance(value, dict):
+            keys += _dotted_keys(value, f"{dotted}.")
+    return keys

@@ -13,6 +13,6 @@ Use it to test your own agents without a network or an API key::
 
 from . import responses
 from .responses import ScriptedResponse
-from .server import MockResponsesServer, RecordedRequest
+from .server import MockResponsesServer, RecordedRequest, catalog_model
 
-__all__ = ["MockResponsesServer", "RecordedRequest", "ScriptedResponse", "responses"]
+__all__ = ["MockResponsesServer", "RecordedRequest", "ScriptedResponse", "catalog_model", "responses"]

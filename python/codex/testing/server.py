@@ -3,6 +3,14 @@
 The engine talks to it exactly as to the real API (``POST {base_url}/responses``,
 server-sent events back). Every request is recorded so tests can assert on what
 the engine sent: the prompt, the tool outputs, the history, the headers.
+
+Both OpenAI hosts are served on one port: the platform API under ``/v1``
+(:attr:`MockResponsesServer.base_url`) and the ChatGPT Codex backend under
+``/backend-api/codex`` (:attr:`MockResponsesServer.chatgpt_base_url`). Given a model
+``catalog``, the backend behaves like the real one: ``GET /backend-api/codex/models``
+lists the models whose ``minimal_client_version`` the ``client_version`` query meets, and
+a turn for a catalog model newer than the request's ``version`` header is refused with
+HTTP 400, as ChatGPT accounts see it.
 """
 
 from __future__ import annotations
@@ -16,11 +24,60 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
-from . import responses
+from . import _websocket, responses
 from .responses import ScriptedResponse
 
 Responder = Callable[["RecordedRequest"], ScriptedResponse]
+
+#: Where the ChatGPT Codex backend lives on the real host (``https://chatgpt.com``).
+CHATGPT_BACKEND_PATH = "/backend-api/codex"
+
+
+def catalog_model(
+    slug: str,
+    *,
+    minimal_client_version: str = "0.1.0",
+    display_name: str | None = None,
+    visibility: str = "list",
+    priority: int = 1,
+) -> dict[str, Any]:
+    """One entry of the ChatGPT backend's ``/models`` catalog, in the engine's wire shape."""
+    return {
+        "slug": slug,
+        "display_name": display_name or slug,
+        "description": f"{display_name or slug} (mock catalog)",
+        "default_reasoning_level": "medium",
+        "supported_reasoning_levels": [
+            {"effort": "low", "description": "low"},
+            {"effort": "medium", "description": "medium"},
+        ],
+        "shell_type": "shell_command",
+        "visibility": visibility,
+        "minimal_client_version": minimal_client_version,
+        "supported_in_api": True,
+        "priority": priority,
+        "upgrade": None,
+        "base_instructions": "You are a coding agent (mock catalog instructions).",
+        "support_verbosity": False,
+        "default_verbosity": None,
+        "apply_patch_tool_type": "freeform",
+        "truncation_policy": {"mode": "bytes", "limit": 10_000},
+        "supports_parallel_tool_calls": False,
+        "supports_image_detail_original": False,
+        "context_window": 272_000,
+        "max_context_window": 272_000,
+        "experimental_supported_tools": [],
+    }
+
+
+def _version_tuple(text: str | None) -> tuple[int, ...]:
+    """``"0.145.0"`` -> ``(0, 145, 0)``; anything unreadable sorts below every release."""
+    try:
+        return tuple(int(part) for part in (text or "").split("-")[0].split("."))
+    except ValueError:
+        return (0,)
 
 
 @dataclass(frozen=True)
@@ -68,12 +125,15 @@ class MockResponsesServer:
         *,
         default: ScriptedResponse | None = None,
         responder: Responder | None = None,
+        catalog: Iterable[dict[str, Any]] = (),
     ) -> None:
+        self._catalog = [dict(entry) for entry in catalog]
         self._lock = threading.Lock()
         self._queue: deque[ScriptedResponse] = deque()
         self._default = default or responses.text("Hello from the mock.")
         self._responder = responder
         self._requests: list[RecordedRequest] = []
+        self._hung_up = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -116,6 +176,33 @@ class MockResponsesServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
+    @property
+    def chatgpt_base_url(self) -> str:
+        """Where the ChatGPT Codex backend is served (``.../backend-api/codex``)."""
+        return self.base_url.removesuffix("/v1") + CHATGPT_BACKEND_PATH
+
+    @property
+    def catalog(self) -> list[dict[str, Any]]:
+        """The backend's model catalog (entries as made by :func:`catalog_model`)."""
+        return [dict(entry) for entry in self._catalog]
+
+    def catalog_for(self, client_version: str | None) -> list[dict[str, Any]]:
+        """The catalog entries a client of ``client_version`` is offered."""
+        version = _version_tuple(client_version)
+        return [e for e in self.catalog if _version_tuple(e.get("minimal_client_version")) <= version]
+
+    def refusal(self, request: RecordedRequest) -> ScriptedResponse | None:
+        """The backend's answer to a turn for a model this client version may not use."""
+        if not request.path.startswith(CHATGPT_BACKEND_PATH) or not isinstance(request.body, dict):
+            return None
+        model = request.body.get("model")
+        known = {entry["slug"] for entry in self._catalog}
+        allowed = {entry["slug"] for entry in self.catalog_for(request.headers.get("version"))}
+        if model in known and model not in allowed:
+            detail = f"The '{model}' model is not supported when using Codex with a ChatGPT account."
+            return ScriptedResponse(status=400, body={"detail": detail})
+        return None
+
     # -- scripting ---------------------------------------------------------
     def enqueue(self, *replies: ScriptedResponse | Iterable[ScriptedResponse]) -> None:
         """Queue replies, served one per ``POST /responses`` in order."""
@@ -144,8 +231,29 @@ class MockResponsesServer:
 
     @property
     def response_requests(self) -> list[RecordedRequest]:
-        """Only the ``POST .../responses`` requests (one per model call)."""
-        return [r for r in self.requests if r.method == "POST" and r.path.rstrip("/").endswith("/responses")]
+        """The model calls: ``POST .../responses`` and WebSocket ``response.create`` messages.
+
+        The engine's connection warm-ups (``generate: false``) are not model calls and are left out.
+        """
+        return [
+            r
+            for r in self.requests
+            if r.path.split("?")[0].rstrip("/").endswith("/responses")
+            and (
+                r.method == "POST"
+                or (
+                    r.method == _websocket.WEBSOCKET_METHOD
+                    and isinstance(r.body, dict)
+                    and r.body.get("generate") is not False
+                )
+            )
+        ]
+
+    @property
+    def hung_up(self) -> int:
+        """How many streams the client closed before the mock finished sending them."""
+        with self._lock:
+            return self._hung_up
 
     def clear(self) -> None:
         with self._lock:
@@ -211,18 +319,57 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:
+            if self.headers.get("upgrade", "").lower() == "websocket":
+                self._websocket()
+                return
             self._record(None)
-            if self.path.split("?")[0].rstrip("/").endswith("/models"):
+            path, _, query = self.path.partition("?")
+            if path.rstrip("/") == f"{CHATGPT_BACKEND_PATH}/models":
+                version = parse_qs(query).get("client_version", [None])[0]
+                self._json(200, {"models": server.catalog_for(version)}, [("etag", '"mock-catalog"')])
+            elif path.rstrip("/").endswith("/models"):
                 self._json(200, {"models": [], "data": []})
             else:
                 self._json(404, {"error": {"message": f"no mock route for GET {self.path}"}})
+
+        def _websocket(self) -> None:
+            path = self.path.split("?")[0].rstrip("/")
+            if not path.endswith("/responses") or not _websocket.available():
+                # Without the websockets package the engine falls back to HTTP after its retries.
+                self.protocol_version = "HTTP/1.1"
+                self._json(426, {"error": {"message": "the mock serves WebSocket with `websockets` installed"}})
+                return
+            self.close_connection = True
+
+            def record(message: Any) -> RecordedRequest:
+                request = RecordedRequest(
+                    method=_websocket.WEBSOCKET_METHOD,
+                    path=self.path,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=message,
+                )
+                server._record(request)
+                return request
+
+            def hung_up() -> None:
+                with server._lock:
+                    server._hung_up += 1
+
+            _websocket.serve(
+                self.connection,
+                self.requestline,
+                dict(self.headers.items()),
+                record,
+                lambda request: server.refusal(request) or server._next_reply(request),
+                hung_up,
+            )
 
         def do_POST(self) -> None:
             request = self._record(self._read_body())
             if not self.path.split("?")[0].rstrip("/").endswith("/responses"):
                 self._json(404, {"error": {"message": f"no mock route for POST {self.path}"}})
                 return
-            reply = server._next_reply(request)
+            reply = server.refusal(request) or server._next_reply(request)
             if reply.status != 200:
                 self._json(reply.status, reply.body or {}, reply.headers)
                 return
@@ -241,7 +388,9 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
                         self.wfile.write(_sse(event))
                         self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
-                # The engine hung up (interrupt): nothing left to send.
+                # The engine hung up (interrupt, close): nothing left to send.
+                with server._lock:
+                    server._hung_up += 1
                 return
 
     return Handler

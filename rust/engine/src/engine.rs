@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,7 +26,6 @@ use codex_vendor::codex_config::LoaderOverrides;
 use codex_vendor::codex_config::NoopThreadConfigLoader;
 use codex_vendor::codex_core::config::ConfigBuilder;
 use codex_vendor::codex_core::config::ConfigOverrides;
-use codex_vendor::codex_exec_server::EnvironmentManager;
 use codex_vendor::codex_exec_server::ExecServerRuntimePaths;
 use codex_vendor::codex_feedback::CodexFeedback;
 use codex_vendor::codex_login::AuthCredentialsStoreMode;
@@ -50,6 +50,8 @@ const DECLINED_CODE: i64 = -32000;
 const UNROUTED_KEPT: usize = 1024;
 /// How long a request waits for room in the engine's submission queue.
 const SUBMIT_PATIENCE: Duration = Duration::from_secs(5);
+/// How long shutdown waits for the turns it interrupts to acknowledge.
+const INTERRUPT_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Counters describing one engine's event flow.
 #[derive(Debug, Clone, Copy, Default)]
@@ -70,6 +72,41 @@ pub struct Engine {
     stopped: watch::Receiver<bool>,
     lagged: Arc<AtomicU64>,
     declined: Arc<AtomicU64>,
+    active_turns: Arc<ActiveTurns>,
+}
+
+/// Turns the engine has started and not yet completed, by thread: shutdown interrupts
+/// them, since the app-server leaves running turns (and their provider streams) alone.
+#[derive(Default)]
+struct ActiveTurns(Mutex<HashMap<String, String>>);
+
+impl ActiveTurns {
+    fn observe(&self, method: &str, thread_id: Option<&str>, params: &Value) {
+        let Some(thread_id) = thread_id else {
+            return;
+        };
+        let mut turns = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match method {
+            "turn/started" => {
+                if let Some(turn_id) = params
+                    .get("turn")
+                    .and_then(|turn| turn.get("id"))
+                    .and_then(Value::as_str)
+                {
+                    turns.insert(thread_id.to_owned(), turn_id.to_owned());
+                }
+            }
+            "turn/completed" => {
+                turns.remove(thread_id);
+            }
+            _ => {}
+        }
+    }
+
+    fn take(&self) -> Vec<(String, String)> {
+        let mut turns = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        turns.drain().collect()
+    }
 }
 
 impl Engine {
@@ -111,9 +148,12 @@ impl Engine {
             ),
             None => None,
         };
-        let environment_manager = EnvironmentManager::from_codex_home(&home, runtime_paths)
-            .await
-            .map_err(|err| EngineError::startup("cannot set up the execution environment", err))?;
+        let environment_manager = crate::environments::environment_manager(
+            &home,
+            options.exec_server_url.as_deref(),
+            runtime_paths,
+        )
+        .await?;
         let state_db = codex_vendor::codex_core::init_state_db(&config).await;
         // The built-in OpenAI provider takes its key from the login store; the in-memory
         // store is read first and is keyed by home, so clients with their own homes keep
@@ -187,12 +227,14 @@ impl Engine {
         };
         let router = Arc::new(Router::new(UNROUTED_KEPT, decliner));
         let lagged = Arc::new(AtomicU64::new(0));
+        let active_turns = Arc::new(ActiveTurns::default());
         let (stop_tx, stop_rx) = oneshot::channel();
         let (stopped_tx, stopped_rx) = watch::channel(false);
         tokio::spawn(pump(
             handle,
             router.clone(),
             lagged.clone(),
+            active_turns.clone(),
             stop_rx,
             stopped_tx,
             key_home,
@@ -206,6 +248,7 @@ impl Engine {
             stopped: stopped_rx,
             lagged,
             declined,
+            active_turns,
         })
     }
 
@@ -306,10 +349,26 @@ impl Engine {
     }
 
     /// Stops the engine and waits (bounded by the engine's own timeouts) until it is down.
+    ///
+    /// Running turns are interrupted first, so no model stream outlives the client.
     pub async fn shutdown(&self) {
+        if !self.is_closed() {
+            self.interrupt_active_turns().await;
+        }
         self.begin_shutdown();
         let mut stopped = self.stopped.clone();
         let _ = stopped.wait_for(|done| *done).await;
+    }
+
+    async fn interrupt_active_turns(&self) {
+        let deadline = tokio::time::Instant::now() + INTERRUPT_PATIENCE;
+        for (thread_id, turn_id) in self.active_turns.take() {
+            let params = serde_json::json!({ "threadId": thread_id, "turnId": turn_id });
+            let interrupt = self.request("turn/interrupt", params);
+            if let Ok(Err(err)) = tokio::time::timeout_at(deadline, interrupt).await {
+                tracing::debug!("interrupting turn {turn_id} at shutdown: {err}");
+            }
+        }
     }
 
     fn begin_shutdown(&self) {
@@ -374,6 +433,7 @@ async fn pump(
     mut handle: InProcessClientHandle,
     router: Arc<Router>,
     lagged: Arc<AtomicU64>,
+    active_turns: Arc<ActiveTurns>,
     mut stop: oneshot::Receiver<()>,
     stopped: watch::Sender<bool>,
     key_home: Option<PathBuf>,
@@ -383,7 +443,7 @@ async fn pump(
             biased;
             _ = &mut stop => break,
             event = handle.next_event() => match event {
-                Some(event) => dispatch(&router, &lagged, event),
+                Some(event) => dispatch(&router, &lagged, &active_turns, event),
                 None => break,
             },
         }
@@ -411,7 +471,12 @@ fn forget_api_key(home: Option<&Path>) {
     }
 }
 
-fn dispatch(router: &Router, lagged: &AtomicU64, event: InProcessServerEvent) {
+fn dispatch(
+    router: &Router,
+    lagged: &AtomicU64,
+    active_turns: &ActiveTurns,
+    event: InProcessServerEvent,
+) {
     let (kind, wire) = match event {
         InProcessServerEvent::ServerNotification(notification) => {
             (EventKind::Notification, serde_json::to_value(&notification))
@@ -443,6 +508,9 @@ fn dispatch(router: &Router, lagged: &AtomicU64, event: InProcessServerEvent) {
     let id = wire.remove("id").map(|id| id.to_string());
     let params = wire.remove("params").unwrap_or(Value::Null);
     let thread_id = thread_id_of(&params).map(str::to_owned);
+    if kind == EventKind::Notification {
+        active_turns.observe(&method, thread_id.as_deref(), &params);
+    }
     let event = Event {
         kind,
         method,
