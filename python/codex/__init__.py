@@ -29,6 +29,7 @@ from .approvals import (
 )
 from .client import AsyncCodex, Codex, InitializeResponse
 from .config import CodexConfig
+from .delivery import DeliveryStats
 from .errors import (
     AttachmentError,
     AttachmentTooLargeError,
@@ -122,6 +123,7 @@ __all__ = [
     "CodexRpcError",
     "ConfigurationError",
     "configure_logging",
+    "DeliveryStats",
     "EngineStartError",
     "ExternalMessage",
     "ImageInput",

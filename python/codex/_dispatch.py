@@ -31,7 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import _engine, _native, telemetry
+from . import _engine, _native, _validate, telemetry
 from ._logging import logger
 from .approvals import (
     APPROVAL_RESOLVED_METHOD,
@@ -152,8 +152,7 @@ class ServerRequestDispatcher:
         for name, value in (("approval_callback", approval_callback), ("approval_handler", approval_handler)):
             if value is not None and not callable(value):
                 raise ConfigurationError(f"{name}= must be callable, got {value!r}")
-        if approval_timeout is not None and approval_timeout <= 0:
-            raise ConfigurationError(f"approval_timeout must be positive, got {approval_timeout!r}")
+        _validate.check_timeout("approval_timeout", approval_timeout)
         given = tools_registry(tools)
         self.tools = given if given is not None else ToolRegistry()
         self.approval_callback = approval_callback
@@ -436,7 +435,7 @@ class _CallbackWork(_Work):
         self.request = request
         self.method = method
 
-    def _raised(self, exc: Exception) -> Outcome:
+    def _raised(self, exc: BaseException) -> Outcome:
         logger.warning("approval callback raised for %s; declining", self.method, exc_info=exc)
         reason = f"the approval callback raised {type(exc).__name__}: {exc}"
         return _declined(self.request, reason, "error", self.method)
@@ -446,7 +445,7 @@ class _CallbackWork(_Work):
             decision: Any = self.callback(self.request)
             if inspect.isawaitable(decision):
                 decision = asyncio.run(_await(decision))
-        except Exception as exc:
+        except BaseException as exc:  # KeyboardInterrupt too: declined and recorded
             return self._raised(exc)
         return _decided(self.request, decision, self.method, "callback")
 
@@ -458,7 +457,9 @@ class _CallbackWork(_Work):
                 decision = await asyncio.get_running_loop().run_in_executor(pool, self.callback, self.request)
                 if inspect.isawaitable(decision):
                     decision = await decision
-        except Exception as exc:
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
             return self._raised(exc)
         return _decided(self.request, decision, self.method, "callback")
 
@@ -491,7 +492,7 @@ class _HandlerWork(_Work):
             _record(self.request, self.method, allowed=_looks_allowed(result), reason=None, source="handler"),
         )
 
-    def _raised(self, exc: Exception) -> Outcome:
+    def _raised(self, exc: BaseException) -> Outcome:
         logger.warning("approval handler raised for %s; declining", self.method, exc_info=exc)
         return _declined(self.request, f"the approval handler raised {type(exc).__name__}", "error", self.method)
 
@@ -500,7 +501,7 @@ class _HandlerWork(_Work):
             result: Any = self.handler(self.method, self.params)
             if inspect.isawaitable(result):
                 result = asyncio.run(_await(result))
-        except Exception as exc:
+        except BaseException as exc:  # KeyboardInterrupt too: declined and recorded
             return self._raised(exc)
         return self._outcome(result)
 
@@ -512,6 +513,8 @@ class _HandlerWork(_Work):
                 result = await asyncio.get_running_loop().run_in_executor(pool, self.handler, self.method, self.params)
                 if inspect.isawaitable(result):
                     result = await result
-        except Exception as exc:
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
             return self._raised(exc)
         return self._outcome(result)

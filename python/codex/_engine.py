@@ -74,7 +74,11 @@ async def call_async(awaitable_factory: Callable[[], Awaitable[T]], *, starting:
 
 
 def dumps(params: JsonObject | None) -> str:
-    return json.dumps(params if params is not None else None, separators=(",", ":"), default=_wire_value)
+    try:
+        return json.dumps(params if params is not None else None, separators=(",", ":"), default=_wire_value)
+    except (TypeError, ValueError, RecursionError) as exc:
+        # A value the caller passed (a config= entry, an option) has no JSON form.
+        raise ConfigurationError(f"an argument cannot be sent to the engine: {exc}") from None
 
 
 def _wire_value(value: object) -> Any:

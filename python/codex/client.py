@@ -14,14 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from . import _engine, protocol
+from . import _engine, _validate, protocol
 from ._dispatch import DEFAULT_APPROVAL_TIMEOUT_S, ServerRequestDispatcher, ThreadBinding
 from ._logging import logger, register_secret, start_engine_logging
 from ._native import NativeEngine
 from ._version import __version__
 from .approvals import ApprovalCallback
 from .config import CodexConfig, ResolvedConfig, resolve
-from .errors import TransportClosedError
+from .delivery import DeliveryMonitor, DeliveryStats
+from .errors import ConfigurationError, TransportClosedError
 from .events import JsonObject
 from .files import FileStore
 from .login import AccountApi, AsyncAccountApi
@@ -54,6 +55,8 @@ class InitializeResponse(BaseModel):
 
 
 def _merge(config: CodexConfig | None, overrides: dict[str, Any]) -> CodexConfig:
+    if config is not None and not isinstance(config, CodexConfig):
+        raise ConfigurationError(f"config must be a CodexConfig, got {type(config).__name__}")
     base = config if config is not None else CodexConfig()
     given = {key: value for key, value in overrides.items() if value is not None}
     return dataclasses.replace(base, **given) if given else base
@@ -86,6 +89,8 @@ def _thread_start_params(
     session_start_source: str | None,
     thread_source: str | None,
 ) -> JsonObject:
+    _validate.check_config_dict("config", config)
+    cwd = _validate.check_directory("cwd", cwd)
     params: dict[str, Any] = dict(approval_settings(approval_mode))
     # Sandbox options and MCP servers travel as config overrides; explicit config= wins.
     extra_config = {**sandbox_thread_config(sandbox), **mcp_config_overrides(mcp_servers)}
@@ -125,6 +130,7 @@ class _ClientBase:
         telemetry: ClientTelemetry | None = None,
     ) -> None:
         self._config = _merge(config, provider)
+        self._delivery = DeliveryMonitor()
         self._telemetry = telemetry if telemetry is not None else ClientTelemetry()
         self._approval_handler = approval_handler
         # Tools and approvals: every server request is answered through this one object.
@@ -150,6 +156,25 @@ class _ClientBase:
     ) -> tuple[JsonObject, ThreadBinding]:
         binding = ThreadBinding(tools=tools_registry(tools), approval_callback=approval_callback)
         return self._server_requests.thread_start_params(binding.tools), binding
+
+    def delivery_stats(self) -> DeliveryStats:
+        """How the engine delivered its events to this client: delivered, lost (lagged), declined.
+
+        A closed client returns its last counts; an ``AsyncCodex`` not started yet, zeros.
+        The ``codex`` logger warns whenever the count of lost events grows (checked at the
+        end of every turn stream and on each call).
+        """
+        self._note_delivery()
+        return self._delivery.last
+
+    def _note_delivery(self) -> None:
+        engine: NativeEngine | None = getattr(self, "_engine", None)
+        if engine is None:
+            return
+        try:
+            self._delivery.observe(engine.stats())
+        except Exception as exc:  # a closed or inherited (forked) engine: keep the last counts
+            logger.debug("delivery stats unavailable: %s", exc)
 
     @property
     def codex_home(self) -> str:
@@ -250,6 +275,7 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
 
     def close(self) -> None:
         """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
+        self._note_delivery()
         with self._lock:
             engine, self._engine = self._engine, None
         if engine is not None:
@@ -421,6 +447,7 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
     async def close(self) -> None:
         """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
         self._closed = True
+        self._note_delivery()
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.shutdown_async()

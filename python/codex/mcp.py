@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
+from pydantic._internal._model_construction import ModelMetaclass
 
 from ._unrouted import unrouted_notifications
 from .errors import ConfigurationError, InternalRpcError
@@ -40,7 +41,27 @@ handler, and without one it is declined (fail closed), so the tool is not called
 SERVER_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
-class _McpServerBase(BaseModel):
+if TYPE_CHECKING:  # type checkers keep the models' own constructor signatures
+    _TypedErrors = ModelMetaclass
+else:
+
+    class _TypedErrors(ModelMetaclass):
+        """``McpStdioServer(...)`` with bad fields raises ConfigurationError (still a ValueError),
+        like every other bad argument. Only the constructor call: validation of a manifest or any
+        other model that holds servers keeps pydantic's errors and their locations."""
+
+        def __call__(cls, *args, **kwargs):  # noqa: N805 - a metaclass method
+            try:
+                return super().__call__(*args, **kwargs)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}"
+                    for error in exc.errors(include_url=False)
+                )
+                raise ConfigurationError(f"{cls.__name__}: {problems}") from None
+
+
+class _McpServerBase(BaseModel, metaclass=_TypedErrors):
     # defer_build: validators are built on first use, not at ``import codex``.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 

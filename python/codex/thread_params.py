@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
+from . import _validate
 from .errors import ConfigurationError, NotSupportedError
 from .events import JsonObject
 from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_mode, sandbox_thread_config
@@ -87,7 +88,7 @@ def thread_resume_params(
             "threadId": thread_id,
             "baseInstructions": base_instructions,
             "config": _with_sandbox_config(config, sandbox),
-            "cwd": cwd,
+            "cwd": _validate.check_directory("cwd", cwd),
             "developerInstructions": developer_instructions,
             "excludeTurns": None if include_turns is None else not include_turns,
             "model": model,
@@ -123,7 +124,7 @@ def thread_fork_params(
             "threadId": thread_id,
             "baseInstructions": base_instructions,
             "config": _with_sandbox_config(config, sandbox),
-            "cwd": cwd,
+            "cwd": _validate.check_directory("cwd", cwd),
             "developerInstructions": developer_instructions,
             "ephemeral": ephemeral,
             "excludeTurns": None if include_turns is None else not include_turns,
@@ -139,6 +140,7 @@ def thread_fork_params(
 
 
 def _with_sandbox_config(config: JsonObject | None, sandbox: SandboxSetting | None) -> JsonObject | None:
+    _validate.check_config_dict("config", config)
     # As in thread/start: a policy's options travel as config overrides; explicit config= wins.
     extra = sandbox_thread_config(sandbox)
     return {**extra, **(config or {})} if extra else config

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import _validate
 from .errors import ConfigurationError, NotSupportedError
 from .events import JsonObject
 from .inputs import RunInput, to_wire_turn_input
@@ -42,9 +43,13 @@ def turn_start_params(
         raise NotSupportedError("ExternalMessage input needs a newer engine than the one embedded here")
     if source is not None or turn_service_tier is not None:
         raise NotSupportedError("source= and turn_service_tier= need a newer engine than the one embedded here")
+    _validate.check_effort(effort)
+    _validate.check_json_schema("output_schema", output_schema)
+    for name, value in (("model", model), ("service_tier", service_tier)):
+        _validate.check_optional_str(name, value)
     params: dict[str, Any] = {"threadId": thread_id, "input": wire_input, **approval_settings(approval_mode)}
     optional = {
-        "cwd": cwd,
+        "cwd": _validate.check_directory("cwd", cwd),
         "effort": effort,
         "model": model,
         "outputSchema": output_schema,
@@ -55,6 +60,11 @@ def turn_start_params(
     }
     params.update({key: value for key, value in optional.items() if value is not None})
     return params
+
+
+def check_retry(retry: object) -> None:
+    if retry is not None and not isinstance(retry, RetryPolicy):
+        raise ConfigurationError(f"retry= must be a RetryPolicy, got {type(retry).__name__} ({retry!r:.60})")
 
 
 def output_spec(output_type: object | None, output_schema: JsonObject | None) -> OutputSpec | None:
@@ -153,6 +163,8 @@ class Thread(ThreadControls):
         With ``retry=RetryPolicy(...)`` a turn that fails with a retryable error is
         started again (same input); ``result.metrics`` then counts every attempt.
         """
+
+        check_retry(retry)
 
         def attempt() -> TurnResult:
             return self.turn(
@@ -257,6 +269,8 @@ class AsyncThread(AsyncThreadControls):
         retry: RetryPolicy | None = None,
     ) -> TurnResult:
         """Runs a whole turn and returns its result; ``retry`` works as in :meth:`Thread.run`."""
+
+        check_retry(retry)
 
         async def attempt() -> TurnResult:
             handle = await self.turn(

@@ -20,7 +20,7 @@ import inspect
 import itertools
 import threading
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias, overload
 
@@ -391,6 +391,6 @@ def tools_registry(tools: Iterable[Tool | ToolFunction] | None) -> ToolRegistry 
     """A registry for a ``tools=`` argument (None stays None)."""
     if tools is None:
         return None
-    if isinstance(tools, (Tool, str)) or callable(tools):
-        raise ConfigurationError("tools= takes a list of tools")
+    if isinstance(tools, (Tool, str, bytes, Mapping)) or callable(tools) or not isinstance(tools, Iterable):
+        raise ConfigurationError(f"tools= takes a list of tools, got {type(tools).__name__}")
     return ToolRegistry(tools)

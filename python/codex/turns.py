@@ -245,6 +245,7 @@ class TurnHandle:
             raise
         finally:
             self._subscription.close()
+            self._codex._note_delivery()
             if self._collector.completed is None:
                 telemetry.end_turn(self.id, "incomplete")
 
@@ -389,6 +390,7 @@ class AsyncTurnHandle:
             raise
         finally:
             self._subscription.close()
+            self._codex._note_delivery()
             if self._collector.completed is None:
                 telemetry.end_turn(self.id, "incomplete")
 

@@ -196,6 +196,72 @@ def test_a_broken_callback_declines_logs_and_reports(
     assert any("declining" in message for message in caplog.messages)
 
 
+class _Escape(BaseException):
+    """Neither an Exception nor one of the interpreter's own: still declined and recorded."""
+
+
+@pytest.mark.parametrize("escape", [KeyboardInterrupt, SystemExit, _Escape], ids=lambda kind: kind.__name__)
+@pytest.mark.parametrize("form", ["callback", "async-callback", "handler"])
+def test_a_callback_raising_a_base_exception_declines_and_records_it(
+    codex_mock: MockResponsesServer,
+    codex_workspace: Path,
+    outside_dir: Path,
+    escape: type[BaseException],
+    form: str,
+) -> None:
+    target = outside_dir / "never.txt"
+
+    def callback(request: ApprovalRequest) -> Decision:
+        raise escape("stop")
+
+    async def async_callback(request: ApprovalRequest) -> Decision:
+        raise escape("stop")
+
+    def handler(method: str, params: object) -> None:
+        raise escape("stop")
+
+    answerer = {"callback": callback, "async-callback": async_callback, "handler": handler}[form]
+    option = "approval_handler" if form == "handler" else "approval_callback"
+    codex_mock.enqueue(_escalated(f"echo x > {target}"), responses.text("ok"))
+    with Codex(**client_kwargs(codex_mock, codex_workspace), **{option: answerer}) as codex:  # type: ignore[arg-type]
+        handle = codex.thread_start(sandbox=Sandbox.workspace_write).turn("go")
+        events = list(handle.stream())
+        assert handle.run().status is TurnStatus.completed
+    assert not target.exists()
+    (record,) = _resolved(events)
+    assert (record.allowed, record.source, record.kind) == (False, "error", "command")
+    assert record.reason is not None
+    assert escape.__name__ in record.reason
+
+
+@pytest.mark.parametrize("escape", [KeyboardInterrupt, SystemExit], ids=lambda kind: kind.__name__)
+def test_an_async_clients_callback_raising_a_base_exception_declines_and_records_it(
+    codex_mock: MockResponsesServer, codex_workspace: Path, outside_dir: Path, escape: type[BaseException]
+) -> None:
+    target = outside_dir / "never.txt"
+
+    async def in_the_loop(request: ApprovalRequest) -> Decision:
+        raise escape("stop")
+
+    def on_the_pool(request: ApprovalRequest) -> Decision:
+        raise escape("stop")
+
+    async def scenario() -> list[list[ApprovalResolved]]:
+        records = []
+        for callback in (in_the_loop, on_the_pool):
+            codex_mock.enqueue(_escalated(f"echo x > {target}"), responses.text("ok"))
+            kwargs = client_kwargs(codex_mock, codex_workspace)
+            async with AsyncCodex(**kwargs, approval_callback=callback) as codex:  # type: ignore[arg-type]
+                handle = await (await codex.thread_start(sandbox=Sandbox.workspace_write)).turn("go")
+                records.append(_resolved([event async for event in handle.stream()]))
+                assert (await handle.run()).status is TurnStatus.completed
+        return records
+
+    records = asyncio.run(scenario())
+    assert not target.exists()
+    assert [[(r.allowed, r.source) for r in found] for found in records] == [[(False, "error")], [(False, "error")]]
+
+
 def test_slow_callback_times_out_and_is_declined(
     codex_mock: MockResponsesServer, codex_workspace: Path, outside_dir: Path
 ) -> None:
