@@ -295,11 +295,9 @@ impl Engine {
     /// Answers a server request with a JSON result.
     pub fn respond(&self, request_id: &str, result: Value) -> Result<(), EngineError> {
         let id = parse_request_id(request_id)?;
-        submit(|| {
-            self.sender
-                .respond_to_server_request(id.clone(), result.clone())
-        })
-        .map_err(|err| EngineError::Closed(format!("cannot answer request: {err}")))
+        let sender = self.sender.clone();
+        submit(move || sender.respond_to_server_request(id.clone(), result.clone()))
+            .map_err(|err| EngineError::Closed(format!("cannot answer request: {err}")))
     }
 
     /// Answers a server request with a JSON-RPC error (the engine treats it as a refusal).
@@ -315,7 +313,8 @@ impl Engine {
             message,
             data: None,
         };
-        submit(|| self.sender.fail_server_request(id.clone(), error.clone()))
+        let sender = self.sender.clone();
+        submit(move || sender.fail_server_request(id.clone(), error.clone()))
             .map_err(|err| EngineError::Closed(format!("cannot answer request: {err}")))
     }
 
@@ -392,19 +391,31 @@ impl Drop for Engine {
 }
 
 /// Answers go through the engine's bounded queue with `try_send`; an answer lost
-/// to a momentarily full queue would stall the turn, so retry briefly.
-fn submit(mut send: impl FnMut() -> std::io::Result<()>) -> std::io::Result<()> {
-    let deadline = std::time::Instant::now() + SUBMIT_PATIENCE;
-    loop {
-        match send() {
-            Err(err)
-                if err.kind() == std::io::ErrorKind::WouldBlock
-                    && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            other => return other,
+/// to a momentarily full queue would stall the turn. The first attempt is made here;
+/// retries continue on the runtime, so no caller ever sleeps: not the pump (the only
+/// reader of the engine's queue) and not a Python thread holding the GIL.
+fn submit(send: impl Fn() -> std::io::Result<()> + Send + 'static) -> std::io::Result<()> {
+    match send() {
+        Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => {
+            crate::runtime::runtime().spawn(async move {
+                let deadline = tokio::time::Instant::now() + SUBMIT_PATIENCE;
+                loop {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    match send() {
+                        Err(err)
+                            if err.kind() == std::io::ErrorKind::WouldBlock
+                                && tokio::time::Instant::now() < deadline => {}
+                        Err(err) => {
+                            tracing::warn!("an answer to the engine was lost: {err}");
+                            return;
+                        }
+                        Ok(()) => return,
+                    }
+                }
+            });
+            Ok(())
         }
+        other => other,
     }
 }
 
@@ -422,7 +433,8 @@ fn decline(sender: &InProcessClientSender, event: &Event, message: &str) {
         message: message.to_string(),
         data: None,
     };
-    if let Err(err) = submit(|| sender.fail_server_request(id.clone(), error.clone())) {
+    let sender = sender.clone();
+    if let Err(err) = submit(move || sender.fail_server_request(id.clone(), error.clone())) {
         tracing::warn!("could not decline server request {}: {err}", event.method);
     }
 }
