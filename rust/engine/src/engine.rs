@@ -85,7 +85,10 @@ impl ActiveTurns {
         let Some(thread_id) = thread_id else {
             return;
         };
-        let mut turns = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut turns = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match method {
             "turn/started" => {
                 if let Some(turn_id) = params
@@ -104,7 +107,10 @@ impl ActiveTurns {
     }
 
     fn take(&self) -> Vec<(String, String)> {
-        let mut turns = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut turns = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         turns.drain().collect()
     }
 }
