@@ -6,6 +6,7 @@
 //! into per-thread [`Subscription`] queues that a host drains at its own pace.
 
 mod engine;
+mod environments;
 mod error;
 mod options;
 mod queue;

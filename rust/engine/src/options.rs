@@ -37,6 +37,11 @@ pub struct EngineOptions {
     /// login store for this home while the engine runs, never written to disk.
     #[serde(default)]
     pub api_key: Option<ApiKey>,
+    /// The exec server that runs the agent's commands (a `ws://` URL, or `"none"` to
+    /// disable command execution). Without it commands run locally: the engine's
+    /// `CODEX_EXEC_SERVER_*` variables are never read.
+    #[serde(default)]
+    pub exec_server_url: Option<String>,
 }
 
 /// A secret that never appears in `Debug` output.
