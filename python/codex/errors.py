@@ -14,6 +14,8 @@ import re
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from ._logging import redact
+
 if TYPE_CHECKING:
     from .metrics import Usage
 
@@ -55,6 +57,12 @@ class CodexError(Exception):
     Every error has the structured fields below, so handlers can read them without
     ``isinstance`` checks; they stay empty unless the error knows them (failed turns
     fill them from the engine's error info, JSON-RPC errors carry their ``code``).
+
+    Errors carry text from the engine and the provider, which may echo credentials
+    ("Incorrect API key provided: sk-..."). Every argument and every attribute an
+    error is given passes through :func:`scrub` (the log redaction: the client's
+    key, ``OPENAI_API_KEY``/``CODEX_API_KEY``, bearer tokens, ``sk-`` keys), so its
+    message, ``str``, ``repr``, ``args`` and fields never hold a secret.
     """
 
     code: str | int | None = None
@@ -63,6 +71,25 @@ class CodexError(Exception):
     retry_after: float | None = None
     thread_id: str | None = None
     turn_id: str | None = None
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub(arg) for arg in args))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, scrub(value))
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with secrets redacted from its text, at any depth of plain containers."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, tuple):
+        return tuple(scrub(item) for item in value)
+    if isinstance(value, list):
+        return [scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {scrub(key): scrub(item) for key, item in value.items()}
+    return value
 
 
 class ConfigurationError(CodexError, ValueError):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from . import protocol
+from .errors import scrub
 from .protocol import ProtocolModel, ProtocolType, adapter
 
 JsonValue: TypeAlias = Any
@@ -181,8 +182,23 @@ class Notification:
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
 
+# Where the provider's error text (which may echo the API key) sits in an event: it is
+# scrubbed like the exceptions built from it (see errors.scrub), and only there.
+_ERROR_EVENTS: dict[str, tuple[str, ...]] = {"error": ("error",), "turn/completed": ("turn", "error")}
+
+
+def _scrub_error(params: JsonObject, path: tuple[str, ...]) -> JsonObject:
+    head, *rest = path
+    inner = params.get(head) if isinstance(params, dict) else None
+    if not isinstance(inner, dict):
+        return params
+    return {**params, head: _scrub_error(inner, tuple(rest)) if rest else scrub(inner)}
+
+
 def parse_notification(method: str, params: JsonObject) -> Notification:
     """Builds the typed notification; a payload that does not fit its model is kept raw."""
+    if method in _ERROR_EVENTS:
+        params = _scrub_error(params, _ERROR_EVENTS[method])
     model = protocol.SERVER_NOTIFICATION_PARAMS.get(method)
     if model is None:
         return Notification(method, UnknownNotification(params))
