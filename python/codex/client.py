@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import sys
 import threading
 import time
@@ -142,6 +143,11 @@ class _ClientBase:
         )
         self._resolved: ResolvedConfig = resolve(self._config)
         register_secret(self._config.resolved_api_key())
+        for server in self._config.mcp_servers:
+            # An MCP server's bearer token is as secret as the provider key: keep it out of errors and logs.
+            token_env = getattr(server, "bearer_token_env_var", None)
+            if token_env is not None:
+                register_secret(os.environ.get(token_env))
         start_engine_logging()
         # Removes a private home even if the client is never closed.
         self._cleanup = weakref.finalize(self, self._resolved.cleanup)

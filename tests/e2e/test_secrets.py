@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from codex import Codex, CodexConfig, ConfigurationError, HttpStatusError, Sandbox, TurnFailedError
+from codex.mcp import McpHttpServer
 from codex.testing import MockResponsesServer, responses
 
 from .conftest import client_kwargs
@@ -215,3 +216,20 @@ def test_exec_server_url_option_opts_in(codex_mock: MockResponsesServer, workspa
     with Codex(config, **client_kwargs(codex_mock, workspace)) as codex:  # type: ignore[arg-type]
         codex.thread_start(sandbox=Sandbox.workspace_write).run("run it")
     assert not target.exists()
+
+
+def test_an_mcp_servers_bearer_token_is_redacted_like_the_key(
+    codex_mock: MockResponsesServer, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = "mcp-token-" + secrets.token_hex(12)
+    monkeypatch.setenv("CODEX_TEST_MCP_TOKEN", token)
+    message = f"upstream said: token {token} is not valid here"
+    codex_mock.enqueue(*[responses.http_error(400, message) for _ in range(3)])
+    server = McpHttpServer(name="remote", url="http://127.0.0.1:9/mcp", bearer_token_env_var="CODEX_TEST_MCP_TOKEN")
+    config = CodexConfig(request_max_retries=0, stream_max_retries=0, mcp_servers=(server,))
+    with Codex(config, **client_kwargs(codex_mock, workspace)) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start()
+        with pytest.raises(TurnFailedError) as caught:
+            thread.run("hi")
+    assert "token [REDACTED] is not valid" in caught.value.message
+    assert token not in repr(vars(caught.value))
