@@ -235,12 +235,16 @@ class FileStore:
         ``temporary()`` block still holds it; the last block to end removes it.
         Pruning never removes held files.
         """
-        hold = f"{os.getpid()}.{secrets.token_hex(8)}"
+        pid = os.getpid()
+        hold = f"{pid}.{secrets.token_hex(8)}"
         attachment = self._stage(source, name=name, mime_type=mime_type, hold=hold)
         try:
             yield attachment
         finally:
-            self._release(attachment, hold)
+            # A child forked inside the block that unwinds it (sys.exit) leaves the
+            # parent's hold alone: the parent's block is still open.
+            if os.getpid() == pid:
+                self._release(attachment, hold)
 
     def _stage(
         self, source: AttachmentSource, *, name: str | None, mime_type: str | None, hold: str | None
