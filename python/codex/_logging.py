@@ -324,9 +324,18 @@ class _EngineLogPump:
         if thread is not None and thread.is_alive():
             thread.join(timeout=2 * _POLL_S)
 
+    def _after_fork_in_child(self) -> None:
+        # The pump thread did not survive fork(), and it may have held these locks then.
+        self._lock = threading.Lock()
+        self._drain_lock = threading.Lock()
+        self._thread = None
+        self._stop = threading.Event()
+
 
 engine_log_pump = _EngineLogPump()
 atexit.register(engine_log_pump.stop)
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=engine_log_pump._after_fork_in_child)
 
 
 def start_engine_logging() -> None:

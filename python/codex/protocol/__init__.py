@@ -16,6 +16,7 @@ ahead of time, off the caller's thread.
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -116,6 +117,7 @@ class LazyModel:
 
 _warm_up_lock = threading.Lock()
 _warm_up_started = False
+_warm_up_thread: threading.Thread | None = None
 
 # What every turn streams. Their validators cost ~100 ms to build on first use
 # (the item and turn models each embed the ThreadItem union).
@@ -138,12 +140,26 @@ def warm_up() -> None:
     caller starts a thread (a round trip to the engine, without the GIL): neither
     ``import codex`` nor the first turn waits for them. Once per process.
     """
-    global _warm_up_started
+    global _warm_up_started, _warm_up_thread
     with _warm_up_lock:
         if _warm_up_started:
             return
         _warm_up_started = True
-    threading.Thread(target=_warm_up, name="codex-protocol-warm-up", daemon=True).start()
+        _warm_up_thread = threading.Thread(target=_warm_up, name="codex-protocol-warm-up", daemon=True)
+    _warm_up_thread.start()
+
+
+def _finish_warm_up_before_fork() -> None:
+    """A child forked while the warm-up holds pydantic's rebuild lock or a module's import
+    lock would wait for that lock forever (the thread does not exist in the child); fork()
+    waits for the warm-up to end instead (it takes well under a second)."""
+    thread = _warm_up_thread
+    if thread is not None and thread.ident is not None and thread is not threading.current_thread():
+        thread.join(timeout=60.0)
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(before=_finish_warm_up_before_fork)
 
 
 def _warm_up() -> None:

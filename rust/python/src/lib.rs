@@ -6,7 +6,10 @@
 
 mod tracing_bridge;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -25,6 +28,8 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic;
 
 create_exception!(
     _native,
@@ -38,36 +43,96 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
 /// Awaitables whose Rust side has not finished yet (see `quiesce`).
 static AWAITABLES_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// The process `AWAITABLES_IN_FLIGHT` counts for: a forked child starts from zero,
+/// since its parent's awaitables never run there. Set when the module loads.
+static AWAITABLES_PID: AtomicU32 = AtomicU32::new(0);
+
+fn awaitables_in_flight() -> &'static AtomicUsize {
+    let pid = std::process::id();
+    if AWAITABLES_PID.swap(pid, Ordering::SeqCst) != pid {
+        AWAITABLES_IN_FLIGHT.store(0, Ordering::SeqCst);
+    }
+    &AWAITABLES_IN_FLIGHT
+}
 
 struct InFlight;
 
 impl InFlight {
     fn enter() -> Self {
-        AWAITABLES_IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        awaitables_in_flight().fetch_add(1, Ordering::SeqCst);
         Self
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        AWAITABLES_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        awaitables_in_flight().fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs the awaitables' futures on `runtime()`. pyo3-async-runtimes' own tokio
+/// integration keeps one runtime for the life of the process (it can be set only
+/// once), whose workers do not exist in a forked child; `runtime()` is rebuilt
+/// there. (Its default runtime would also have 2 MiB worker stacks, on which the
+/// engine overflows and the interpreter dies silently.)
+struct EngineRuntime;
+
+tokio::task_local! {
+    static TASK_LOCALS: TaskLocals;
+}
+
+impl generic::Runtime for EngineRuntime {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        runtime().spawn(fut)
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        runtime().spawn_blocking(f)
+    }
+}
+
+impl generic::ContextExt for EngineRuntime {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        Box::pin(TASK_LOCALS.scope(locals, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS.try_with(TaskLocals::clone).ok()
     }
 }
 
 /// Wraps `future` as an asyncio awaitable run on the engine runtime.
 fn awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
 where
-    F: std::future::Future<Output = PyResult<T>> + Send + 'static,
+    F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    // pyo3-async-runtimes would otherwise build its own runtime with 2 MiB worker
-    // stacks, on which the engine overflows and the interpreter dies silently.
-    let _ = pyo3_async_runtimes::tokio::init_with_runtime(runtime());
     let guard = InFlight::enter();
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+    generic::future_into_py::<EngineRuntime, _, T>(py, async move {
         let _guard = guard;
         future.await
     })
+}
+
+/// The error for an engine or subscription used in a process forked from its own.
+fn forked() -> PyErr {
+    to_py_err(EngineError::Closed(
+        "this client belongs to the parent process (it was inherited through fork()); \
+         create a new client in this process"
+            .into(),
+    ))
 }
 
 /// (is_request, method, request_id_json, params_json)
@@ -134,14 +199,25 @@ struct NativeEngine {
 }
 
 impl NativeEngine {
+    fn inherited(&self) -> bool {
+        std::process::id() != self.owner_pid
+    }
+
     fn live(&self) -> PyResult<&Arc<Engine>> {
-        if std::process::id() != self.owner_pid {
-            return Err(to_py_err(EngineError::Closed(
-                "this engine belongs to the parent process; create a new client after fork()"
-                    .into(),
-            )));
+        if self.inherited() {
+            return Err(forked());
         }
         Ok(&self.engine)
+    }
+}
+
+impl Drop for NativeEngine {
+    fn drop(&mut self) {
+        if self.inherited() {
+            // The engine's tasks, sockets and files are the parent's: a forked child
+            // leaks them rather than stop or deregister anything the parent still uses.
+            std::mem::forget(self.engine.clone());
+        }
     }
 }
 
@@ -216,6 +292,7 @@ impl NativeEngine {
         let subscription = self.live()?.subscribe(thread_id).map_err(to_py_err)?;
         Ok(NativeSubscription {
             inner: Arc::new(subscription),
+            owner_pid: self.owner_pid,
         })
     }
 
@@ -237,7 +314,7 @@ impl NativeEngine {
     /// Stops the engine; blocks (GIL released) until it is down.
     fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
         let engine = self.engine.clone();
-        if std::process::id() != self.owner_pid {
+        if self.inherited() {
             return Ok(());
         }
         wait_on_runtime(py, async move { engine.shutdown().await })
@@ -245,6 +322,9 @@ impl NativeEngine {
 
     fn shutdown_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let engine = self.engine.clone();
+        if self.inherited() {
+            return awaitable(py, async { Ok(()) });
+        }
         awaitable(py, async move {
             engine.shutdown().await;
             Ok(())
@@ -256,6 +336,22 @@ impl NativeEngine {
 #[pyclass(module = "codex._native", frozen)]
 struct NativeSubscription {
     inner: Arc<Subscription>,
+    owner_pid: u32,
+}
+
+impl NativeSubscription {
+    fn inherited(&self) -> bool {
+        std::process::id() != self.owner_pid
+    }
+}
+
+impl Drop for NativeSubscription {
+    fn drop(&mut self) {
+        if self.inherited() {
+            // Closing would decline the parent's queued server requests.
+            std::mem::forget(self.inner.clone());
+        }
+    }
 }
 
 #[pymethods]
@@ -283,6 +379,9 @@ impl NativeSubscription {
             Some(seconds) => Some(Instant::now() + Duration::from_secs_f64(seconds)),
             None => None,
         };
+        if self.inherited() {
+            return Err(forked());
+        }
         loop {
             let wait = match deadline {
                 Some(deadline) => deadline
@@ -316,6 +415,9 @@ impl NativeSubscription {
         py: Python<'py>,
         max_events: usize,
     ) -> PyResult<Bound<'py, PyAny>> {
+        if self.inherited() {
+            return Err(forked());
+        }
         let inner = self.inner.clone();
         awaitable(py, async move {
             Ok(inner
@@ -327,7 +429,9 @@ impl NativeSubscription {
 
     /// Ends the stream; queued server requests are declined.
     fn close(&self) {
-        self.inner.close();
+        if !self.inherited() {
+            self.inner.close();
+        }
     }
 }
 
@@ -340,7 +444,7 @@ impl NativeSubscription {
 fn quiesce(py: Python<'_>, timeout: f64) {
     let deadline = Instant::now() + Duration::from_secs_f64(timeout.clamp(0.0, 60.0));
     py.detach(|| {
-        while AWAITABLES_IN_FLIGHT.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        while awaitables_in_flight().load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
         }
         // The last one may still be inside its hand-over to Python.
@@ -360,13 +464,14 @@ fn runtime_info<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
     dict.set_item("alive_tasks", runtime().metrics().num_alive_tasks())?;
     dict.set_item(
         "awaitables_in_flight",
-        AWAITABLES_IN_FLIGHT.load(Ordering::SeqCst),
+        awaitables_in_flight().load(Ordering::SeqCst),
     )?;
     Ok(dict)
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    AWAITABLES_PID.store(std::process::id(), Ordering::SeqCst);
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<NativeEngine>()?;
