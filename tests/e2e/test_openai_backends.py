@@ -10,7 +10,10 @@ client; the login issuer is a loopback stand-in, as in ``test_auth.py``.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,8 +68,40 @@ def _built_in_provider_at(url: str) -> tuple[str, ...]:
 def _assert_engine_identity(request: RecordedRequest) -> None:
     headers = request.headers
     assert headers.get("version") == ENGINE_VERSION
-    assert headers.get("originator") == "codex_embedded"
-    assert headers.get("user-agent", "").startswith(f"codex_embedded/{ENGINE_VERSION} ")
+    # The engine keeps one originator per process (the first client's client_name); the
+    # default, codex_embedded, is checked in a fresh process below.
+    originator = headers.get("originator")
+    assert originator
+    assert headers.get("user-agent", "").startswith(f"{originator}/{ENGINE_VERSION} ")
+
+
+FRESH_PROCESS_TURN = """
+import json, sys
+from codex import Codex, CodexConfig
+from codex.testing import MockResponsesServer, responses
+with MockResponsesServer() as mock:
+    mock.enqueue(responses.text("hi"))
+    config = CodexConfig(config_overrides=(f'openai_base_url="{mock.base_url}"',))
+    with Codex(config, api_key="sk-fresh-process", cwd=sys.argv[1]) as client:
+        client.thread_start().run("hello")
+    print(json.dumps(mock.response_requests[-1].headers))
+"""
+
+
+def test_a_fresh_process_identifies_as_codex_embedded(keyless: None, codex_workspace: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_TURN, str(codex_workspace)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    headers = json.loads(done.stdout.strip().splitlines()[-1])
+    assert headers["originator"] == "codex_embedded"
+    assert headers["user-agent"].startswith(f"codex_embedded/{ENGINE_VERSION} (")
+    assert headers["user-agent"].endswith(f"(codex_embedded; {codex.__version__})")
+    assert headers["version"] == ENGINE_VERSION
 
 
 def _assert_no_slot_version(requests: list[RecordedRequest]) -> None:
