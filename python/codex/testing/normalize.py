@@ -14,6 +14,9 @@ replaces them by placeholders so what remains can be compared verbatim:
   timestamps inside text (list cursors, for one) are blanked.
 
 Used by the official-SDK harvester, the contract tests and ``python -m codex parity``.
+:func:`normalize_backend_requests` does the same for the HTTP/WebSocket requests the engine
+sends to the OpenAI backends (headers, paths, body keys), and :func:`compare_backend_requests`
+lists how two runs' requests differ.
 It works on plain JSON values, so it does not care which SDK produced them.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -159,3 +163,177 @@ def collapse_deltas(events: Iterable[Mapping[str, Any]], methods: Iterable[str])
             event["params"] = params
         out.append(event)
     return out
+
+
+# --------------------------------------------------------------------------- backend requests
+#: Headers whose value is JSON text; compared field by field.
+_JSON_HEADERS = ("x-codex-turn-metadata",)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+#: ``name/1.2.3 (Debian 12.0.0; x86_64) xterm (client; 1.2.3)``: the OS and the terminal are the
+#: machine's, the names and versions are the client's and stay verbatim.
+_USER_AGENT = re.compile(r"^(?P<product>\S+) \((?P<os>[^)]*)\) (?P<terminal>.*?) ?(?P<client>\([^)]*\))?$")
+_TIME_FIELD = re.compile(r"(_ms$|_at$|^timestamp$|_unix)")
+_WEBSOCKET_METHOD = "WEBSOCKET"
+
+
+def _backend_text(value: str, known: Iterable[tuple[str, str]]) -> str:
+    for secret, placeholder in known:
+        value = value.replace(secret, placeholder)
+    return _UUID.sub("<uuid>", value)
+
+
+def _backend_json(value: JsonValue, key: str, known: Iterable[tuple[str, str]]) -> JsonValue:
+    if isinstance(value, Mapping):
+        return {str(k): _backend_json(v, str(k), known) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_backend_json(item, key, known) for item in value]
+    if isinstance(value, str):
+        return _backend_text(value, known)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and _TIME_FIELD.search(key):
+        return "<timestamp>"
+    return value
+
+
+def normalize_header(name: str, value: str, known: Mapping[str, str] | None = None) -> JsonValue:
+    """One request header's value with run- and machine-specific parts replaced.
+
+    ``known`` maps values of this run (the API key, the thread and turn ids, a token) to
+    their placeholders (``<key>``, ``<thread>``, ...); any other UUID becomes ``<uuid>``.
+    Versions and names stay as sent. JSON headers (the turn metadata) become objects.
+    """
+    pairs = sorted((known or {}).items(), key=lambda pair: len(pair[0]), reverse=True)
+    name = name.lower()
+    if name == "host":
+        return re.sub(r":[0-9]+$", ":<port>", value)
+    if name in ("sec-websocket-key", "content-length"):
+        return f"<{name}>"
+    if name == "user-agent":
+        match = _USER_AGENT.match(value)
+        if match:
+            client = f" {match['client']}" if match["client"] else ""
+            return _backend_text(f"{match['product']} (<os>) <terminal>{client}", pairs)
+    if name in _JSON_HEADERS:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return _backend_json(parsed, "", pairs)
+    return _backend_text(value, pairs)
+
+
+def backend_request_kind(method: str, path: str, headers: Mapping[str, str], body: Any) -> str:
+    """What a request to the OpenAI backend is for, the same in every run.
+
+    Model calls (``/responses``) are ``turn`` or ``warm-up`` (a WebSocket ``generate: false``),
+    prefixed with the sub-agent that sends them (``guardian warm-up``); anything else is
+    ``METHOD path`` without the query.
+    """
+    bare = path.split("?")[0].rstrip("/")
+    if bare.endswith("/responses"):
+        warm_up = isinstance(body, Mapping) and body.get("generate") is False
+        role = "warm-up" if warm_up else "turn"
+        subagent = {k.lower(): v for k, v in headers.items()}.get("x-openai-subagent")
+        return f"{subagent} {role}" if subagent else role
+    return f"{method} {bare}"
+
+
+def normalize_backend_request(request: Any, known: Mapping[str, str] | None = None) -> dict[str, JsonValue]:
+    """A recorded request (:class:`codex.testing.RecordedRequest` or alike) as a comparable record:
+    its kind, transport, method, path, normalized headers and the body's top-level keys."""
+    method, path, body = str(request.method), str(request.path), request.body
+    headers = {str(k).lower(): str(v) for k, v in request.headers.items()}
+    record: dict[str, JsonValue] = {
+        "kind": backend_request_kind(method, path, headers, body),
+        "transport": "websocket" if method == _WEBSOCKET_METHOD else "http",
+        "method": method,
+        "path": _backend_text(path, sorted((known or {}).items(), key=lambda p: len(p[0]), reverse=True)),
+        "headers": {name: normalize_header(name, value, known) for name, value in sorted(headers.items())},
+        "body_keys": sorted(body) if isinstance(body, Mapping) else [],
+    }
+    if isinstance(body, Mapping):
+        metadata = body.get("client_metadata")
+        if isinstance(metadata, Mapping):
+            record["client_metadata_keys"] = sorted(metadata)
+        if isinstance(body.get("model"), str):
+            record["model"] = body["model"]
+    return record
+
+
+def normalize_backend_requests(requests: Iterable[Any], known: Mapping[str, str] | None = None) -> list[JsonValue]:
+    """Every request of a run, normalized, in a stable order: by kind, then as they arrived
+    (a sub-agent's warm-up and the main thread's race each other)."""
+    records = [normalize_backend_request(request, known) for request in requests]
+    return sorted(records, key=lambda record: str(record["kind"]))
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestDifference:
+    """One way our requests differ from the official ones; ``key`` is what allow-lists match."""
+
+    key: str
+    official: Any = None
+    ours: Any = None
+
+    def describe(self) -> str:
+        return f"{self.key} (official: {json.dumps(self.official)}, ours: {json.dumps(self.ours)})"
+
+
+def compare_backend_requests(official: list[JsonValue], ours: list[JsonValue]) -> list[RequestDifference]:
+    """Differences between two runs' normalized requests, paired by kind and occurrence.
+
+    Keys look like ``turn: header version changed``, ``turn: header x-codex-turn-metadata.model
+    missing`` (the official sends it, ours not), ``warm-up: body key tools extra`` (ours only),
+    ``guardian warm-up: request missing``.
+    """
+
+    def grouped(records: list[JsonValue]) -> dict[str, list[JsonValue]]:
+        groups: dict[str, list[JsonValue]] = {}
+        for record in records:
+            groups.setdefault(str(record["kind"]), []).append(record)
+        return groups
+
+    left, right = grouped(official), grouped(ours)
+    found: list[RequestDifference] = []
+    for kind in sorted(set(left) | set(right)):
+        theirs, mine = left.get(kind, []), right.get(kind, [])
+        for index in range(max(len(theirs), len(mine))):
+            label = kind if index == 0 else f"{kind}#{index + 1}"
+            if index >= len(mine):
+                found.append(RequestDifference(f"{label}: request missing", official=theirs[index]["path"]))
+                continue
+            if index >= len(theirs):
+                found.append(RequestDifference(f"{label}: request extra", ours=mine[index]["path"]))
+                continue
+            found += _request_differences(label, theirs[index], mine[index])
+    return found
+
+
+def _request_differences(label: str, official: Mapping[str, Any], ours: Mapping[str, Any]) -> list[RequestDifference]:
+    found: list[RequestDifference] = []
+    for field in ("transport", "method", "path"):
+        if official.get(field) != ours.get(field):
+            found.append(RequestDifference(f"{label}: {field} changed", official.get(field), ours.get(field)))
+    found += _value_differences(f"{label}: header", official.get("headers", {}), ours.get("headers", {}))
+    for field, name in (("body_keys", "body key"), ("client_metadata_keys", "client_metadata key")):
+        theirs, mine = set(official.get(field, [])), set(ours.get(field, []))
+        found += [RequestDifference(f"{label}: {name} {key} missing", official=key) for key in sorted(theirs - mine)]
+        found += [RequestDifference(f"{label}: {name} {key} extra", ours=key) for key in sorted(mine - theirs)]
+    return found
+
+
+def _value_differences(prefix: str, official: Any, ours: Any) -> list[RequestDifference]:
+    if not (isinstance(official, Mapping) and isinstance(ours, Mapping)):
+        if official == ours:
+            return []
+        return [RequestDifference(f"{prefix} changed", official, ours)]
+    found: list[RequestDifference] = []
+    for key in sorted(set(official) | set(ours)):
+        where = f"{prefix} {key}" if prefix.endswith("header") else f"{prefix}.{key}"
+        if key not in ours:
+            found.append(RequestDifference(f"{where} missing", official=official[key]))
+        elif key not in official:
+            found.append(RequestDifference(f"{where} extra", ours=ours[key]))
+        else:
+            found += _value_differences(where, official[key], ours[key])
+    return found
