@@ -106,7 +106,8 @@ def test_local_fleet_copied_and_git_workspaces_diffs_structured_output_tools_and
     fleet_mock: MockResponsesServer, source_dir: Path, codex_workspace: Path, outside_dir: Path
 ) -> None:
     repo = make_repo(codex_workspace / "repo")
-    copies = [write_task(f"copy-{index}", DirectoryWorkspace(str(source_dir))) for index in range(3)]
+    # 40 tasks in all: 35 plain ones beside the five of other kinds.
+    copies = [write_task(f"copy-{index}", DirectoryWorkspace(str(source_dir))) for index in range(35)]
     tasks = [
         *copies,
         write_task("git-0", GitWorkspace(str(repo), "main")),
@@ -252,6 +253,8 @@ def _actor_processes() -> list[int]:
     return found
 
 
+# Ray's start plus 40 tasks on two actors: on a loaded 2-core machine this outlasts the default limit.
+@pytest.mark.timeout(900)
 def test_ray_backend_two_actors_on_a_local_instance_then_a_cancelled_fleet(
     fleet_mock: MockResponsesServer, source_dir: Path, codex_workspace: Path
 ) -> None:
@@ -262,7 +265,7 @@ def test_ray_backend_two_actors_on_a_local_instance_then_a_cancelled_fleet(
     # Started here (after the key is in the environment): the raylet and so every actor inherit it.
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        tasks = [write_task(f"ray-{index}", DirectoryWorkspace(str(source_dir))) for index in range(6)]
+        tasks = [write_task(f"ray-{index}", DirectoryWorkspace(str(source_dir))) for index in range(40)]
         options = {
             "backend": "ray",
             "concurrency": 4,
