@@ -12,6 +12,8 @@ import pytest
 
 from codex.testing import MockResponsesServer
 
+from .mock_auth import MockAuthServer
+
 API_KEY = "sk-e2e-test-key"
 
 
@@ -47,3 +49,23 @@ def child_processes() -> list[tuple[int, str]]:
         if fields[1] == me and fields[0] != "Z":
             children.append((int(entry), stat[stat.index("(") + 1 : stat.rindex(")")]))
     return children
+
+
+@pytest.fixture
+def keyless(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No API key from the environment: credentials can only come from a login."""
+    for name in ("OPENAI_API_KEY", "CODEX_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def auth_server(monkeypatch: pytest.MonkeyPatch, keyless: None) -> Iterator[MockAuthServer]:
+    """A loopback ChatGPT issuer the engine logs in against; anything else goes to a dead proxy."""
+    server = MockAuthServer()
+    monkeypatch.setenv("CODEX_APP_SERVER_LOGIN_ISSUER", server.issuer)
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    yield server
+    server.close()

@@ -23,7 +23,8 @@ import codex
 from codex import Codex, CodexConfig, CodexError
 from codex.testing import MockResponsesServer, RecordedRequest, catalog_model, responses
 
-from .test_auth import MockAuthServer, _start_device_login
+from .mock_auth import MockAuthServer
+from .test_auth import _start_device_login
 
 #: The codex release the embedded engine is (.cargo/config.toml sets it for the build).
 ENGINE_VERSION = "0.145.0"
@@ -40,25 +41,6 @@ def backend() -> Iterator[MockResponsesServer]:
     ]
     with MockResponsesServer(catalog=catalog) as server:
         yield server
-
-
-@pytest.fixture
-def keyless(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "CODEX_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def issuer(monkeypatch: pytest.MonkeyPatch, keyless: None) -> Iterator[MockAuthServer]:
-    server = MockAuthServer()
-    monkeypatch.setenv("CODEX_APP_SERVER_LOGIN_ISSUER", server.issuer)
-    # Anything that would leave the machine goes to a dead proxy instead.
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    yield server
-    server.close()
 
 
 def _built_in_provider_at(url: str) -> tuple[str, ...]:
@@ -138,11 +120,11 @@ def test_api_key_turn_goes_to_the_platform_api_as_the_engine_sends_it(
 
 
 def test_chatgpt_login_turn_goes_to_the_codex_backend_with_the_account(
-    issuer: MockAuthServer, backend: MockResponsesServer, codex_workspace: Path
+    auth_server: MockAuthServer, backend: MockResponsesServer, codex_workspace: Path
 ) -> None:
     config = CodexConfig(config_overrides=_built_in_provider_at(backend.chatgpt_base_url))
     with Codex(config, cwd=str(codex_workspace)) as client:
-        assert _start_device_login(client, issuer).wait(timeout=30).success is True
+        assert _start_device_login(client, auth_server).wait(timeout=30).success is True
 
         offered = [model.id for model in client.models().data]
         assert "gpt-5.5" in offered
