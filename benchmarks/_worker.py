@@ -1,42 +1,110 @@
-"""One benchmark run of one SDK, in a fresh process. Prints a JSON object.
+"""One benchmark run of one SDK, in a fresh process. Prints a JSON object (last stdout line).
 
 The same code drives both SDKs: only the import differs, which is the point.
-usage: python _worker.py {ours,official} BASE_URL HOME_ROOT
+
+    python _worker.py {ours,official} BASE_URL HOME_ROOT [--mode compare|soak] [options]
+
+``compare`` (benchmarks/compare_official.py): start-up, one turn, streamed deltas, 16
+concurrent turns, CPU per warm turn and thread start, N concurrent threads.
+``soak`` (benchmarks/soak.py): sequential turns on one client, then N concurrent threads.
+
+Tree RSS and CPU time come from a sampler process (``_proctree.py``), started before the SDK
+is imported and excluded from the tree it measures.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import resource
+import statistics
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-IMPL, BASE_URL, HOME_ROOT = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+HERE = Path(__file__).resolve().parent
 KEY = "sk-bench-not-a-real-key"
 CONCURRENT = 16
 
-HERMETIC = (
-    "features.plugins=false",
-    "features.remote_plugin=false",
-    "features.apps=false",
-    "analytics.enabled=false",
-    "feedback.enabled=false",
-    "check_for_update_on_startup=false",
-    "features.shell_snapshot=false",
-)
+parser = argparse.ArgumentParser()
+parser.add_argument("impl", choices=("ours", "official"))
+parser.add_argument("base_url")
+parser.add_argument("home_root", type=Path)
+parser.add_argument("--mode", choices=("compare", "soak"), default="compare")
+parser.add_argument("--warm-turns", type=int, default=40, help="compare: warm turns (and thread starts) for CPU")
+parser.add_argument("--threads", type=int, default=256, help="concurrent threads, one turn each")
+parser.add_argument("--turns", type=int, default=1000, help="soak: sequential turns")
+parser.add_argument("--turns-per-thread", type=int, default=0, help="soak: new thread every K turns (0: one)")
+ARGS = parser.parse_args()
+IMPL: str = ARGS.impl
+BASE_URL: str = ARGS.base_url
+HOME_ROOT: Path = ARGS.home_root
 
+
+class TreeSampler:
+    """Client of the ``_proctree.py`` sampler process following this process's tree."""
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, str(HERE / "_proctree.py"), str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def _ask(self, command: str) -> dict[str, float]:
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
+        self._proc.stdin.write(command + "\n")
+        self._proc.stdin.flush()
+        reply: dict[str, float] = json.loads(self._proc.stdout.readline())
+        return reply
+
+    def mark(self) -> dict[str, float]:
+        """Current RSS, peak since the last call, CPU seconds; sampling on from here."""
+        return self._ask("mark")
+
+    def hold(self) -> dict[str, float]:
+        """Like :meth:`mark`, with sampling paused until the next call."""
+        return self._ask("hold")
+
+    def stop(self) -> float:
+        """Peak tree RSS (MB) over the whole run."""
+        peak = self._ask("quit")["overall_peak_mb"]
+        self._proc.wait()
+        return peak
+
+
+# Started before the SDK is imported: nothing of the engine is forked.
+SAMPLER = TreeSampler()
+
+T_IMPORT = time.perf_counter()
 if IMPL == "ours":
     import codex as sdk
+
+    SDK_VERSION = sdk.__version__
 
     def make_config(home: Path) -> Any:
         return sdk.CodexConfig(codex_home=str(home), base_url=BASE_URL, api_key=KEY, stream_max_retries=0)
 else:
     import openai_codex as sdk  # type: ignore[import-not-found, no-redef]
+
+    SDK_VERSION = sdk.__version__
+
+    HERMETIC = (
+        "features.plugins=false",
+        "features.remote_plugin=false",
+        "features.apps=false",
+        "analytics.enabled=false",
+        "feedback.enabled=false",
+        "check_for_update_on_startup=false",
+        "features.shell_snapshot=false",
+    )
 
     def make_config(home: Path) -> Any:
         provider = (
@@ -51,55 +119,7 @@ else:
         return sdk.CodexConfig(config_overrides=HERMETIC + provider, env={"CODEX_HOME": str(home)})
 
 
-class TreeRssSampler:
-    """Peak of (RSS of this process + all its descendants), sampled every few ms.
-
-    ``ru_maxrss`` of children is useless here: a child forked from a large process
-    reports the parent's pages, and children are not summed.
-    """
-
-    def __init__(self) -> None:
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> TreeRssSampler:
-        self._thread.start()
-        return self
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak_kb / 1024
-
-    def _run(self) -> None:
-        root = os.getpid()
-        while not self._stop.is_set():
-            parents: dict[int, int] = {}
-            rss: dict[int, int] = {}
-            for entry in os.listdir("/proc"):
-                if not entry.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{entry}/stat") as handle:
-                        fields = handle.read().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                parents[int(entry)] = int(fields[1])
-                rss[int(entry)] = int(fields[21]) * PAGE_KB
-            tree = {root}
-            changed = True
-            while changed:
-                changed = False
-                for pid, parent in parents.items():
-                    if parent in tree and pid not in tree:
-                        tree.add(pid)
-                        changed = True
-            self.peak_kb = max(self.peak_kb, sum(rss.get(pid, 0) for pid in tree))
-            self._stop.wait(0.005)
-
-
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+IMPORT_MS = (time.perf_counter() - T_IMPORT) * 1000
 
 
 def fresh_home(name: str) -> Path:
@@ -108,12 +128,60 @@ def fresh_home(name: str) -> Path:
     return home
 
 
-def main() -> None:
+def progress(message: str) -> None:
+    print(f"[{IMPL}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def many_threads(codex: Any, count: int) -> dict[str, float]:
+    """``count`` Python threads released together, each starts a thread and runs one turn.
+
+    RSS per thread = (peak tree RSS during the run - tree RSS just before) / count.
+    """
+    barrier = threading.Barrier(count + 1)
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        barrier.wait()
+        try:
+            codex.thread_start().run("plain")
+        except BaseException as exc:  # reported below, the run must not hang
+            errors.append(exc)
+
+    workers = [threading.Thread(target=one) for _ in range(count)]
+    for w in workers:
+        w.start()
+    before = SAMPLER.mark()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for w in workers:
+        w.join()
+    wall_ms = (time.perf_counter() - t0) * 1000
+    after = SAMPLER.hold()
+    if errors:
+        raise RuntimeError(f"{len(errors)} of {count} concurrent turns failed; first: {errors[0]!r}")
+    return {
+        "many_threads": count,
+        "many_threads_wall_ms": wall_ms,
+        "many_threads_rss_before_mb": before["rss_mb"],
+        "many_threads_peak_rss_mb": after["peak_mb"],
+        "many_threads_rss_per_thread_kb": (after["peak_mb"] - before["rss_mb"]) * 1024 / count,
+        "many_threads_cpu_s": after["cpu_s"] - before["cpu_s"],
+    }
+
+
+def compare() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    sampler = TreeRssSampler().start()
+    SAMPLER.mark()
     t0 = time.perf_counter()
     codex = sdk.Codex(make_config(fresh_home("main")))
     out["client_ready_ms"] = (time.perf_counter() - t0) * 1000
+    out["import_ms"] = IMPORT_MS
+    out["import_client_ready_ms"] = IMPORT_MS + out["client_ready_ms"]
 
     t0 = time.perf_counter()
     thread = codex.thread_start()
@@ -141,6 +209,30 @@ def main() -> None:
     for w in workers:
         w.join()
     out["concurrent_threads_ms"] = (time.perf_counter() - t0) * 1000
+
+    # CPU time of the whole tree (for the official SDK: with its app-server child) per warm
+    # plain turn and per warm thread start. Sampling is paused meanwhile.
+    n = ARGS.warm_turns
+    warm = codex.thread_start()
+    warm.run("plain")
+    before = SAMPLER.hold()
+    latencies = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        warm.run("plain")
+        latencies.append((time.perf_counter() - t0) * 1000)
+    after = SAMPLER.hold()
+    out["warm_turns"] = n
+    out["warm_turn_ms"] = statistics.median(latencies)
+    out["warm_turn_cpu_ms"] = (after["cpu_s"] - before["cpu_s"]) * 1000 / n
+    latencies = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        codex.thread_start()
+        latencies.append((time.perf_counter() - t0) * 1000)
+    started = SAMPLER.mark()
+    out["warm_thread_start_ms"] = statistics.median(latencies)
+    out["warm_thread_start_cpu_ms"] = (started["cpu_s"] - after["cpu_s"]) * 1000 / n
     codex.close()
 
     async def async_concurrent() -> float:
@@ -151,7 +243,56 @@ def main() -> None:
             return (time.perf_counter() - start) * 1000
 
     out["concurrent_asyncio_ms"] = asyncio.run(async_concurrent())
-    out["peak_rss_total_mb"] = sampler.stop()
+
+    # N concurrent threads on a fresh client, warmed by one thread and turn.
+    codex = sdk.Codex(make_config(fresh_home("many")))
+    codex.thread_start().run("plain")
+    out.update(many_threads(codex, ARGS.threads))
+    codex.close()
+    return out
+
+
+def soak() -> dict[str, Any]:
+    out: dict[str, Any] = {"turns": ARGS.turns, "turns_per_thread": ARGS.turns_per_thread or ARGS.turns}
+    window = min(100, max(1, ARGS.turns // 2))
+    out["window"] = window
+    codex = sdk.Codex(make_config(fresh_home("soak")))
+    thread = codex.thread_start()
+    out["rss_start_mb"] = SAMPLER.hold()["rss_mb"]
+    per_thread = ARGS.turns_per_thread or ARGS.turns
+    latencies: list[float] = []
+    t_start = time.perf_counter()
+    for i in range(ARGS.turns):
+        if i and i % per_thread == 0:
+            thread = codex.thread_start()
+        t0 = time.perf_counter()
+        thread.run("plain")
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if i + 1 == window:
+            out["rss_after_window_mb"] = SAMPLER.hold()["rss_mb"]
+        if (i + 1) % 100 == 0:
+            progress(f"{i + 1}/{ARGS.turns} turns, last 100 median {statistics.median(latencies[-100:]):.1f} ms")
+    out["soak_wall_s"] = time.perf_counter() - t_start
+    end = SAMPLER.hold()
+    out["rss_end_mb"] = end["rss_mb"]
+    out["rss_growth_pct"] = (end["rss_mb"] / out["rss_after_window_mb"] - 1) * 100
+    out["rss_growth_from_start_pct"] = (end["rss_mb"] / out["rss_start_mb"] - 1) * 100
+    first, last = latencies[:window], latencies[-window:]
+    out["first_median_ms"] = statistics.median(first)
+    out["first_p95_ms"] = percentile(first, 0.95)
+    out["last_median_ms"] = statistics.median(last)
+    out["last_p95_ms"] = percentile(last, 0.95)
+    out["latency_drift_pct"] = (out["last_median_ms"] / out["first_median_ms"] - 1) * 100
+    progress(f"{ARGS.threads} concurrent threads")
+    out.update(many_threads(codex, ARGS.threads))
+    codex.close()
+    return out
+
+
+def main() -> None:
+    out = compare() if ARGS.mode == "compare" else soak()
+    out["sdk_version"] = SDK_VERSION
+    out["peak_rss_total_mb"] = SAMPLER.stop()
     out["peak_rss_python_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 

@@ -1,109 +1,129 @@
 """Side by side: the official SDK (subprocess engine) and codex-embedded (in-process engine).
 
 Both run the same workload against the same loopback mock, in the same run, each in
-fresh worker processes; the table shows medians over --runs and the ratio ours/official.
+fresh worker processes; the table shows medians over --runs and the ratio ours/official,
+with the goal of issue 14 for each ratio.
 
     .venv/bin/python benchmarks/compare_official.py [--runs 3] [--official-python PATH]
+        [--quick] [--warm-turns 40] [--threads 256] [--json FILE|-] [--profile-label NAME]
 
 The official side needs ``openai-codex==0.163.0`` and ``openai-codex-cli-bin==0.163.0``;
 ``--setup-official`` creates a venv for them under ~/.cache/codex-embedded/official-venv.
 Build ours optimized first: ``CODEX_EMBEDDED_PROFILE=release bash scripts/install.sh``.
+The engine build profile of ours is read from the extension's ELF sections (dev: symbols, no
+debug info; profiling: line tables; release/wheel: stripped); --profile-label overrides it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
+import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from codex.testing import MockResponsesServer, RecordedRequest, ScriptedResponse, responses
+from _driver import STREAM_DELTAS, Mock, default_official_python, print_build, run_meta, run_worker, setup_official
+from _driver import write_json as write_json_file
 
-HERE = Path(__file__).resolve().parent
-OFFICIAL_VENV = Path.home() / ".cache" / "codex-embedded" / "official-venv"
-STREAM_DELTAS = 2_000
-
-METRICS = [
-    ("client_ready_ms", "client ready (fresh home)", "ms", "lower"),
-    ("thread_start_ms", "thread start", "ms", "lower"),
-    ("plain_turn_ms", "one plain turn", "ms", "lower"),
-    ("deltas_per_s", f"{STREAM_DELTAS} deltas: deltas/s reaching Python", "/s", "higher"),
-    ("peak_rss_total_mb", "peak RSS, all processes", "MB", "lower"),
-    ("concurrent_threads_ms", "16 concurrent turns (threads)", "ms", "lower"),
-    ("concurrent_asyncio_ms", "16 concurrent turns (asyncio)", "ms", "lower"),
+# key, label, unit, better, goal for ours/official (issue 14), None where there is none.
+METRICS: list[tuple[str, str, str, str, float | None]] = [
+    ("import_client_ready_ms", "import + client ready (fresh home)", "ms", "lower", 1 / 5),
+    ("client_ready_ms", "client ready (fresh home)", "ms", "lower", None),
+    ("thread_start_ms", "thread start", "ms", "lower", 1 / 3),
+    ("plain_turn_ms", "one plain turn", "ms", "lower", 1 / 3),
+    ("warm_turn_ms", "warm plain turn (median of {warm})", "ms", "lower", None),
+    ("warm_turn_cpu_ms", "CPU per warm plain turn, process tree", "ms", "lower", 1 / 3),
+    ("warm_thread_start_ms", "warm thread start (median of {warm})", "ms", "lower", None),
+    ("warm_thread_start_cpu_ms", "CPU per warm thread start, process tree", "ms", "lower", None),
+    ("deltas_per_s", f"{STREAM_DELTAS:,} deltas: deltas/s reaching Python", "/s", "higher", 5.0),
+    ("peak_rss_total_mb", "peak RSS, process tree", "MB", "lower", 1 / 2),
+    ("concurrent_threads_ms", "16 concurrent turns (threads)", "ms", "lower", 1 / 3),
+    ("concurrent_asyncio_ms", "16 concurrent turns (asyncio)", "ms", "lower", 1 / 3),
+    ("many_threads_wall_ms", "{threads} concurrent threads, one turn each", "ms", "lower", 1 / 4),
+    ("many_threads_rss_per_thread_kb", "RSS per thread ({threads} concurrent)", "KB", "lower", None),
 ]
 
 
-def responder(request: RecordedRequest) -> ScriptedResponse:
-    if "stream" in request.input_texts():
-        return responses.streamed_text([f"d{i} " for i in range(STREAM_DELTAS)])
-    return responses.text("ok")
-
-
-def setup_official() -> Path:
-    python = OFFICIAL_VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(OFFICIAL_VENV)], check=True)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "openai-codex==0.163.0", "openai-codex-cli-bin==0.163.0"],
-        check=True,
-    )
-    return python
-
-
-def run_worker(python: str, impl: str, base_url: str) -> dict[str, Any]:
-    home_root = Path(tempfile.mkdtemp(prefix=f"bench-{impl}-", dir=Path.home() / ".cache" / "codex-embedded"))
-    try:
-        done = subprocess.run(
-            [python, str(HERE / "_worker.py"), impl, base_url, str(home_root)],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-    except subprocess.CalledProcessError as exc:
-        raise SystemExit(f"{impl} worker failed:\n{exc.stderr[-4000:]}") from exc
-    finally:
-        shutil.rmtree(home_root, ignore_errors=True)
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+def goal_text(better: str, goal: float | None) -> str:
+    if goal is None:
+        return ""
+    return f"≥ {goal:g}x" if better == "higher" else f"≤ 1/{round(1 / goal)}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--official-python", default=str(OFFICIAL_VENV / "bin" / "python"))
+    parser.add_argument("--runs", type=int, default=None, help="worker runs per SDK (default 3, --quick 1)")
+    parser.add_argument("--warm-turns", type=int, default=None, help="warm turns for CPU (default 40, --quick 10)")
+    parser.add_argument("--threads", type=int, default=None, help="concurrent threads (default 256, --quick 64)")
+    parser.add_argument("--quick", action="store_true", help="small N: a few minutes with both SDKs")
+    parser.add_argument("--official-python", default=default_official_python())
     parser.add_argument("--setup-official", action="store_true")
+    parser.add_argument("--ours-only", action="store_true", help="skip the official SDK (no ratios)")
+    parser.add_argument("--profile-label", help="engine build profile of ours, when the file cannot tell")
+    parser.add_argument("--json", metavar="FILE", help="all figures as JSON ('-': stdout, table to stderr)")
     args = parser.parse_args()
-    official_python = str(setup_official()) if args.setup_official else args.official_python
-    if not Path(official_python).exists():
-        parser.error(f"{official_python} not found: pass --setup-official or --official-python")
+    runs = args.runs or (1 if args.quick else 3)
+    warm = args.warm_turns or (10 if args.quick else 40)
+    threads = args.threads or (64 if args.quick else 256)
+    out = sys.stderr if args.json == "-" else sys.stdout
 
-    samples: dict[str, list[dict[str, Any]]] = {"official": [], "ours": []}
-    with MockResponsesServer(responder=responder) as mock:
-        for _ in range(args.runs):
+    impls = ["ours"] if args.ours_only else ["official", "ours"]
+    pythons = {"ours": sys.executable}
+    if not args.ours_only:
+        pythons["official"] = str(setup_official()) if args.setup_official else args.official_python
+        if not Path(pythons["official"]).exists():
+            parser.error(f"{pythons['official']} not found: pass --setup-official, --official-python or --ours-only")
+
+    meta = run_meta(args.profile_label)
+    meta.update(runs=runs, warm_turns=warm, threads=threads, stream_deltas=STREAM_DELTAS)
+    print_build(meta, out)
+    worker_args = ["--warm-turns", str(warm), "--threads", str(threads)]
+    samples: dict[str, list[dict[str, Any]]] = {impl: [] for impl in impls}
+    with Mock() as mock:
+        meta["mock_round_trip_ms"] = mock.round_trip_ms()
+        for run in range(runs):
             # Alternate so drift on the machine hits both sides alike.
-            samples["official"].append(run_worker(official_python, "official", mock.base_url))
-            samples["ours"].append(run_worker(sys.executable, "ours", mock.base_url))
+            for impl in impls:
+                print(f"run {run + 1}/{runs}: {impl}", file=out, flush=True)
+                samples[impl].append(run_worker(pythons[impl], impl, mock.base_url, worker_args))
+    meta["load_average_at_end"] = os.getloadavg()
 
-    for impl, runs in samples.items():
-        for run in runs:
-            if run["deltas_received"] != STREAM_DELTAS:
-                print(f"warning: {impl} received {run['deltas_received']} of {STREAM_DELTAS} deltas")
+    for impl, results in samples.items():
+        for result in results:
+            if result["deltas_received"] != STREAM_DELTAS:
+                print(f"warning: {impl} received {result['deltas_received']} of {STREAM_DELTAS} deltas", file=out)
 
-    print(f"\nmedian of {args.runs} runs each; ratio = ours / official\n")
-    print("| metric | official 0.163 | codex-embedded | ratio | better |")
-    print("|---|---:|---:|---:|---|")
-    for key, label, unit, better in METRICS:
-        official = statistics.median(run[key] for run in samples["official"])
-        ours = statistics.median(run[key] for run in samples["ours"])
-        ratio = ours / official if official else float("nan")
-        print(f"| {label} | {official:,.1f} {unit} | {ours:,.1f} {unit} | {ratio:.2f}x | {better} |")
+    medians = {
+        impl: {key: statistics.median(r[key] for r in results) for key, *_ in METRICS}
+        for impl, results in samples.items()
+    }
+    ratios: dict[str, float] = {}
+    if "official" in medians:
+        for key, *_ in METRICS:
+            official = medians["official"][key]
+            ratios[key] = medians["ours"][key] / official if official else float("nan")
+
+    versions = ", ".join(f"{impl} {results[0]['sdk_version']}" for impl, results in samples.items())
+    print(f"\nmedian of {runs} run(s) each ({versions}); ratio = ours / official", file=out)
+    print(f"mock round trip (the floor of a turn): {meta['mock_round_trip_ms']:.2f} ms\n", file=out)
+    header = "| metric | official 0.163 | codex-embedded | ratio | goal | met |"
+    print(header if ratios else "| metric | codex-embedded |", file=out)
+    print("|---|---:|---:|---:|---|---|" if ratios else "|---|---:|", file=out)
+    for key, label, unit, better, goal in METRICS:
+        name = label.format(warm=warm, threads=threads)
+        ours = medians["ours"][key]
+        if not ratios:
+            print(f"| {name} | {ours:,.1f} {unit} |", file=out)
+            continue
+        official, ratio = medians["official"][key], ratios[key]
+        met = "" if goal is None else ("yes" if (ratio >= goal if better == "higher" else ratio <= goal) else "no")
+        cells = f"{official:,.1f} {unit} | {ours:,.1f} {unit} | {ratio:.2f}x | {goal_text(better, goal)} | {met}"
+        print(f"| {name} | {cells} |", file=out)
+
+    if args.json:
+        goals = {key: {"better": better, "ratio": goal} for key, _, _, better, goal in METRICS if goal is not None}
+        write_json_file(args.json, {"meta": meta, "runs": samples, "median": medians, "ratio": ratios, "goals": goals})
     return 0
 
 
