@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Second command of the README: install, lint (ruff, mypy --strict, stubtest,
+# Second command of the README: install, lint (ruff, actionlint, mypy --strict, stubtest,
 # clippy, rustfmt) and run the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ bash scripts/install.sh
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== actionlint"
+.venv/bin/actionlint .github/workflows/*.yml
 echo "== mypy --strict"
 .venv/bin/mypy
 echo "== stubtest"

@@ -20,7 +20,7 @@ clean=(env -i "HOME=$HOME" "PATH=/usr/local/bin:/usr/bin:/bin" "LANG=C.UTF-8")
 rm -rf "$venv"
 "${clean[@]}" "$(command -v "$python")" -m venv "$venv"
 "${clean[@]}" "$venv/bin/pip" install -q --upgrade pip
-"${clean[@]}" "$venv/bin/pip" install -q "$wheel" "pytest>=8" "pytest-timeout>=2.3"
+"${clean[@]}" "$venv/bin/pip" install -q "$wheel[testing]" "pytest>=8" "pytest-timeout>=2.3" "hypothesis>=6"
 
 echo "== no Rust toolchain on the test PATH"
 if "${clean[@]}" sh -c 'command -v cargo || command -v rustc'; then
