@@ -263,8 +263,10 @@ class McpServerStatus(WireModel):
 
 
 _STARTUP_METHOD = "mcpServer/startupStatus/updated"
-#: How long to wait for the startup notification of a server listed as not started.
-_STARTUP_NOTICE_GRACE_S = 0.5
+#: How long to wait for the startup notification of a server listed as not started. The list
+#: answers once start-up ended, so this only bridges the notice's trip through a loaded machine
+#: (0.5 s was seen to fall short at a load average of 10).
+_STARTUP_NOTICE_GRACE_S = 5.0
 _POLL_S = 0.02
 
 _startups: weakref.WeakKeyDictionary[object, dict[tuple[str, str], JsonObject]] = weakref.WeakKeyDictionary()
