@@ -88,6 +88,9 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: Any
+    #: The engine's side of the TCP connection the request came on: requests with the same
+    #: port came over one kept-alive connection (see ``MockResponsesServer(keep_alive=True)``).
+    client_port: int | None = None
 
     @property
     def input_items(self) -> list[dict[str, Any]]:
@@ -126,7 +129,11 @@ class MockResponsesServer:
         default: ScriptedResponse | None = None,
         responder: Responder | None = None,
         catalog: Iterable[dict[str, Any]] = (),
+        keep_alive: bool = False,
     ) -> None:
+        #: Speak HTTP/1.1 and keep connections open between requests, as real hosts do (streams
+        #: are chunked); the default closes every connection after its response.
+        self.keep_alive = keep_alive
         self._catalog = [dict(entry) for entry in catalog]
         self._lock = threading.Lock()
         self._queue: deque[ScriptedResponse] = deque()
@@ -288,6 +295,20 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             return
 
+        def setup(self) -> None:
+            super().setup()
+            if server.keep_alive:
+                self.protocol_version = "HTTP/1.1"
+
+        def _chunked(self) -> bool:
+            return self.protocol_version == "HTTP/1.1" and server.keep_alive
+
+        def _write_stream(self, data: bytes) -> None:
+            if self._chunked():
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            else:
+                self.wfile.write(data)
+
         def _read_body(self) -> Any:
             length = int(self.headers.get("content-length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -304,6 +325,7 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
                 path=self.path,
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
+                client_port=self.client_address[1],
             )
             server._record(request)
             return request
@@ -347,6 +369,7 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
                     path=self.path,
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=message,
+                    client_port=self.client_address[1],
                 )
                 server._record(request)
                 return request
@@ -376,17 +399,22 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
+            if self._chunked():
+                self.send_header("transfer-encoding", "chunked")
             for key, value in reply.headers:
                 self.send_header(key, value)
             self.end_headers()
             try:
                 if reply.delay_s <= 0:
-                    self.wfile.write(b"".join(_sse(event) for event in reply.events))
+                    self._write_stream(b"".join(_sse(event) for event in reply.events))
                 else:
                     for event in reply.events:
                         time.sleep(reply.delay_s)
-                        self.wfile.write(_sse(event))
+                        self._write_stream(_sse(event))
                         self.wfile.flush()
+                if self._chunked():
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 # The engine hung up (interrupt, close): nothing left to send.
                 with server._lock:

@@ -1,0 +1,108 @@
+"""Work the engine used to repeat on every model request, done once (the engine patches
+`os_info`, `rustls-native-certs` and codex-login's default client; vendor/codex/README.md):
+
+- one HTTP client, so a client's model requests share one kept-alive connection instead of
+  building a client (root certificates included) and connecting for every request;
+- the OS detection behind the User-Agent (`lsb_release -a`, `getconf LONG_BIT`: processes)
+  runs once per process instead of once per turn.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from codex import Codex
+from codex.testing import MockResponsesServer
+
+from .conftest import client_kwargs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_model_requests_of_many_turns_share_one_connection(codex_workspace: Path) -> None:
+    with MockResponsesServer(keep_alive=True) as mock:
+        with Codex(**client_kwargs(mock, codex_workspace)) as client:  # type: ignore[arg-type]
+            first = client.thread_start()
+            for _ in range(3):
+                assert first.run("again").final_response == "Hello from the mock."
+            assert client.thread_start().run("another thread").final_response == "Hello from the mock."
+        posts = [request for request in mock.requests if request.method == "POST"]
+
+    assert len(posts) == 4
+    ports = {request.client_port for request in posts}
+    assert None not in ports
+    assert len(ports) == 1, f"each model request opened its own connection: ports {sorted(map(str, ports))}"
+
+
+def test_model_requests_open_a_connection_each_when_the_host_closes_them(
+    codex_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    # The reused client still works against a host that closes every connection (the default
+    # mock speaks HTTP/1.0): each request connects anew, and every turn completes.
+    with Codex(**client_kwargs(codex_mock, codex_workspace)) as client:  # type: ignore[arg-type]
+        thread = client.thread_start()
+        for _ in range(3):
+            assert thread.run("again").final_response == "Hello from the mock."
+    ports = {request.client_port for request in codex_mock.requests if request.method == "POST"}
+    assert len(ports) == 3
+
+
+PROGRAM = textwrap.dedent(
+    """
+    import sys
+    from codex import Codex
+
+    base_url, workspace = sys.argv[1:3]
+    with Codex(base_url=base_url, api_key="sk-e2e-test-key", cwd=workspace) as client:
+        thread = client.thread_start()
+        for _ in range(3):
+            assert thread.run("again").final_response == "Hello from the mock."
+        assert client.thread_start().run("more").final_response == "Hello from the mock."
+    """
+)
+
+FAKE_PROBE = textwrap.dedent(
+    """\
+    #!/bin/sh
+    echo "$(basename "$0") $*" >> {log}
+    case "$(basename "$0")" in
+      lsb_release) printf 'Distributor ID:\\tDebian\\nRelease:\\t13\\nCodename:\\ttrixie\\n' ;;
+      getconf) echo 64 ;;
+    esac
+    """
+)
+
+
+def test_os_detection_runs_once_per_process(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
+) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    log = tmp_path / "probes.log"
+    for name in ("lsb_release", "getconf"):
+        probe = fake_bin / name
+        probe.write_text(FAKE_PROBE.format(log=log))
+        probe.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, codex_mock.base_url, str(codex_workspace)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len([r for r in codex_mock.requests if r.method == "POST"]) == 4
+    calls = log.read_text().splitlines()
+    # Detected once (the process asks on its first model request), not once per turn (4 turns).
+    assert calls.count("lsb_release -a") == 1, calls
+    assert calls.count("getconf LONG_BIT") == 1, calls
+    user_agents = {r.headers.get("user-agent", "") for r in codex_mock.requests if r.method == "POST"}
+    assert len(user_agents) == 1
