@@ -216,6 +216,13 @@ def compare() -> dict[str, Any]:
             times.append(time.perf_counter())
     out["deltas_received"] = len(times)
     out["deltas_per_s"] = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+    if IMPL == "ours":
+        # The engine's own emission rate of the same deltas (timed as they leave it, in Rust).
+        stats = codex.delivery_stats()
+        if stats.turn_text_deltas > 1 and stats.turn_text_delta_span_s > 0:
+            engine_rate = (stats.turn_text_deltas - 1) / stats.turn_text_delta_span_s
+            out["engine_deltas_per_s"] = engine_rate
+            out["deltas_share_of_engine_rate"] = out["deltas_per_s"] / engine_rate
 
     # 16 concurrent turns from Python threads, each on its own thread.
     threads = [codex.thread_start() for _ in range(CONCURRENT)]

@@ -121,6 +121,19 @@ def main() -> int:
         cells = f"{official:,.1f} {unit} | {ours:,.1f} {unit} | {ratio:.2f}x | {goal_text(better, goal)} | {met}"
         print(f"| {name} | {cells} |", file=out)
 
+    emitted = [r for r in samples["ours"] if "engine_deltas_per_s" in r]
+    if emitted:
+        engine_rate = statistics.median(r["engine_deltas_per_s"] for r in emitted)
+        share = statistics.median(r["deltas_share_of_engine_rate"] for r in emitted)
+        medians["ours"]["engine_deltas_per_s"] = engine_rate
+        medians["ours"]["deltas_share_of_engine_rate"] = share
+        met = "met" if share >= 0.95 else "not met"
+        print(
+            f"\nours, {STREAM_DELTAS:,} deltas: the engine emitted {engine_rate:,.0f}/s (timed in Rust as they"
+            f" leave it); Python received them at {share:.2f} of that rate (goal >= 0.95: {met})",
+            file=out,
+        )
+
     if args.json:
         goals = {key: {"better": better, "ratio": goal} for key, _, _, better, goal in METRICS if goal is not None}
         write_json_file(args.json, {"meta": meta, "runs": samples, "median": medians, "ratio": ratios, "goals": goals})

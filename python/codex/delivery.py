@@ -31,6 +31,11 @@ class DeliveryStats:
     #: Notifications that belonged to no open stream and were pushed out of the bounded
     #: buffer that keeps them (for ``account/login/completed``, MCP startup and the like).
     unrouted_dropped: int = 0
+    #: ``item/agentMessage/delta`` notifications the engine emitted for the most recently
+    #: started turn (of any thread), and the time from the first to the last of them leaving
+    #: the engine: its own emission rate, to set against the rate a consumer sees.
+    turn_text_deltas: int = 0
+    turn_text_delta_span_s: float = 0.0
 
     @classmethod
     def from_engine(cls, raw: Mapping[str, int]) -> DeliveryStats:
@@ -40,6 +45,8 @@ class DeliveryStats:
             lagged=int(raw.get("events_lagged", 0)),
             requests_declined=int(raw.get("requests_declined", 0)),
             unrouted_dropped=int(raw.get("unrouted_dropped", 0)),
+            turn_text_deltas=int(raw.get("turn_text_deltas", 0)),
+            turn_text_delta_span_s=int(raw.get("turn_text_delta_span_ns", 0)) / 1e9,
         )
 
 

@@ -33,6 +33,25 @@ def test_a_turn_is_counted_as_delivered_and_nothing_is_lost(
     assert not [record for record in caplog.records if "dropped" in record.getMessage()]
 
 
+def test_the_engine_times_the_text_deltas_of_the_latest_turn(
+    codex_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    codex_mock.enqueue(responses.slow_stream([f"d{i} " for i in range(5)], delay_s=0.02))
+    codex_mock.enqueue(responses.streamed_text(["a", "b", "c"]))
+    with Codex(**client_kwargs(codex_mock, codex_workspace)) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start()
+        first = [e for e in thread.turn("slow").stream() if e.method == "item/agentMessage/delta"]
+        slow = codex.delivery_stats()
+        thread.run("fast")
+        fast = codex.delivery_stats()
+    assert len(first) == slow.turn_text_deltas == 5
+    # Five deltas 20 ms apart left the engine over at least 4 gaps.
+    assert slow.turn_text_delta_span_s >= 0.06
+    # A new turn starts the count again.
+    assert fast.turn_text_deltas == 3
+    assert fast.turn_text_delta_span_s < slow.turn_text_delta_span_s
+
+
 def test_the_async_client_reports_the_same_counters(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
     async def scenario() -> tuple[DeliveryStats, DeliveryStats, DeliveryStats]:
         codex = AsyncCodex(**client_kwargs(codex_mock, codex_workspace))  # type: ignore[arg-type]

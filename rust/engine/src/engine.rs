@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicI64;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use codex_vendor::codex_app_server::in_process;
 use codex_vendor::codex_app_server::in_process::InProcessClientHandle;
@@ -60,6 +60,57 @@ pub struct EngineStats {
     pub events_lagged: u64,
     pub unrouted_dropped: u64,
     pub requests_declined: u64,
+    /// `item/agentMessage/delta` notifications of the most recently started turn (any thread).
+    pub turn_text_deltas: u64,
+    /// Time between the first and the last of them leaving the engine: with the count, the rate
+    /// at which the engine emitted them, to set against the rate at which they reach Python.
+    pub turn_text_delta_span_ns: u64,
+}
+
+/// When the engine emitted the text deltas of the most recently started turn. Only the pump
+/// writes it (one task, in order), so relaxed atomics suffice.
+struct DeltaClock {
+    epoch: Instant,
+    count: AtomicU64,
+    first_ns: AtomicU64,
+    last_ns: AtomicU64,
+}
+
+impl DeltaClock {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            count: AtomicU64::new(0),
+            first_ns: AtomicU64::new(0),
+            last_ns: AtomicU64::new(0),
+        }
+    }
+
+    fn observe(&self, method: &str) {
+        match method {
+            "turn/started" => {
+                self.count.store(0, Ordering::Relaxed);
+                self.first_ns.store(0, Ordering::Relaxed);
+                self.last_ns.store(0, Ordering::Relaxed);
+            }
+            "item/agentMessage/delta" => {
+                // At least 1 ns, so that 0 keeps meaning "none yet".
+                let now = u64::try_from(self.epoch.elapsed().as_nanos())
+                    .unwrap_or(u64::MAX)
+                    .max(1);
+                if self.count.fetch_add(1, Ordering::Relaxed) == 0 {
+                    self.first_ns.store(now, Ordering::Relaxed);
+                }
+                self.last_ns.store(now, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+
+    fn span_ns(&self) -> u64 {
+        let first = self.first_ns.load(Ordering::Relaxed);
+        self.last_ns.load(Ordering::Relaxed).saturating_sub(first)
+    }
 }
 
 /// One running in-process app-server.
@@ -73,6 +124,7 @@ pub struct Engine {
     lagged: Arc<AtomicU64>,
     declined: Arc<AtomicU64>,
     active_turns: Arc<ActiveTurns>,
+    deltas: Arc<DeltaClock>,
 }
 
 /// Turns the engine has started and not yet completed, by thread: shutdown interrupts
@@ -234,13 +286,17 @@ impl Engine {
         let router = Arc::new(Router::new(UNROUTED_KEPT, decliner));
         let lagged = Arc::new(AtomicU64::new(0));
         let active_turns = Arc::new(ActiveTurns::default());
+        let deltas = Arc::new(DeltaClock::new());
         let (stop_tx, stop_rx) = oneshot::channel();
         let (stopped_tx, stopped_rx) = watch::channel(false);
         tokio::spawn(pump(
             handle,
             router.clone(),
-            lagged.clone(),
-            active_turns.clone(),
+            Observers {
+                lagged: lagged.clone(),
+                active_turns: active_turns.clone(),
+                deltas: deltas.clone(),
+            },
             stop_rx,
             stopped_tx,
             key_home,
@@ -255,6 +311,7 @@ impl Engine {
             lagged,
             declined,
             active_turns,
+            deltas,
         })
     }
 
@@ -350,6 +407,8 @@ impl Engine {
             events_lagged: self.lagged.load(Ordering::Relaxed),
             unrouted_dropped: self.router.unrouted_dropped.load(Ordering::Relaxed),
             requests_declined: self.declined.load(Ordering::Relaxed),
+            turn_text_deltas: self.deltas.count.load(Ordering::Relaxed),
+            turn_text_delta_span_ns: self.deltas.span_ns(),
         }
     }
 
@@ -447,11 +506,17 @@ fn decline(sender: &InProcessClientSender, event: &Event, message: &str) {
 
 /// Moves engine events into subscription queues as fast as they come, so the
 /// engine's bounded queue never fills (it drops events silently when full).
+/// What the pump updates besides routing.
+struct Observers {
+    lagged: Arc<AtomicU64>,
+    active_turns: Arc<ActiveTurns>,
+    deltas: Arc<DeltaClock>,
+}
+
 async fn pump(
     mut handle: InProcessClientHandle,
     router: Arc<Router>,
-    lagged: Arc<AtomicU64>,
-    active_turns: Arc<ActiveTurns>,
+    observers: Observers,
     mut stop: oneshot::Receiver<()>,
     stopped: watch::Sender<bool>,
     key_home: Option<PathBuf>,
@@ -461,7 +526,7 @@ async fn pump(
             biased;
             _ = &mut stop => break,
             event = handle.next_event() => match event {
-                Some(event) => dispatch(&router, &lagged, &active_turns, event),
+                Some(event) => dispatch(&router, &observers, event),
                 None => break,
             },
         }
@@ -489,12 +554,7 @@ fn forget_api_key(home: Option<&Path>) {
     }
 }
 
-fn dispatch(
-    router: &Router,
-    lagged: &AtomicU64,
-    active_turns: &ActiveTurns,
-    event: InProcessServerEvent,
-) {
+fn dispatch(router: &Router, observers: &Observers, event: InProcessServerEvent) {
     let (kind, wire) = match event {
         InProcessServerEvent::ServerNotification(notification) => {
             (EventKind::Notification, serde_json::to_value(&notification))
@@ -503,7 +563,9 @@ fn dispatch(
             (EventKind::Request, serde_json::to_value(&request))
         }
         InProcessServerEvent::Lagged { skipped } => {
-            lagged.fetch_add(skipped as u64, Ordering::Relaxed);
+            observers
+                .lagged
+                .fetch_add(skipped as u64, Ordering::Relaxed);
             tracing::warn!("the engine dropped {skipped} events under back-pressure");
             return;
         }
@@ -527,7 +589,10 @@ fn dispatch(
     let params = wire.remove("params").unwrap_or(Value::Null);
     let thread_id = thread_id_of(&params).map(str::to_owned);
     if kind == EventKind::Notification {
-        active_turns.observe(&method, thread_id.as_deref(), &params);
+        observers
+            .active_turns
+            .observe(&method, thread_id.as_deref(), &params);
+        observers.deltas.observe(&method);
     }
     let event = Event {
         kind,

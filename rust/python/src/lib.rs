@@ -308,6 +308,8 @@ impl NativeEngine {
         dict.set_item("events_lagged", stats.events_lagged)?;
         dict.set_item("unrouted_dropped", stats.unrouted_dropped)?;
         dict.set_item("requests_declined", stats.requests_declined)?;
+        dict.set_item("turn_text_deltas", stats.turn_text_deltas)?;
+        dict.set_item("turn_text_delta_span_ns", stats.turn_text_delta_span_ns)?;
         Ok(dict)
     }
 
