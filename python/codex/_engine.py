@@ -42,10 +42,8 @@ _DECLINE_RESULTS: dict[str, JsonObject] = {
 DECLINED_CODE = -32000
 
 
-def translate(exc: Exception, *, starting: bool = False) -> CodexError:
+def translate(exc: _native.NativeError, *, starting: bool = False) -> CodexError:
     """Maps a ``NativeError`` to the SDK's exception classes."""
-    if not isinstance(exc, _native.NativeError):
-        return CodexError(str(exc))
     kind, message, code, data = exc.args
     if kind == "rpc":
         payload = json.loads(data) if data else None
