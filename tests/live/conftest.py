@@ -38,9 +38,14 @@ def live_workspace() -> Iterator[Path]:
 
 
 @pytest.fixture
-def live_client(live_workspace: Path) -> Iterator[Codex]:
+def live_api_key() -> None:
+    """Fails (never skips) a live test that has no key to run with."""
     if not os.environ.get("OPENAI_API_KEY"):
         pytest.fail("CODEX_TEST_LIVE=1 needs OPENAI_API_KEY")
+
+
+@pytest.fixture
+def live_client(live_api_key: None, live_workspace: Path) -> Iterator[Codex]:
     with Codex(api_key_env="OPENAI_API_KEY", cwd=str(live_workspace)) as codex:
         yield codex
 

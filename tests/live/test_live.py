@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
 from codex import Codex, tool
@@ -16,6 +17,7 @@ def test_plain_turn(live_client: Codex, live_model: str | None) -> None:
     assert "pong" in result.final_response.lower()
 
 
+@pytest.mark.usefixtures("live_api_key")
 def test_python_tool_call(live_workspace: Path, live_model: str | None) -> None:
     calls: list[int] = []
 
