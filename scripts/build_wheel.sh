@@ -43,12 +43,32 @@ export PATH="$tools/bin:$PATH"
 # The wheel is built from a snapshot: python/codex/_bin/ of the working tree holds the dev
 # helper of `scripts/install.sh`, and edits made while a long build runs must not end up
 # half in the wheel. The snapshot holds the files git knows or would add (tracked and
-# untracked, not ignored); tar keeps mtimes, so unchanged sources stay fresh for cargo, and
-# the snapshot's own ignored files (the prepared crates, the wheel's helper) stay in place.
+# untracked, not ignored). A file is rewritten only when its content changed, and then gets
+# the current time: cargo compares mtimes with its last build, so unchanged sources stay fresh,
+# and a change made (with an older mtime) while the previous build ran is still seen. The
+# snapshot's own ignored files (the prepared crates, the wheel's helper) stay in place.
 step "snapshot of $repo -> $src"
 mkdir -p "$src"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard \
-  | tar --null --files-from=- --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$src"
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard) | python3 -c '
+import os, sys
+repo, src = sys.argv[1], sys.argv[2]
+for name in sys.stdin.buffer.read().decode().split("\0"):
+    origin = os.path.join(repo, name)
+    if not name or not os.path.isfile(origin):
+        continue
+    target = os.path.join(src, name)
+    with open(origin, "rb") as handle:
+        data = handle.read()
+    try:
+        with open(target, "rb") as handle:
+            if handle.read() == data:
+                continue
+    except OSError:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as handle:
+        handle.write(data)
+    os.chmod(target, os.stat(origin).st_mode & 0o7777)
+' "$repo" "$src"
 cd "$src"
 python3 scripts/prepare_engine_patches.py
 
