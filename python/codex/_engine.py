@@ -26,6 +26,12 @@ atexit.register(_native.quiesce, 1.0)
 
 T = TypeVar("T")
 
+# Everything else names the extension's types through this module, so it stays the only
+# one that imports ``codex._native`` to drive the engine (tests/unit/test_import_graph.py).
+NativeEngine = _native.NativeEngine
+NativeSubscription = _native.NativeSubscription
+NativeError = _native.NativeError
+
 #: Answers a server request: a result dict, or None to decline. May be async for AsyncCodex.
 ApprovalHandler = Callable[[str, JsonObject], "JsonObject | Awaitable[JsonObject | None] | None"]
 
@@ -69,6 +75,23 @@ async def call_async(awaitable_factory: Callable[[], Awaitable[T]], *, starting:
         return await awaitable_factory()
     except _native.NativeError as exc:
         raise translate(exc, starting=starting) from None
+
+
+def start(options_json: str) -> NativeEngine:
+    """Starts an engine (blocking); start-up failures map to EngineStartError/ConfigurationError."""
+    return call(lambda: NativeEngine.start(options_json), starting=True)
+
+
+async def start_async(options_json: str) -> NativeEngine:
+    return await call_async(lambda: NativeEngine.start_async(options_json), starting=True)
+
+
+def extension_version() -> str:
+    return _native.__version__
+
+
+def extension_file() -> str:
+    return str(_native.__file__)
 
 
 def dumps(params: JsonObject | None) -> str:
