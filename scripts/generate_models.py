@@ -6,11 +6,13 @@ for datamodel-code-generator, generates the pydantic models, and writes a
 method registry plus the schema's sha256, which ``tests/unit/test_protocol_fresh.py``
 compares against the installed engine.
 
-The models are split in two modules: ``_server.py`` holds what the engine sends
-(notifications, server requests and their answers, thread items: everything
-reachable from them) with its method tables, and ``models.py`` re-exports those
-and adds the rest (client requests and responses). Events then load a third of
-the classes; ``models`` stays the one namespace of all of them.
+The models are split in three modules: ``_turn.py`` holds what every turn streams
+(the notifications of ``TURN_METHODS`` and every thread item, with everything reachable
+from them) and their method table; ``_server.py`` re-exports those and adds the rest of
+what the engine sends (notifications, server requests and their answers) with its
+method tables; ``models.py`` re-exports those and adds the rest (client requests and
+responses). A turn's events then load a third of the classes, the first turn waits for
+no more; ``models`` stays the one namespace of all of them.
 
 The models have the shapes of ``openai_codex``'s generated models, so that official
 code runs unchanged: a union (a ``ThreadItem``, a ``ThreadStatus``) is a root model
@@ -44,9 +46,38 @@ HEADER = (
 )
 SERVER_DOCSTRING = (
     '"""What the engine sends: notifications, server requests and their answers, thread items.\n\n'
-    "Every model reachable from those, and the method tables. ``codex.events`` loads only\n"
-    "this module; ``models`` re-exports it and adds the client side.\n"
+    "Every model reachable from those, and the method tables. It re-exports ``_turn`` (what\n"
+    "every turn streams, which a turn's events need alone); ``models`` re-exports it and adds\n"
+    "the client side.\n"
     '"""'
+)
+TURN_DOCSTRING = (
+    '"""What every turn streams: its notifications and every thread item.\n\n'
+    "Every model reachable from those, and their method table. ``codex.events`` parses a\n"
+    "turn's stream with this module alone; ``_server`` re-exports it and adds the rest of\n"
+    "what the engine sends.\n"
+    '"""'
+)
+# The notifications of most turns (a plain answer, reasoning, commands and patches): their
+# models load first. Approvals and the rest of what the engine sends load with _server.
+TURN_METHODS = (
+    "thread/started",
+    "thread/status/changed",
+    "turn/started",
+    "item/started",
+    "item/agentMessage/delta",
+    "item/reasoning/summaryTextDelta",
+    "item/reasoning/summaryPartAdded",
+    "item/reasoning/textDelta",
+    "item/plan/delta",
+    "item/commandExecution/outputDelta",
+    "item/fileChange/outputDelta",
+    "item/completed",
+    "thread/tokenUsage/updated",
+    "turn/diff/updated",
+    "turn/plan/updated",
+    "turn/completed",
+    "error",
 )
 # The wire envelopes: each is a oneOf of {method, params[, id]} objects.
 ENVELOPES = ("ServerNotification", "ServerRequest", "ClientRequest", "ClientNotification")
@@ -308,14 +339,15 @@ def _render_tables(tables: dict[str, dict[str, str]]) -> list[str]:
     return lines
 
 
-def render_server_tables(sha256: str, tables: dict[str, dict[str, str]], items: dict[str, str]) -> str:
-    """The method tables of what the engine sends, appended to ``_server.py``."""
+def render_server_tables(sha256: str, tables: dict[str, dict[str, str]]) -> str:
+    """The method tables of what the engine sends, appended to ``_server.py`` (the thread item
+    kinds are in ``_turn.py``)."""
     server = {table: tables[table] for table in SERVER_TABLES}
     lines = [
         "",
         "# sha256 of codex._native.protocol_schema(True) at generation time.",
         f'SCHEMA_SHA256 = "{sha256}"',
-        *_render_tables({**server, "THREAD_ITEM_TYPES": items}),
+        *_render_tables(server),
     ]
     return "\n".join(lines) + "\n"
 
@@ -526,17 +558,7 @@ def _defined(node: ast.stmt) -> list[str]:
     return []
 
 
-def split_models(source: str, roots: set[str]) -> tuple[str, str]:
-    """(``_server.py``, ``models.py``): the definitions reachable from ``roots``, and the rest.
-
-    Definitions keep their order (datamodel-codegen writes each before its uses);
-    ``models.py`` star-imports ``_server.py`` so it still holds every model.
-    """
-    tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
-    body = [node for node in tree.body if _defined(node)]
-    preamble = "".join(lines[: body[0].lineno - 1])
-    references = {name: _references(node) for node in body for name in _defined(node)}
+def _reachable(references: dict[str, set[str]], roots: set[str]) -> set[str]:
     reachable: set[str] = set()
     pending = [name for name in roots if name in references]
     while pending:
@@ -544,15 +566,46 @@ def split_models(source: str, roots: set[str]) -> tuple[str, str]:
         if name not in reachable:
             reachable.add(name)
             pending.extend(references[name] & references.keys())
+    return reachable
+
+
+def split_models(source: str, turn_roots: set[str], server_roots: set[str]) -> tuple[str, str, str]:
+    """(``_turn.py``, ``_server.py``, ``models.py``): the definitions reachable from
+    ``turn_roots``, those reachable from ``server_roots`` besides, and the rest.
+
+    Definitions keep their order (datamodel-codegen writes each before its uses); each
+    module star-imports the one before it, so ``models.py`` still holds every model.
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    body = [node for node in tree.body if _defined(node)]
+    preamble = "".join(lines[: body[0].lineno - 1])
+    references = {name: _references(node) for node in body for name in _defined(node)}
+    turn = _reachable(references, turn_roots)
+    server = _reachable(references, server_roots | turn_roots)
+    turn_preamble = preamble.replace(HEADER + "\n", HEADER + "\n" + TURN_DOCSTRING + "\n", 1)
     server_preamble = preamble.replace(HEADER + "\n", HEADER + "\n" + SERVER_DOCSTRING + "\n", 1)
-    server = [server_preamble.rstrip() + "\nfrom codex.protocol._base import ProtocolType\n\n"]
-    rest = [preamble]
-    rest.insert(1, "from codex.protocol._server import *  # noqa: F403\n\n")
+    parts: dict[str, list[str]] = {
+        "turn": [turn_preamble.rstrip() + "\nfrom codex.protocol._base import ProtocolType\n\n"],
+        "server": [
+            server_preamble.rstrip() + "\nfrom codex.protocol._base import ProtocolType\n",
+            "from codex.protocol._turn import *  # noqa: F403\n\n",
+        ],
+        "rest": [preamble, "from codex.protocol._server import *  # noqa: F403\n\n"],
+    }
     for index, node in enumerate(body):
         end = body[index + 1].lineno - 1 if index + 1 < len(body) else len(lines)
         chunk = "".join(lines[node.lineno - 1 : end])
-        (server if _defined(node)[0] in reachable else rest).append(chunk)
-    return "".join(server), "".join(rest)
+        name = _defined(node)[0]
+        parts["turn" if name in turn else "server" if name in server else "rest"].append(chunk)
+    return "".join(parts["turn"]), "".join(parts["server"]), "".join(parts["rest"])
+
+
+def render_turn_tables(tables: dict[str, dict[str, str]], items: dict[str, str]) -> str:
+    """The method table of a turn's notifications and the thread item kinds, appended to ``_turn.py``."""
+    notifications = tables["SERVER_NOTIFICATION_PARAMS"]
+    table = {method: notifications[method] for method in TURN_METHODS if method in notifications}
+    return "\n".join(_render_tables({"TURN_NOTIFICATION_PARAMS": table, "THREAD_ITEM_TYPES": items})) + "\n"
 
 
 def run_codegen(schema: dict[str, Any]) -> str:
@@ -596,17 +649,20 @@ def ruff_format(path: Path, as_path: Path) -> None:
 
 
 def generate(out_dir: Path, schema_text: str | None = None) -> None:
-    """Writes _server.py, models.py and registry.py into ``out_dir`` (its other modules are hand-written)."""
+    """Writes _turn.py, _server.py, models.py and registry.py into ``out_dir`` (its other modules are hand-written)."""
     schema_text = export_schema() if schema_text is None else schema_text
     flat = flatten(json.loads(schema_text))
     tables, items = registry(flat), thread_item_types(flat)
-    roots = {name for table in SERVER_TABLES for name in tables[table].values()} | set(items.values())
-    server_source, models_source = split_models(
-        open_enums(protocol_root_models(open_unions(run_codegen(codegen_input(flat))))), roots
+    server_roots = {name for table in SERVER_TABLES for name in tables[table].values()} | set(items.values())
+    notifications = tables["SERVER_NOTIFICATION_PARAMS"]
+    turn_roots = {notifications[method] for method in TURN_METHODS if method in notifications} | set(items.values())
+    turn_source, server_source, models_source = split_models(
+        open_enums(protocol_root_models(open_unions(run_codegen(codegen_input(flat))))), turn_roots, server_roots
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {
-        "_server.py": server_source + render_server_tables(schema_sha256(schema_text), tables, items),
+        "_turn.py": turn_source + render_turn_tables(tables, items),
+        "_server.py": server_source + render_server_tables(schema_sha256(schema_text), tables),
         "models.py": models_source,
         "registry.py": render_registry(tables),
     }

@@ -199,7 +199,7 @@ def parse_notification(method: str, params: JsonObject) -> Notification:
     """Builds the typed notification; a payload that does not fit its model is kept raw."""
     if method in _ERROR_EVENTS:
         params = _scrub_error(params, _ERROR_EVENTS[method])
-    model = protocol.SERVER_NOTIFICATION_PARAMS.get(method)
+    model = protocol.notification_model(method)
     if model is None:
         return Notification(method, UnknownNotification(params))
     try:

@@ -40,7 +40,7 @@ def test_import_codex_loads_no_generated_model_and_no_opentelemetry() -> None:
     assert loaded == ["codex.protocol._base"]
 
 
-def test_events_load_only_what_the_engine_sends() -> None:
+def test_a_turns_events_load_only_what_a_turn_streams() -> None:
     loaded = _fresh(
         """
         import json, sys
@@ -52,7 +52,20 @@ def test_events_load_only_what_the_engine_sends() -> None:
         print(json.dumps(sorted(m for m in sys.modules if m.startswith("codex.protocol."))))
         """
     )
-    assert loaded == ["codex.protocol._base", "codex.protocol._server"]
+    assert loaded == ["codex.protocol._base", "codex.protocol._turn"]
+
+
+def test_other_events_load_only_what_the_engine_sends() -> None:
+    loaded = _fresh(
+        """
+        import json, sys
+        from codex.events import parse_notification
+        event = parse_notification("thread/name/updated", {"threadId": "t", "threadName": "x"})
+        assert type(event.payload).__name__ == "ThreadNameUpdatedNotification", event
+        print(json.dumps(sorted(m for m in sys.modules if m.startswith("codex.protocol."))))
+        """
+    )
+    assert loaded == ["codex.protocol._base", "codex.protocol._server", "codex.protocol._turn"]
 
 
 def test_lazy_names_are_the_generated_classes() -> None:
@@ -87,9 +100,9 @@ def test_warm_up_builds_a_turns_validators_in_the_background() -> None:
         deadline = time.monotonic() + 60
         while "codex.protocol._server" not in __import__("sys").modules and time.monotonic() < deadline:
             time.sleep(0.01)
-        server = protocol.server_models()
-        models = [server.SERVER_NOTIFICATION_PARAMS[m] for m in protocol.TURN_NOTIFICATIONS]
-        models += list(server.THREAD_ITEM_TYPES.values())
+        turn = protocol.turn_models()
+        models = list(turn.TURN_NOTIFICATION_PARAMS.values())
+        models += list(turn.THREAD_ITEM_TYPES.values())
         while not all(m.__pydantic_complete__ for m in models) and time.monotonic() < deadline:
             time.sleep(0.01)
         print(json.dumps(all(m.__pydantic_complete__ for m in models)))

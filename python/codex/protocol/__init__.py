@@ -9,8 +9,9 @@ model. Every model keeps fields it does not declare, and ``to_dict()`` /
 
 ``models`` and the registry tables are imported on first use (a thousand classes
 cost a few hundred milliseconds, which ``import codex`` must not pay); events
-need only the third of them that the engine sends, which :func:`warm_up` loads
-ahead of time, off the caller's thread.
+need only the third of them that the engine sends (``_server``), and a turn's own
+events the eighth that every turn streams (``_turn``), which :func:`warm_up` loads
+first, ahead of time, off the caller's thread.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ __all__ = [
     "adapter",
     "model_named",
     "models",
+    "notification_model",
     "server_models",
+    "turn_models",
     "warm_up",
 ]
 
@@ -87,6 +90,11 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def turn_models() -> ModuleType:
+    """The generated models of what every turn streams (a subset of ``server_models()``)."""
+    return importlib.import_module(f"{__name__}._turn")
+
+
 def server_models() -> ModuleType:
     """The generated models of what the engine sends (a subset of ``models``, same classes)."""
     return importlib.import_module(f"{__name__}._server")
@@ -94,10 +102,18 @@ def server_models() -> ModuleType:
 
 def model_named(name: str) -> Any:
     """The generated model (or union) called ``name``, loading only what it needs."""
-    server = server_models()
-    if hasattr(server, name):
-        return getattr(server, name)
+    for module in (turn_models, server_models):
+        loaded = module()
+        if hasattr(loaded, name):
+            return getattr(loaded, name)
     return getattr(__getattr__("models"), name)
+
+
+def notification_model(method: str) -> Any:
+    """The params model of the notification ``method`` (None for a method the engine does not
+    send); a turn's own notifications need only the turn's models."""
+    model = turn_models().TURN_NOTIFICATION_PARAMS.get(method)
+    return model if model is not None else __getattr__("SERVER_NOTIFICATION_PARAMS").get(method)
 
 
 class LazyModel:
@@ -118,19 +134,6 @@ class LazyModel:
 _warm_up_lock = threading.Lock()
 _warm_up_started = False
 _warm_up_thread: threading.Thread | None = None
-
-# What every turn streams. Their validators cost ~100 ms to build on first use
-# (the item and turn models each embed the ThreadItem union).
-TURN_NOTIFICATIONS = (
-    "thread/started",
-    "thread/status/changed",
-    "turn/started",
-    "item/started",
-    "item/agentMessage/delta",
-    "item/completed",
-    "thread/tokenUsage/updated",
-    "turn/completed",
-)
 
 
 def warm_up() -> None:
@@ -163,16 +166,19 @@ if hasattr(os, "register_at_fork"):  # not on Windows
 
 
 def _warm_up() -> None:
-    # A concurrent import from another thread waits for this one (import lock).
-    server = server_models()
+    # A concurrent import from another thread waits for this one (import lock): what a turn
+    # streams loads first, so the first turn waits for that only.
+    turn = turn_models()
     # Building a validator while another thread builds the same one is only safe
     # with pydantic's rebuild lock (recent versions); without it the first use builds.
-    if getattr(pydantic.main, "_rebuild_lock", None) is None:
-        return
-    # What the notifications contain first: a complete model's validator is reused,
-    # so the item kinds are built once instead of once per notification (50 -> 18 ms).
-    parts = [*server.THREAD_ITEM_TYPES.values(), server.Turn, server.Thread]
-    notifications = [server.SERVER_NOTIFICATION_PARAMS.get(method) for method in TURN_NOTIFICATIONS]
-    for model in (*parts, *notifications):
-        if isinstance(model, type) and issubclass(model, ProtocolModel):
-            model.model_rebuild()
+    if getattr(pydantic.main, "_rebuild_lock", None) is not None:
+        # What the notifications contain first: a complete model's validator is reused,
+        # so the item kinds are built once instead of once per notification (50 -> 18 ms).
+        # (The turn notifications' validators cost ~100 ms on first use: the item and turn
+        # models each embed the ThreadItem union.)
+        parts = [*turn.THREAD_ITEM_TYPES.values(), turn.Turn, turn.Thread]
+        for model in (*parts, *turn.TURN_NOTIFICATION_PARAMS.values()):
+            if isinstance(model, type) and issubclass(model, ProtocolModel):
+                model.model_rebuild()
+    # The rest of what the engine sends (approvals, command output, ...) after that.
+    server_models()

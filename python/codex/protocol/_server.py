@@ -2,8 +2,9 @@
 # Do not edit by hand: rerun the script (tests/unit/test_protocol_fresh.py fails when stale).
 """What the engine sends: notifications, server requests and their answers, thread items.
 
-Every model reachable from those, and the method tables. ``codex.events`` loads only
-this module; ``models`` re-exports it and adds the client side.
+Every model reachable from those, and the method tables. It re-exports ``_turn`` (what
+every turn streams, which a turn's events need alone); ``models`` re-exports it and adds
+the client side.
 """
 
 from enum import Enum
@@ -12,15 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from codex.protocol._base import OpenEnum, ProtocolModel, ProtocolRootModel, ProtocolType
-
-
-class AbsolutePathBuf(ProtocolRootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description="A path that is guaranteed to be absolute and normalized (though it is not guaranteed to be canonicalized or exist on the filesystem).\n\nIMPORTANT: When deserializing an `AbsolutePathBuf`, a base path must be set using [AbsolutePathBufGuard::new]. If no base path is set, the deserialization will fail unless the path being deserialized is already absolute."
-        ),
-    ]
+from codex.protocol._turn import *  # noqa: F403
 
 
 class AttestationGenerateParams(ProtocolModel):
@@ -454,17 +447,6 @@ class AdditionalNetworkPermissions(ProtocolModel):
     enabled: bool | None = None
 
 
-class AgentMessageDeltaNotification(ProtocolModel):
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class AgentPath(ProtocolRootModel[str]):
-    root: str
-
-
 class AppBranding(ProtocolModel):
     """
     EXPERIMENTAL - app metadata returned by app-list APIs.
@@ -541,170 +523,6 @@ class AutoReviewDecisionSource(ProtocolRootModel[Literal["agent"]]):
     ]
 
 
-class ByteRange(ProtocolModel):
-    end: Annotated[int, Field(ge=0)]
-    start: Annotated[int, Field(ge=0)]
-
-
-class CodexErrorInfoValue(OpenEnum):
-    """
-    This translation layer make sure that we expose codex error code in camel case.
-
-    When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
-    """
-
-    context_window_exceeded = "contextWindowExceeded"
-    session_budget_exceeded = "sessionBudgetExceeded"
-    usage_limit_exceeded = "usageLimitExceeded"
-    server_overloaded = "serverOverloaded"
-    cyber_policy = "cyberPolicy"
-    internal_server_error = "internalServerError"
-    unauthorized = "unauthorized"
-    bad_request = "badRequest"
-    thread_rollback_failed = "threadRollbackFailed"
-    sandbox_error = "sandboxError"
-    other = "other"
-    rate_limit_exceeded = "rateLimitExceeded"
-    flex_unavailable = "flexUnavailable"
-    misalignment_policy_violation = "misalignmentPolicyViolation"
-    too_many_denials = "tooManyDenials"
-
-
-class HttpConnectionFailed(ProtocolModel):
-    http_status_code: Annotated[int | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class HttpConnectionFailedCodexErrorInfo(ProtocolModel):
-    """
-    This translation layer make sure that we expose codex error code in camel case.
-
-    When an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant.
-    """
-
-    http_connection_failed: Annotated[HttpConnectionFailed, Field(alias="httpConnectionFailed")]
-
-
-class ResponseStreamConnectionFailed(ProtocolModel):
-    http_status_code: Annotated[int | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class ResponseStreamConnectionFailedCodexErrorInfo(ProtocolModel):
-    """
-    Failed to connect to the response SSE stream.
-    """
-
-    response_stream_connection_failed: Annotated[
-        ResponseStreamConnectionFailed, Field(alias="responseStreamConnectionFailed")
-    ]
-
-
-class ResponseStreamDisconnected(ProtocolModel):
-    http_status_code: Annotated[int | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class ResponseStreamDisconnectedCodexErrorInfo(ProtocolModel):
-    """
-    The response SSE stream disconnected in the middle of a turn before completion.
-    """
-
-    response_stream_disconnected: Annotated[ResponseStreamDisconnected, Field(alias="responseStreamDisconnected")]
-
-
-class ResponseTooManyFailedAttempts(ProtocolModel):
-    http_status_code: Annotated[int | None, Field(alias="httpStatusCode", ge=0)] = None
-
-
-class ResponseTooManyFailedAttemptsCodexErrorInfo(ProtocolModel):
-    """
-    Reached the retry limit for responses.
-    """
-
-    response_too_many_failed_attempts: Annotated[
-        ResponseTooManyFailedAttempts, Field(alias="responseTooManyFailedAttempts")
-    ]
-
-
-class CollabAgentStatus(str, Enum):
-    pending_init = "pendingInit"
-    running = "running"
-    interrupted = "interrupted"
-    completed = "completed"
-    errored = "errored"
-    shutdown = "shutdown"
-    not_found = "notFound"
-
-
-class CollabAgentTool(str, Enum):
-    spawn_agent = "spawnAgent"
-    send_input = "sendInput"
-    resume_agent = "resumeAgent"
-    wait = "wait"
-    close_agent = "closeAgent"
-    send_message = "sendMessage"
-    followup_task = "followupTask"
-    interrupt_agent = "interruptAgent"
-    list_agents = "listAgents"
-
-
-class CollabAgentToolCallStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-    interrupted = "interrupted"
-
-
-class ReadCommandAction(ProtocolModel):
-    command: str
-    name: str
-    path: AbsolutePathBuf
-    type: Literal["read"]
-
-
-class ListFilesCommandAction(ProtocolModel):
-    command: str
-    path: str | None = None
-    type: Literal["listFiles"]
-
-
-class SearchCommandAction(ProtocolModel):
-    command: str
-    path: str | None = None
-    query: str | None = None
-    type: Literal["search"]
-
-
-class UnknownCommandAction(ProtocolModel):
-    command: str
-    type: Literal["unknown"]
-
-
-class UnrecognizedCommandAction(ProtocolModel):
-    """A CommandAction of a ``type`` this SDK does not model (a newer engine's), or whose
-    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
-
-    type: str
-    command: str
-
-
-class CommandAction(
-    ProtocolRootModel[
-        ReadCommandAction
-        | ListFilesCommandAction
-        | SearchCommandAction
-        | UnknownCommandAction
-        | UnrecognizedCommandAction
-    ]
-):
-    root: Annotated[
-        Annotated[
-            ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
-            Field(discriminator="type"),
-        ]
-        | UnrecognizedCommandAction,
-        Field(union_mode="left_to_right"),
-    ]
-
-
 class CommandExecOutputStream(str, Enum):
     """
     Stream label for `command/exec/outputDelta` notifications.
@@ -712,27 +530,6 @@ class CommandExecOutputStream(str, Enum):
 
     stdout = "stdout"
     stderr = "stderr"
-
-
-class CommandExecutionOutputDeltaNotification(ProtocolModel):
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class CommandExecutionSource(str, Enum):
-    agent = "agent"
-    user_shell = "userShell"
-    unified_exec_startup = "unifiedExecStartup"
-    unified_exec_interaction = "unifiedExecInteraction"
-
-
-class CommandExecutionStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-    declined = "declined"
 
 
 class ContextCompactedNotification(ProtocolModel):
@@ -757,54 +554,6 @@ class DeprecationNoticeNotification(ProtocolModel):
     summary: Annotated[str, Field(description="Concise summary of what is deprecated.")]
 
 
-class InputTextDynamicToolCallOutputContentItem(ProtocolModel):
-    text: str
-    type: Literal["inputText"]
-
-
-class InputImageDynamicToolCallOutputContentItem(ProtocolModel):
-    image_url: Annotated[str, Field(alias="imageUrl")]
-    type: Literal["inputImage"]
-
-
-class InputAudioDynamicToolCallOutputContentItem(ProtocolModel):
-    audio_url: Annotated[str, Field(alias="audioUrl")]
-    type: Literal["inputAudio"]
-
-
-class UnrecognizedDynamicToolCallOutputContentItem(ProtocolModel):
-    """A DynamicToolCallOutputContentItem of a ``type`` this SDK does not model (a newer engine's), or whose
-    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
-
-    type: str
-
-
-class DynamicToolCallOutputContentItem(
-    ProtocolRootModel[
-        InputTextDynamicToolCallOutputContentItem
-        | InputImageDynamicToolCallOutputContentItem
-        | InputAudioDynamicToolCallOutputContentItem
-        | UnrecognizedDynamicToolCallOutputContentItem
-    ]
-):
-    root: Annotated[
-        Annotated[
-            InputTextDynamicToolCallOutputContentItem
-            | InputImageDynamicToolCallOutputContentItem
-            | InputAudioDynamicToolCallOutputContentItem,
-            Field(discriminator="type"),
-        ]
-        | UnrecognizedDynamicToolCallOutputContentItem,
-        Field(union_mode="left_to_right"),
-    ]
-
-
-class DynamicToolCallStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-
-
 class EnvironmentConnectionNotification(ProtocolModel):
     environment_id: Annotated[str, Field(alias="environmentId")]
     thread_id: Annotated[str, Field(alias="threadId")]
@@ -821,19 +570,6 @@ class ExternalAgentConfigMigrationItemType(str, Enum):
     commands = "COMMANDS"
     memory = "MEMORY"
     sessions = "SESSIONS"
-
-
-class FileChangeOutputDeltaNotification(ProtocolModel):
-    """
-    Deprecated legacy notification for `apply_patch` textual output.
-
-    The server no longer emits this notification.
-    """
-
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class FileSystemAccessMode(str, Enum):
@@ -873,12 +609,6 @@ class FsChangedNotification(ProtocolModel):
         Field(alias="changedPaths", description="File or directory paths associated with this event."),
     ]
     watch_id: Annotated[str, Field(alias="watchId", description="Watch identifier previously provided to `fs/watch`.")]
-
-
-class GitInfo(ProtocolModel):
-    branch: str | None = None
-    origin_url: Annotated[str | None, Field(alias="originUrl")] = None
-    sha: str | None = None
 
 
 class ApplyPatchGuardianApprovalReviewAction(ProtocolModel):
@@ -975,11 +705,6 @@ class HookOutputEntryKind(str, Enum):
     error = "error"
 
 
-class HookPromptFragment(ProtocolModel):
-    hook_run_id: Annotated[str, Field(alias="hookRunId")]
-    text: str
-
-
 class HookRunStatus(str, Enum):
     running = "running"
     completed = "completed"
@@ -1005,27 +730,6 @@ class HookSource(str, Enum):
     legacy_managed_config_file = "legacyManagedConfigFile"
     legacy_managed_config_mdm = "legacyManagedConfigMdm"
     unknown = "unknown"
-
-
-class ImageDetail(str, Enum):
-    auto = "auto"
-    low = "low"
-    high = "high"
-    original = "original"
-
-
-class InputModality(str, Enum):
-    """
-    Canonical user-input modality tags advertised by a model.
-    """
-
-    text = "text"
-    image = "image"
-    audio = "audio"
-
-
-class LegacyAppPathString(ProtocolRootModel[str]):
-    root: str
 
 
 class McpServerOauthLoginCompletedNotification(ProtocolModel):
@@ -1054,54 +758,11 @@ class McpServerStatusUpdatedNotification(ProtocolModel):
     thread_id: Annotated[str | None, Field(alias="threadId")] = None
 
 
-class McpToolCallAppContext(ProtocolModel):
-    action_name: Annotated[str | None, Field(alias="actionName")] = None
-    app_name: Annotated[str | None, Field(alias="appName")] = None
-    connector_id: Annotated[str, Field(alias="connectorId")]
-    link_id: Annotated[str | None, Field(alias="linkId")] = None
-    resource_uri: Annotated[str | None, Field(alias="resourceUri")] = None
-
-
-class McpToolCallError(ProtocolModel):
-    message: str
-
-
 class McpToolCallProgressNotification(ProtocolModel):
     item_id: Annotated[str, Field(alias="itemId")]
     message: str
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class McpToolCallResult(ProtocolModel):
-    field_meta: Annotated[Any | None, Field(alias="_meta")] = None
-    content: list[Any]
-    structured_content: Annotated[Any | None, Field(alias="structuredContent")] = None
-
-
-class McpToolCallStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-
-
-class MemoryCitationEntry(ProtocolModel):
-    line_end: Annotated[int, Field(alias="lineEnd", ge=0)]
-    line_start: Annotated[int, Field(alias="lineStart", ge=0)]
-    note: str
-    path: str
-
-
-class MessagePhase(str, Enum):
-    """
-    Classifies an assistant message as interim commentary or final answer text.
-
-    Providers do not emit this consistently, so callers must treat `None` as "phase unknown" and keep compatibility behavior for legacy models.
-    """
-
-    commentary = "commentary"
-    final_answer = "final_answer"
-    partial_answer = "partial_answer"
 
 
 class ModeKind(str, Enum):
@@ -1111,10 +772,6 @@ class ModeKind(str, Enum):
 
     plan = "plan"
     default = "default"
-
-
-class ModelAvailabilityNux(ProtocolModel):
-    message: str
 
 
 class ModelRerouteReason(ProtocolRootModel[Literal["highRiskCyberActivity"]]):
@@ -1137,19 +794,6 @@ class ModelSafetyBufferingUpdatedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
     use_cases: Annotated[list[str], Field(alias="useCases")]
-
-
-class ModelServiceTier(ProtocolModel):
-    description: str
-    id: str
-    name: str
-
-
-class ModelUpgradeInfo(ProtocolModel):
-    migration_markdown: Annotated[str | None, Field(alias="migrationMarkdown")] = None
-    model: str
-    model_link: Annotated[str | None, Field(alias="modelLink")] = None
-    upgrade_copy: Annotated[str | None, Field(alias="upgradeCopy")] = None
 
 
 class ModelVerification(ProtocolRootModel[Literal["trustedAccessForCyber"]]):
@@ -1200,63 +844,10 @@ class NetworkApprovalProtocol(str, Enum):
     socks5_udp = "socks5Udp"
 
 
-class NonSteerableTurnKind(str, Enum):
-    review = "review"
-    compact = "compact"
-
-
-class PatchApplyStatus(str, Enum):
-    in_progress = "inProgress"
-    completed = "completed"
-    failed = "failed"
-    declined = "declined"
-
-
-class AddPatchChangeKind(ProtocolModel):
-    type: Literal["add"]
-
-
-class DeletePatchChangeKind(ProtocolModel):
-    type: Literal["delete"]
-
-
-class UpdatePatchChangeKind(ProtocolModel):
-    move_path: str | None = None
-    type: Literal["update"]
-
-
-class UnrecognizedPatchChangeKind(ProtocolModel):
-    """A PatchChangeKind of a ``type`` this SDK does not model (a newer engine's), or whose
-    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
-
-    type: str
-
-
-class PatchChangeKind(
-    ProtocolRootModel[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind | UnrecognizedPatchChangeKind]
-):
-    root: Annotated[
-        Annotated[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind, Field(discriminator="type")]
-        | UnrecognizedPatchChangeKind,
-        Field(union_mode="left_to_right"),
-    ]
-
-
 class Personality(str, Enum):
     none = "none"
     friendly = "friendly"
     pragmatic = "pragmatic"
-
-
-class PlanDeltaNotification(ProtocolModel):
-    """
-    EXPERIMENTAL - proposed plan streaming deltas for plan items. Clients should not assume concatenated deltas match the completed plan item content.
-    """
-
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class PlanType(OpenEnum):
@@ -1344,26 +935,6 @@ class RealtimeConversationVersion(str, Enum):
     v3 = "v3"
 
 
-class ReasoningEffort(OpenEnum):
-    """
-    A non-empty reasoning effort value advertised by the model.
-    """
-
-    none = "none"
-    minimal = "minimal"
-    low = "low"
-    medium = "medium"
-    high = "high"
-    xhigh = "xhigh"
-    max = "max"
-    ultra = "ultra"
-
-
-class ReasoningEffortOption(ProtocolModel):
-    description: str
-    reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
-
-
 class ReasoningSummaryValue(str, Enum):
     """
     A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries
@@ -1381,29 +952,6 @@ class ReasoningSummary(ProtocolRootModel[ReasoningSummaryValue | Literal["none"]
             description="A summary of the reasoning performed by the model. This can be useful for debugging and understanding the model's reasoning process. See https://platform.openai.com/docs/guides/reasoning?api-mode=responses#reasoning-summaries"
         ),
     ]
-
-
-class ReasoningSummaryPartAddedNotification(ProtocolModel):
-    item_id: Annotated[str, Field(alias="itemId")]
-    summary_index: Annotated[int, Field(alias="summaryIndex")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ReasoningSummaryTextDeltaNotification(ProtocolModel):
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    summary_index: Annotated[int, Field(alias="summaryIndex")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ReasoningTextDeltaNotification(ProtocolModel):
-    content_index: Annotated[int, Field(alias="contentIndex")]
-    delta: str
-    item_id: Annotated[str, Field(alias="itemId")]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class RemoteControlConnectionStatus(str, Enum):
@@ -1480,18 +1028,6 @@ class ServerRequestResolvedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class SessionSourceValue(str, Enum):
-    cli = "cli"
-    vscode = "vscode"
-    exec = "exec"
-    app_server = "appServer"
-    unknown = "unknown"
-
-
-class CustomSessionSource(ProtocolModel):
-    custom: str
-
-
 class Settings(ProtocolModel):
     """
     Settings for a collaboration mode.
@@ -1517,39 +1053,12 @@ class SpendControlLimitSnapshot(ProtocolModel):
     used: str
 
 
-class SubAgentActivityKind(str, Enum):
-    started = "started"
-    interacted = "interacted"
-    interrupted = "interrupted"
-    completed = "completed"
-
-
-class SubAgentSourceValue(str, Enum):
-    review = "review"
-    compact = "compact"
-    memory_consolidation = "memory_consolidation"
-
-
-class OtherSubAgentSource(ProtocolModel):
-    other: str
-
-
 class TerminalInteractionNotification(ProtocolModel):
     item_id: Annotated[str, Field(alias="itemId")]
     process_id: Annotated[str, Field(alias="processId")]
     stdin: str
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class TextElement(ProtocolModel):
-    byte_range: Annotated[
-        ByteRange,
-        Field(alias="byteRange", description="Byte range in the parent `text` buffer that this element occupies."),
-    ]
-    placeholder: Annotated[
-        str | None, Field(description="Optional human-readable placeholder for the element, displayed in the UI.")
-    ] = None
 
 
 class TextPosition(ProtocolModel):
@@ -1560,11 +1069,6 @@ class TextPosition(ProtocolModel):
 class TextRange(ProtocolModel):
     end: TextPosition
     start: TextPosition
-
-
-class ThreadActiveFlag(str, Enum):
-    waiting_on_approval = "waitingOnApproval"
-    waiting_on_user_input = "waitingOnUserInput"
 
 
 class ThreadArchivedNotification(ProtocolModel):
@@ -1579,12 +1083,6 @@ class ThreadDeletedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class ThreadExtra(ProtocolModel):
-    """
-    Extra app-server data for a thread.
-    """
-
-
 class ThreadGoalClearedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
@@ -1596,148 +1094,6 @@ class ThreadGoalStatus(str, Enum):
     usage_limited = "usageLimited"
     budget_limited = "budgetLimited"
     complete = "complete"
-
-
-class ThreadHistoryMode(str, Enum):
-    legacy = "legacy"
-    paginated = "paginated"
-
-
-class ThreadId(ProtocolRootModel[str]):
-    root: str
-
-
-class HookPromptThreadItem(ProtocolModel):
-    fragments: list[HookPromptFragment]
-    id: str
-    type: Literal["hookPrompt"]
-
-
-class PlanThreadItem(ProtocolModel):
-    """
-    EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text.
-    """
-
-    id: str
-    text: str
-    type: Literal["plan"]
-
-
-class ReasoningThreadItem(ProtocolModel):
-    content: list[str] | None = []
-    id: str
-    summary: list[str] | None = []
-    type: Literal["reasoning"]
-
-
-class CommandExecutionThreadItem(ProtocolModel):
-    aggregated_output: Annotated[
-        str | None,
-        Field(alias="aggregatedOutput", description="The command's output, aggregated from stdout and stderr."),
-    ] = None
-    command: Annotated[str, Field(description="The command to be executed.")]
-    command_actions: Annotated[
-        list[CommandAction],
-        Field(
-            alias="commandActions",
-            description="A best-effort parsing of the command to understand the action(s) it will perform. This returns a list of CommandAction objects because a single shell command may be composed of many commands piped together.",
-        ),
-    ]
-    cwd: Annotated[LegacyAppPathString, Field(description="The command's working directory.")]
-    duration_ms: Annotated[
-        int | None, Field(alias="durationMs", description="The duration of the command execution in milliseconds.")
-    ] = None
-    exit_code: Annotated[int | None, Field(alias="exitCode", description="The command's exit code.")] = None
-    id: str
-    process_id: Annotated[
-        str | None, Field(alias="processId", description="Identifier for the underlying PTY process (when available).")
-    ] = None
-    source: CommandExecutionSource | None = CommandExecutionSource.agent
-    status: CommandExecutionStatus
-    type: Literal["commandExecution"]
-
-
-class McpToolCallThreadItem(ProtocolModel):
-    app_context: Annotated[McpToolCallAppContext | None, Field(alias="appContext")] = None
-    arguments: Any
-    duration_ms: Annotated[
-        int | None, Field(alias="durationMs", description="The duration of the MCP tool call in milliseconds.")
-    ] = None
-    error: McpToolCallError | None = None
-    id: str
-    mcp_app_resource_uri: Annotated[
-        str | None, Field(alias="mcpAppResourceUri", description="Deprecated: use `appContext.resourceUri` instead.")
-    ] = None
-    plugin_id: Annotated[str | None, Field(alias="pluginId")] = None
-    result: McpToolCallResult | None = None
-    server: str
-    status: McpToolCallStatus
-    tool: str
-    type: Literal["mcpToolCall"]
-
-
-class DynamicToolCallThreadItem(ProtocolModel):
-    arguments: Any
-    content_items: Annotated[list[DynamicToolCallOutputContentItem] | None, Field(alias="contentItems")] = None
-    duration_ms: Annotated[
-        int | None, Field(alias="durationMs", description="The duration of the dynamic tool call in milliseconds.")
-    ] = None
-    id: str
-    namespace: str | None = None
-    status: DynamicToolCallStatus
-    success: bool | None = None
-    tool: str
-    type: Literal["dynamicToolCall"]
-
-
-class SubAgentActivityThreadItem(ProtocolModel):
-    agent_path: Annotated[str, Field(alias="agentPath")]
-    agent_thread_id: Annotated[str, Field(alias="agentThreadId")]
-    id: str
-    kind: SubAgentActivityKind
-    type: Literal["subAgentActivity"]
-
-
-class ImageViewThreadItem(ProtocolModel):
-    id: str
-    path: LegacyAppPathString
-    type: Literal["imageView"]
-
-
-class SleepThreadItem(ProtocolModel):
-    """
-    Display item emitted by the interruptible `clock.sleep` tool.
-    """
-
-    duration_ms: Annotated[int, Field(alias="durationMs", ge=0)]
-    id: str
-    type: Literal["sleep"]
-
-
-class ImageGenerationThreadItem(ProtocolModel):
-    id: str
-    result: str
-    revised_prompt: Annotated[str | None, Field(alias="revisedPrompt")] = None
-    saved_path: Annotated[AbsolutePathBuf | None, Field(alias="savedPath")] = None
-    status: str
-    type: Literal["imageGeneration"]
-
-
-class EnteredReviewModeThreadItem(ProtocolModel):
-    id: str
-    review: str
-    type: Literal["enteredReviewMode"]
-
-
-class ExitedReviewModeThreadItem(ProtocolModel):
-    id: str
-    review: str
-    type: Literal["exitedReviewMode"]
-
-
-class ContextCompactionThreadItem(ProtocolModel):
-    id: str
-    type: Literal["contextCompaction"]
 
 
 class ThreadNameUpdatedNotification(ProtocolModel):
@@ -1832,87 +1188,8 @@ class ThreadRealtimeTranscriptDoneNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class ThreadSource(OpenEnum):
-    user = "user"
-    subagent = "subagent"
-    memory_consolidation = "memory_consolidation"
-
-
-class NotLoadedThreadStatus(ProtocolModel):
-    type: Literal["notLoaded"]
-
-
-class IdleThreadStatus(ProtocolModel):
-    type: Literal["idle"]
-
-
-class SystemErrorThreadStatus(ProtocolModel):
-    type: Literal["systemError"]
-
-
-class ActiveThreadStatus(ProtocolModel):
-    active_flags: Annotated[list[ThreadActiveFlag], Field(alias="activeFlags")]
-    type: Literal["active"]
-
-
-class UnrecognizedThreadStatus(ProtocolModel):
-    """A ThreadStatus of a ``type`` this SDK does not model (a newer engine's), or whose
-    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
-
-    type: str
-
-
-class ThreadStatus(
-    ProtocolRootModel[
-        NotLoadedThreadStatus
-        | IdleThreadStatus
-        | SystemErrorThreadStatus
-        | ActiveThreadStatus
-        | UnrecognizedThreadStatus
-    ]
-):
-    root: Annotated[
-        Annotated[
-            NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
-            Field(discriminator="type"),
-        ]
-        | UnrecognizedThreadStatus,
-        Field(union_mode="left_to_right"),
-    ]
-
-
-class ThreadStatusChangedNotification(ProtocolModel):
-    status: ThreadStatus
-    thread_id: Annotated[str, Field(alias="threadId")]
-
-
 class ThreadUnarchivedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
-
-
-class TokenUsageBreakdown(ProtocolModel):
-    cache_write_input_tokens: Annotated[int | None, Field(alias="cacheWriteInputTokens")] = 0
-    cached_input_tokens: Annotated[int, Field(alias="cachedInputTokens")]
-    input_tokens: Annotated[int, Field(alias="inputTokens")]
-    output_tokens: Annotated[int, Field(alias="outputTokens")]
-    reasoning_output_tokens: Annotated[int, Field(alias="reasoningOutputTokens")]
-    total_tokens: Annotated[int, Field(alias="totalTokens")]
-
-
-class TurnDiffUpdatedNotification(ProtocolModel):
-    """
-    Notification that the turn-level unified diff has changed. Contains the latest aggregated diff across all file changes in the turn.
-    """
-
-    diff: str
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class TurnItemsView(str, Enum):
-    not_loaded = "notLoaded"
-    summary = "summary"
-    full = "full"
 
 
 class TurnModerationMetadataNotification(ProtocolModel):
@@ -1921,153 +1198,12 @@ class TurnModerationMetadataNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class TurnPlanStepStatus(str, Enum):
-    pending = "pending"
-    in_progress = "inProgress"
-    completed = "completed"
-
-
-class TurnStatus(str, Enum):
-    completed = "completed"
-    interrupted = "interrupted"
-    failed = "failed"
-    in_progress = "inProgress"
-
-
-class TextUserInput(ProtocolModel):
-    text: str
-    text_elements: Annotated[
-        list[TextElement] | None,
-        Field(
-            description="UI-defined spans within `text` used to render or persist special elements.",
-            validate_default=True,
-        ),
-    ] = []
-    type: Literal["text"]
-
-
-class ImageUserInput(ProtocolModel):
-    detail: ImageDetail | None = None
-    type: Literal["image"]
-    url: str
-
-
-class LocalImageUserInput(ProtocolModel):
-    detail: ImageDetail | None = None
-    path: str
-    type: Literal["localImage"]
-
-
-class AudioUserInput(ProtocolModel):
-    type: Literal["audio"]
-    url: str
-
-
-class LocalAudioUserInput(ProtocolModel):
-    path: str
-    type: Literal["localAudio"]
-
-
-class SkillUserInput(ProtocolModel):
-    name: str
-    path: str
-    type: Literal["skill"]
-
-
-class MentionUserInput(ProtocolModel):
-    name: str
-    path: str
-    type: Literal["mention"]
-
-
-class UnrecognizedUserInput(ProtocolModel):
-    """A UserInput of a ``type`` this SDK does not model (a newer engine's), or whose
-    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
-
-    type: str
-
-
-class UserInput(
-    ProtocolRootModel[
-        TextUserInput
-        | ImageUserInput
-        | LocalImageUserInput
-        | AudioUserInput
-        | LocalAudioUserInput
-        | SkillUserInput
-        | MentionUserInput
-        | UnrecognizedUserInput
-    ]
-):
-    root: Annotated[
-        Annotated[
-            TextUserInput
-            | ImageUserInput
-            | LocalImageUserInput
-            | AudioUserInput
-            | LocalAudioUserInput
-            | SkillUserInput
-            | MentionUserInput,
-            Field(discriminator="type"),
-        ]
-        | UnrecognizedUserInput,
-        Field(union_mode="left_to_right"),
-    ]
-
-
 class WarningNotification(ProtocolModel):
     message: Annotated[str, Field(description="Concise warning message for the user.")]
     thread_id: Annotated[
         str | None,
         Field(alias="threadId", description="Optional thread target when the warning applies to a specific thread."),
     ] = None
-
-
-class SearchWebSearchAction(ProtocolModel):
-    queries: list[str] | None = None
-    query: str | None = None
-    type: Literal["search"]
-
-
-class OpenPageWebSearchAction(ProtocolModel):
-    type: Literal["openPage"]
-    url: str | None = None
-
-
-class FindInPageWebSearchAction(ProtocolModel):
-    pattern: str | None = None
-    type: Literal["findInPage"]
-    url: str | None = None
-
-
-class OtherWebSearchAction(ProtocolModel):
-    type: Literal["other"]
-
-
-class UnrecognizedWebSearchAction(ProtocolModel):
-    """A WebSearchAction of a ``type`` this SDK does not model (a newer engine's), or whose
-    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
-
-    type: str
-
-
-class WebSearchAction(
-    ProtocolRootModel[
-        SearchWebSearchAction
-        | OpenPageWebSearchAction
-        | FindInPageWebSearchAction
-        | OtherWebSearchAction
-        | UnrecognizedWebSearchAction
-    ]
-):
-    root: Annotated[
-        Annotated[
-            SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
-            Field(discriminator="type"),
-        ]
-        | UnrecognizedWebSearchAction,
-        Field(union_mode="left_to_right"),
-    ]
 
 
 class WindowsSandboxSetupMode(str, Enum):
@@ -2261,46 +1397,6 @@ class AppMetadata(ProtocolModel):
     version_notes: Annotated[str | None, Field(alias="versionNotes")] = None
 
 
-class ActiveTurnNotSteerable(ProtocolModel):
-    turn_kind: Annotated[NonSteerableTurnKind, Field(alias="turnKind")]
-
-
-class ActiveTurnNotSteerableCodexErrorInfo(ProtocolModel):
-    """
-    Returned when `turn/start` or `turn/steer` is submitted while the current active turn cannot accept same-turn steering, for example `/review` or manual `/compact`.
-    """
-
-    active_turn_not_steerable: Annotated[ActiveTurnNotSteerable, Field(alias="activeTurnNotSteerable")]
-
-
-class CodexErrorInfo(
-    ProtocolRootModel[
-        CodexErrorInfoValue
-        | HttpConnectionFailedCodexErrorInfo
-        | ResponseStreamConnectionFailedCodexErrorInfo
-        | ResponseStreamDisconnectedCodexErrorInfo
-        | ResponseTooManyFailedAttemptsCodexErrorInfo
-        | ActiveTurnNotSteerableCodexErrorInfo
-    ]
-):
-    root: Annotated[
-        CodexErrorInfoValue
-        | HttpConnectionFailedCodexErrorInfo
-        | ResponseStreamConnectionFailedCodexErrorInfo
-        | ResponseStreamDisconnectedCodexErrorInfo
-        | ResponseTooManyFailedAttemptsCodexErrorInfo
-        | ActiveTurnNotSteerableCodexErrorInfo,
-        Field(
-            description="This translation layer make sure that we expose codex error code in camel case.\n\nWhen an upstream HTTP status is available (for example, from the Responses API or a provider), it is forwarded in `httpStatusCode` on the relevant `codexErrorInfo` variant."
-        ),
-    ]
-
-
-class CollabAgentState(ProtocolModel):
-    message: str | None = None
-    status: CollabAgentStatus
-
-
 class CollaborationMode(ProtocolModel):
     """
     Collaboration mode for a Codex session.
@@ -2418,12 +1514,6 @@ class FileSystemSpecialPath(
     ]
 
 
-class FileUpdateChange(ProtocolModel):
-    diff: str
-    kind: PatchChangeKind
-    path: str
-
-
 class GuardianApprovalReview(ProtocolModel):
     """
     [UNSTABLE] Temporary approval auto-review payload used by `item/autoApprovalReview/*` notifications. This shape is expected to change soon.
@@ -2486,41 +1576,6 @@ class HookStartedNotification(ProtocolModel):
     turn_id: Annotated[str | None, Field(alias="turnId")] = None
 
 
-class MemoryCitation(ProtocolModel):
-    entries: list[MemoryCitationEntry]
-    thread_ids: Annotated[list[str], Field(alias="threadIds")]
-
-
-class Model(ProtocolModel):
-    additional_speed_tiers: Annotated[
-        list[str] | None, Field(alias="additionalSpeedTiers", description="Deprecated: use `serviceTiers` instead.")
-    ] = []
-    availability_nux: Annotated[ModelAvailabilityNux | None, Field(alias="availabilityNux")] = None
-    default_reasoning_effort: Annotated[ReasoningEffort, Field(alias="defaultReasoningEffort")]
-    default_service_tier: Annotated[
-        str | None,
-        Field(
-            alias="defaultServiceTier",
-            description="Catalog default service tier id for this model, when one is configured.",
-        ),
-    ] = None
-    description: str
-    display_name: Annotated[str, Field(alias="displayName")]
-    hidden: bool
-    id: str
-    input_modalities: Annotated[list[InputModality] | None, Field(alias="inputModalities")] = [
-        InputModality.text,
-        InputModality.image,
-    ]
-    is_default: Annotated[bool, Field(alias="isDefault")]
-    model: str
-    service_tiers: Annotated[list[ModelServiceTier] | None, Field(alias="serviceTiers", validate_default=True)] = []
-    supported_reasoning_efforts: Annotated[list[ReasoningEffortOption], Field(alias="supportedReasoningEfforts")]
-    supports_personality: Annotated[bool | None, Field(alias="supportsPersonality")] = False
-    upgrade: str | None = None
-    upgrade_info: Annotated[ModelUpgradeInfo | None, Field(alias="upgradeInfo")] = None
-
-
 class ProcessOutputDeltaNotification(ProtocolModel):
     """
     Base64-encoded output chunk emitted for a streaming `process/spawn` request.
@@ -2562,22 +1617,6 @@ class RateLimitSnapshot(ProtocolModel):
     ] = None
 
 
-class ThreadSpawn(ProtocolModel):
-    agent_nickname: str | None = None
-    agent_path: AgentPath | None = None
-    agent_role: str | None = None
-    depth: int
-    parent_thread_id: ThreadId
-
-
-class ThreadSpawnSubAgentSource(ProtocolModel):
-    thread_spawn: ThreadSpawn
-
-
-class SubAgentSource(ProtocolRootModel[SubAgentSourceValue | ThreadSpawnSubAgentSource | OtherSubAgentSource]):
-    root: SubAgentSourceValue | ThreadSpawnSubAgentSource | OtherSubAgentSource
-
-
 class ThreadGoal(ProtocolModel):
     created_at: Annotated[int, Field(alias="createdAt")]
     objective: str
@@ -2593,130 +1632,6 @@ class ThreadGoalUpdatedNotification(ProtocolModel):
     goal: ThreadGoal
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str | None, Field(alias="turnId")] = None
-
-
-class UserMessageThreadItem(ProtocolModel):
-    client_id: Annotated[str | None, Field(alias="clientId")] = None
-    content: list[UserInput]
-    id: str
-    type: Literal["userMessage"]
-
-
-class AgentMessageThreadItem(ProtocolModel):
-    id: str
-    memory_citation: Annotated[MemoryCitation | None, Field(alias="memoryCitation")] = None
-    phase: MessagePhase | None = None
-    text: str
-    type: Literal["agentMessage"]
-
-
-class FileChangeThreadItem(ProtocolModel):
-    changes: list[FileUpdateChange]
-    id: str
-    status: PatchApplyStatus
-    type: Literal["fileChange"]
-
-
-class CollabAgentToolCallThreadItem(ProtocolModel):
-    agents_states: Annotated[
-        dict[str, CollabAgentState],
-        Field(alias="agentsStates", description="Last known status of the target agents, when available."),
-    ]
-    id: Annotated[str, Field(description="Unique identifier for this collab tool call.")]
-    model: Annotated[str | None, Field(description="Model requested for the spawned agent, when applicable.")] = None
-    prompt: Annotated[
-        str | None, Field(description="Prompt text sent as part of the collab tool call, when available.")
-    ] = None
-    reasoning_effort: Annotated[
-        ReasoningEffort | None,
-        Field(
-            alias="reasoningEffort", description="Reasoning effort requested for the spawned agent, when applicable."
-        ),
-    ] = None
-    receiver_thread_ids: Annotated[
-        list[str],
-        Field(
-            alias="receiverThreadIds",
-            description="Thread ID of the receiving agent, when applicable. In case of spawn operation, this corresponds to the newly spawned agent.",
-        ),
-    ]
-    sender_thread_id: Annotated[
-        str, Field(alias="senderThreadId", description="Thread ID of the agent issuing the collab request.")
-    ]
-    status: Annotated[CollabAgentToolCallStatus, Field(description="Current status of the collab tool call.")]
-    tool: Annotated[CollabAgentTool, Field(description="Name of the collab tool that was invoked.")]
-    type: Literal["collabAgentToolCall"]
-
-
-class WebSearchThreadItem(ProtocolModel):
-    action: WebSearchAction | None = None
-    id: str
-    query: str
-    results: Annotated[
-        list[Any] | None,
-        Field(
-            description="Structured search results returned out-of-band by standalone web search.\n\nThese stay as opaque JSON at the extension/app-server boundary so new result fields and result types can pass through without a Codex release."
-        ),
-    ] = None
-    type: Literal["webSearch"]
-
-
-class UnrecognizedThreadItem(ProtocolModel):
-    """A ThreadItem of a ``type`` this SDK does not model (a newer engine's), or whose
-    fields no longer fit its model: kept whole, ``to_dict()`` is its wire JSON."""
-
-    type: str
-    id: str
-
-
-class ThreadItem(
-    ProtocolRootModel[
-        UserMessageThreadItem
-        | HookPromptThreadItem
-        | AgentMessageThreadItem
-        | PlanThreadItem
-        | ReasoningThreadItem
-        | CommandExecutionThreadItem
-        | FileChangeThreadItem
-        | McpToolCallThreadItem
-        | DynamicToolCallThreadItem
-        | CollabAgentToolCallThreadItem
-        | SubAgentActivityThreadItem
-        | WebSearchThreadItem
-        | ImageViewThreadItem
-        | SleepThreadItem
-        | ImageGenerationThreadItem
-        | EnteredReviewModeThreadItem
-        | ExitedReviewModeThreadItem
-        | ContextCompactionThreadItem
-        | UnrecognizedThreadItem
-    ]
-):
-    root: Annotated[
-        Annotated[
-            UserMessageThreadItem
-            | HookPromptThreadItem
-            | AgentMessageThreadItem
-            | PlanThreadItem
-            | ReasoningThreadItem
-            | CommandExecutionThreadItem
-            | FileChangeThreadItem
-            | McpToolCallThreadItem
-            | DynamicToolCallThreadItem
-            | CollabAgentToolCallThreadItem
-            | SubAgentActivityThreadItem
-            | WebSearchThreadItem
-            | ImageViewThreadItem
-            | SleepThreadItem
-            | ImageGenerationThreadItem
-            | EnteredReviewModeThreadItem
-            | ExitedReviewModeThreadItem
-            | ContextCompactionThreadItem,
-            Field(discriminator="type"),
-        ]
-        | UnrecognizedThreadItem,
-        Field(union_mode="left_to_right"),
-    ]
 
 
 class ThreadSettings(ProtocolModel):
@@ -2745,36 +1660,6 @@ class ThreadSettings(ProtocolModel):
 class ThreadSettingsUpdatedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
     thread_settings: Annotated[ThreadSettings, Field(alias="threadSettings")]
-
-
-class ThreadTokenUsage(ProtocolModel):
-    last: TokenUsageBreakdown
-    model_context_window: Annotated[int | None, Field(alias="modelContextWindow")] = None
-    total: TokenUsageBreakdown
-
-
-class ThreadTokenUsageUpdatedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-    token_usage: Annotated[ThreadTokenUsage, Field(alias="tokenUsage")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class TurnError(ProtocolModel):
-    additional_details: Annotated[str | None, Field(alias="additionalDetails")] = None
-    codex_error_info: Annotated[CodexErrorInfo | None, Field(alias="codexErrorInfo")] = None
-    message: str
-
-
-class TurnPlanStep(ProtocolModel):
-    status: TurnPlanStepStatus
-    step: str
-
-
-class TurnPlanUpdatedNotification(ProtocolModel):
-    explanation: str | None = None
-    plan: list[TurnPlanStep]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
 
 
 class WindowsSandboxSetupCompletedNotification(ProtocolModel):
@@ -2956,13 +1841,6 @@ class AppListUpdatedNotification(ProtocolModel):
     data: list[AppInfo]
 
 
-class ErrorNotification(ProtocolModel):
-    error: TurnError
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-    will_retry: Annotated[bool, Field(alias="willRetry")]
-
-
 class ExternalAgentConfigImportCompletedNotification(ProtocolModel):
     import_id: Annotated[str, Field(alias="importId")]
     item_type_results: Annotated[list[ExternalAgentConfigImportTypeResult], Field(alias="itemTypeResults")]
@@ -3015,67 +1893,6 @@ class HookCompletedNotification(ProtocolModel):
     turn_id: Annotated[str | None, Field(alias="turnId")] = None
 
 
-class ItemCompletedNotification(ProtocolModel):
-    completed_at_ms: Annotated[
-        int,
-        Field(
-            alias="completedAtMs", description="Unix timestamp (in milliseconds) when this item lifecycle completed."
-        ),
-    ]
-    item: ThreadItem
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class ItemStartedNotification(ProtocolModel):
-    item: ThreadItem
-    started_at_ms: Annotated[
-        int,
-        Field(alias="startedAtMs", description="Unix timestamp (in milliseconds) when this item lifecycle started."),
-    ]
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class SubAgentSessionSource(ProtocolModel):
-    sub_agent: Annotated[SubAgentSource, Field(alias="subAgent")]
-
-
-class SessionSource(ProtocolRootModel[SessionSourceValue | CustomSessionSource | SubAgentSessionSource]):
-    root: SessionSourceValue | CustomSessionSource | SubAgentSessionSource
-
-
-class Turn(ProtocolModel):
-    completed_at: Annotated[
-        int | None, Field(alias="completedAt", description="Unix timestamp (in seconds) when the turn completed.")
-    ] = None
-    duration_ms: Annotated[
-        int | None,
-        Field(alias="durationMs", description="Duration between turn start and completion in milliseconds, if known."),
-    ] = None
-    error: Annotated[TurnError | None, Field(description="Only populated when the Turn's status is failed.")] = None
-    id: Annotated[str, Field(description="Identifier for this turn. Codex-generated turn IDs are UUIDv7.")]
-    items: Annotated[list[ThreadItem], Field(description="Thread items currently included in this turn payload.")]
-    items_view: Annotated[
-        TurnItemsView | None,
-        Field(alias="itemsView", description="Describes how much of `items` has been loaded for this turn."),
-    ] = TurnItemsView.full
-    started_at: Annotated[
-        int | None, Field(alias="startedAt", description="Unix timestamp (in seconds) when the turn started.")
-    ] = None
-    status: TurnStatus
-
-
-class TurnCompletedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn: Turn
-
-
-class TurnStartedNotification(ProtocolModel):
-    thread_id: Annotated[str, Field(alias="threadId")]
-    turn: Turn
-
-
 class AdditionalFileSystemPermissions(ProtocolModel):
     entries: list[FileSystemSandboxEntry] | None = None
     glob_scan_max_depth: Annotated[int | None, Field(alias="globScanMaxDepth", ge=1)] = None
@@ -3090,96 +1907,6 @@ class AdditionalFileSystemPermissions(ProtocolModel):
 class RequestPermissionProfile(ProtocolModel):
     file_system: Annotated[AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
     network: AdditionalNetworkPermissions | None = None
-
-
-class Thread(ProtocolModel):
-    agent_nickname: Annotated[
-        str | None,
-        Field(
-            alias="agentNickname",
-            description="Optional random unique nickname assigned to an AgentControl-spawned sub-agent.",
-        ),
-    ] = None
-    agent_role: Annotated[
-        str | None,
-        Field(
-            alias="agentRole", description="Optional role (agent_role) assigned to an AgentControl-spawned sub-agent."
-        ),
-    ] = None
-    can_accept_direct_input: Annotated[
-        bool | None,
-        Field(
-            alias="canAcceptDirectInput",
-            description="Whether the app server accepts direct turn input for this loaded thread. `None` means the capability is unavailable, such as for an unloaded stored thread.",
-        ),
-    ] = None
-    cli_version: Annotated[str, Field(alias="cliVersion", description="Version of the CLI that created the thread.")]
-    created_at: Annotated[
-        int, Field(alias="createdAt", description="Unix timestamp (in seconds) when the thread was created.")
-    ]
-    cwd: Annotated[AbsolutePathBuf, Field(description="Working directory captured for the thread.")]
-    ephemeral: Annotated[
-        bool, Field(description="Whether the thread is ephemeral and should not be materialized on disk.")
-    ]
-    extra: Annotated[ThreadExtra | None, Field(description="Optional implementation-specific thread data.")] = None
-    forked_from_id: Annotated[
-        str | None,
-        Field(
-            alias="forkedFromId", description="Source thread id when this thread was created by forking another thread."
-        ),
-    ] = None
-    git_info: Annotated[
-        GitInfo | None,
-        Field(alias="gitInfo", description="Optional Git metadata captured when the thread was created."),
-    ] = None
-    history_mode: Annotated[
-        ThreadHistoryMode | None,
-        Field(
-            alias="historyMode", description="Persisted thread history contract selected when this thread was created."
-        ),
-    ] = ThreadHistoryMode.legacy
-    id: Annotated[str, Field(description="Identifier for this thread. Codex-generated thread IDs are UUIDv7.")]
-    model_provider: Annotated[
-        str, Field(alias="modelProvider", description="Model provider used for this thread (for example, 'openai').")
-    ]
-    name: Annotated[str | None, Field(description="Optional user-facing thread title.")] = None
-    parent_thread_id: Annotated[
-        str | None,
-        Field(
-            alias="parentThreadId",
-            description="The ID of the parent thread. This will only be set if this thread is a subagent.",
-        ),
-    ] = None
-    path: Annotated[str | None, Field(description="[UNSTABLE] Path to the thread on disk.")] = None
-    preview: Annotated[str, Field(description="Usually the first user message in the thread, if available.")]
-    recency_at: Annotated[
-        int | None,
-        Field(alias="recencyAt", description="Unix timestamp (in seconds) used for thread recency ordering."),
-    ] = None
-    session_id: Annotated[
-        str, Field(alias="sessionId", description="Session id shared by threads that belong to the same session tree.")
-    ]
-    source: Annotated[
-        SessionSource, Field(description="Origin of the thread (CLI, VSCode, codex exec, codex app-server, etc.).")
-    ]
-    status: Annotated[ThreadStatus, Field(description="Current runtime status for the thread.")]
-    thread_source: Annotated[
-        ThreadSource | None,
-        Field(alias="threadSource", description="Optional analytics source classification for this thread."),
-    ] = None
-    turns: Annotated[
-        list[Turn],
-        Field(
-            description="Only populated on `thread/resume`, `thread/rollback`, `thread/fork`, and `thread/read` (when `includeTurns` is true) responses. For all other responses and notifications returning a Thread, the turns field will be an empty list."
-        ),
-    ]
-    updated_at: Annotated[
-        int, Field(alias="updatedAt", description="Unix timestamp (in seconds) when the thread was last updated.")
-    ]
-
-
-class ThreadStartedNotification(ProtocolModel):
-    thread: Thread
 
 
 class AdditionalPermissionProfile(ProtocolModel):
@@ -3467,25 +2194,4 @@ SERVER_REQUEST_RESPONSES: dict[str, ProtocolType] = {
     "item/tool/call": DynamicToolCallResponse,
     "item/tool/requestUserInput": ToolRequestUserInputResponse,
     "mcpServer/elicitation/request": McpServerElicitationRequestResponse,
-}
-
-THREAD_ITEM_TYPES: dict[str, ProtocolType] = {
-    "agentMessage": AgentMessageThreadItem,
-    "collabAgentToolCall": CollabAgentToolCallThreadItem,
-    "commandExecution": CommandExecutionThreadItem,
-    "contextCompaction": ContextCompactionThreadItem,
-    "dynamicToolCall": DynamicToolCallThreadItem,
-    "enteredReviewMode": EnteredReviewModeThreadItem,
-    "exitedReviewMode": ExitedReviewModeThreadItem,
-    "fileChange": FileChangeThreadItem,
-    "hookPrompt": HookPromptThreadItem,
-    "imageGeneration": ImageGenerationThreadItem,
-    "imageView": ImageViewThreadItem,
-    "mcpToolCall": McpToolCallThreadItem,
-    "plan": PlanThreadItem,
-    "reasoning": ReasoningThreadItem,
-    "sleep": SleepThreadItem,
-    "subAgentActivity": SubAgentActivityThreadItem,
-    "userMessage": UserMessageThreadItem,
-    "webSearch": WebSearchThreadItem,
 }
