@@ -31,7 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import _engine, _native, _validate, telemetry
+from . import _engine, _validate
 from ._logging import logger
 from .approvals import (
     APPROVAL_RESOLVED_METHOD,
@@ -48,6 +48,7 @@ from .approvals import (
 )
 from .errors import ConfigurationError
 from .events import JsonObject, Notification
+from .telemetry import ClientTelemetry
 from .tools import (
     Tool,
     ToolError,
@@ -97,7 +98,7 @@ class _Answer:
     def __init__(
         self,
         dispatcher: ServerRequestDispatcher,
-        engine: _native.NativeEngine,
+        engine: _engine.NativeEngine,
         thread_id: str,
         method: str,
         request_id: str,
@@ -105,7 +106,7 @@ class _Answer:
     ) -> None:
         self._dispatcher = dispatcher
         # An approval's span runs from the request to the answer (a tool call has its item's).
-        self._span = telemetry.begin_approval(method, params)
+        self._span = dispatcher.telemetry.begin_approval(method, params)
         self._engine = engine
         self._thread_id = thread_id
         self._method = method
@@ -131,7 +132,7 @@ class _Answer:
         except (TypeError, ValueError) as exc:
             logger.warning("answer to %s is not JSON (%s); declining", self._method, exc)
             _engine.decline(self._engine, self._method, self._request_id, "the answer was not JSON")
-        except _native.NativeError as exc:
+        except _engine.NativeError as exc:
             # The turn ended (interrupted, client closed) before the answer: nothing to do.
             logger.debug("could not answer %s: %s", self._method, exc)
 
@@ -146,6 +147,7 @@ class ServerRequestDispatcher:
         approval_callback: ApprovalCallback | None = None,
         approval_handler: _engine.ApprovalHandler | None = None,
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
+        telemetry: ClientTelemetry | None = None,
     ) -> None:
         if approval_callback is not None and approval_handler is not None:
             raise ConfigurationError("give approval_callback= or approval_handler=, not both")
@@ -158,6 +160,7 @@ class ServerRequestDispatcher:
         self.approval_callback = approval_callback
         self.approval_handler = approval_handler
         self.approval_timeout = approval_timeout
+        self.telemetry = telemetry if telemetry is not None else ClientTelemetry()
         self._threads: dict[str, ThreadBinding] = {}
         self._events: dict[str, deque[Notification]] = {}
         self._lock = threading.Lock()
@@ -218,7 +221,7 @@ class ServerRequestDispatcher:
 
     # -- the dispatch point ----------------------------------------------------
     def dispatch(
-        self, engine: _native.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
+        self, engine: _engine.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
     ) -> None:
         """Answers one request for a sync client; user code runs on the pool."""
         if _answered_by_the_sdk(engine, method, request_id):
@@ -254,7 +257,7 @@ class ServerRequestDispatcher:
         future.add_done_callback(done)
 
     def dispatch_async(
-        self, engine: _native.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
+        self, engine: _engine.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
     ) -> None:
         """Answers one request for an async client; user code runs in a task of the running loop."""
         if _answered_by_the_sdk(engine, method, request_id):
@@ -324,10 +327,10 @@ class ServerRequestDispatcher:
         return _declined(request, "no approval callback is configured", "default", method)
 
 
-def _answered_by_the_sdk(engine: _native.NativeEngine, method: str, request_id: str) -> bool:
+def _answered_by_the_sdk(engine: _engine.NativeEngine, method: str, request_id: str) -> bool:
     try:
         return _engine.answer_builtin(engine, method, request_id)
-    except _native.NativeError as exc:
+    except _engine.NativeError as exc:
         logger.debug("could not answer %s: %s", method, exc)
         return True
 

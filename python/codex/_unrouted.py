@@ -3,23 +3,30 @@
 Notifications that belong to no thread (``account/login/completed``) or that the
 engine sent before a thread's event stream was opened (``mcpServer/startupStatus/updated``
 at thread start) land in one buffer in the engine. Taking from that buffer removes
-everything in it, so every reader goes through this module: it drains the buffer and
-files each notification under its method for whoever asks for it.
+everything in it, so every reader goes through one :class:`UnroutedNotifications` per
+client (its session holds it): it drains the buffer and files each notification under
+its method for whoever asks for it. The two readers' own stores are here too.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-import weakref
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ._native import NativeEngine
+from . import api_models
 from .events import JsonObject
+
+if TYPE_CHECKING:
+    from ._engine import NativeEngine
+    from .api_models import AccountLoginCompletedNotification
 
 #: Notifications kept per method until someone takes them (the oldest go first).
 KEPT_PER_METHOD = 1024
+LOGIN_COMPLETED = "account/login/completed"
+MCP_STARTUP_STATUS = "mcpServer/startupStatus/updated"
 
 
 class UnroutedNotifications:
@@ -51,14 +58,43 @@ class UnroutedNotifications:
             return taken
 
 
-_by_client: weakref.WeakKeyDictionary[object, UnroutedNotifications] = weakref.WeakKeyDictionary()
-_by_client_lock = threading.Lock()
+class LoginOutcomes:
+    """Login completions seen on the thread-less stream, by login id, until their handle asks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[str, AccountLoginCompletedNotification] = {}
+
+    def collect(self, notifications: list[JsonObject]) -> None:
+        for params in notifications:
+            outcome = api_models.AccountLoginCompletedNotification.model_validate(params)
+            if outcome.login_id is not None:
+                with self._lock:
+                    self._by_id[outcome.login_id] = outcome
+
+    def pop(self, login_id: str) -> AccountLoginCompletedNotification | None:
+        with self._lock:
+            return self._by_id.pop(login_id, None)
 
 
-def unrouted_notifications(client: object) -> UnroutedNotifications:
-    """The store of ``client`` (a Codex or AsyncCodex)."""
-    with _by_client_lock:
-        store = _by_client.get(client)
-        if store is None:
-            store = _by_client[client] = UnroutedNotifications()
-        return store
+class StartupNotices:
+    """The latest start-up status of each MCP server, by thread and server name.
+
+    Filled from the thread-less stream and from turn streams, which see the notices of
+    servers a running turn starts but do not show them (they belong to no turn).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[tuple[str, str], JsonObject] = {}
+
+    def note(self, params: JsonObject) -> None:
+        thread_id, name = params.get("threadId"), params.get("name")
+        if isinstance(thread_id, str) and isinstance(name, str):
+            with self._lock:
+                self._latest[(thread_id, name)] = params
+
+    def of_thread(self, thread_id: str) -> dict[str, JsonObject]:
+        """The latest notice of each server of ``thread_id``, by server name."""
+        with self._lock:
+            return {name: params for (thread, name), params in self._latest.items() if thread == thread_id}

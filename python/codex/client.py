@@ -2,39 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import os
 import sys
-import threading
 import time
-import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from . import _engine, _validate, protocol
+from . import _engine, _validate
 from ._dispatch import DEFAULT_APPROVAL_TIMEOUT_S, ServerRequestDispatcher, ThreadBinding
 from ._logging import logger, register_secret, start_engine_logging
-from ._native import NativeEngine
+from ._session import AsyncSession, Session, SessionCore
 from ._version import __version__
 from .approvals import ApprovalCallback
 from .config import CodexConfig, ResolvedConfig, resolve
-from .delivery import DeliveryMonitor, DeliveryStats
-from .errors import ConfigurationError, TransportClosedError
+from .delivery import DeliveryStats
+from .errors import ConfigurationError
 from .events import JsonObject
 from .files import FileStore
 from .login import AccountApi, AsyncAccountApi
 from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides, mcp_startup_errors
 from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_mode, sandbox_thread_config
-from .structured import OutputSpec
 from .telemetry import ClientTelemetry
 from .thread_admin import AsyncThreadAdminApi, ThreadAdminApi
 from .threads import AsyncThread, Thread
 from .tools import Tool, ToolFunction, ToolRegistry, tools_registry
-from .turns import AsyncTurnHandle, TurnHandle
 
 
 class ServerInfo(BaseModel):
@@ -117,7 +112,9 @@ def _thread_start_params(
 
 
 class _ClientBase:
-    """What both clients share: the merged config, the resolved engine options, cleanup."""
+    """What both clients share: the merged config, the resolved engine options, the tools."""
+
+    _session: SessionCore
 
     def __init__(
         self,
@@ -131,15 +128,14 @@ class _ClientBase:
         telemetry: ClientTelemetry | None = None,
     ) -> None:
         self._config = _merge(config, provider)
-        self._delivery = DeliveryMonitor()
-        self._telemetry = telemetry if telemetry is not None else ClientTelemetry()
         self._approval_handler = approval_handler
         # Tools and approvals: every server request is answered through this one object.
-        self._server_requests = ServerRequestDispatcher(
+        server_requests = ServerRequestDispatcher(
             tools=tools,
             approval_callback=approval_callback,
             approval_handler=approval_handler,
             approval_timeout=approval_timeout,
+            telemetry=telemetry,
         )
         self._resolved: ResolvedConfig = resolve(self._config)
         register_secret(self._config.resolved_api_key())
@@ -149,8 +145,8 @@ class _ClientBase:
             if token_env is not None:
                 register_secret(os.environ.get(token_env))
         start_engine_logging()
-        # Removes a private home even if the client is never closed.
-        self._cleanup = weakref.finalize(self, self._resolved.cleanup)
+        self._options = json.dumps(self._resolved.options)
+        self._server_requests = server_requests
 
     @property
     def tools(self) -> ToolRegistry:
@@ -170,17 +166,7 @@ class _ClientBase:
         The ``codex`` logger warns whenever the count of lost events grows (checked at the
         end of every turn stream and on each call).
         """
-        self._note_delivery()
-        return self._delivery.last
-
-    def _note_delivery(self) -> None:
-        engine: NativeEngine | None = getattr(self, "_engine", None)
-        if engine is None:
-            return
-        try:
-            self._delivery.observe(engine.stats())
-        except Exception as exc:  # a closed or inherited (forked) engine: keep the last counts
-            logger.debug("delivery stats unavailable: %s", exc)
+        return self._session.delivery_stats()
 
     @property
     def codex_home(self) -> str:
@@ -194,9 +180,6 @@ class _ClientBase:
         if store is None:
             store = self._file_store = FileStore(self._resolved.home / "attachments")
         return store
-
-    def _options_json(self) -> str:
-        return json.dumps(self._resolved.options)
 
     def _default_cwd(self, cwd: str | None) -> str | None:
         # The app-server rebuilds each thread's config from the home and overrides,
@@ -250,23 +233,15 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             approval_timeout=approval_timeout,
             telemetry=ClientTelemetry(tracer_provider, traceparent),
         )
-        self._lock = threading.Lock()
-        try:
-            options = self._options_json()
-            started = time.perf_counter()
-            with self._telemetry.span("codex.client.start"):
-                self._engine: NativeEngine | None = _engine.call(lambda: NativeEngine.start(options), starting=True)
-            logger.debug("engine ready in %.1f ms (home %s)", (time.perf_counter() - started) * 1000, self.codex_home)
-        except BaseException:
-            self._cleanup()
-            raise
+        # The session removes a private home when closed, or collected with the last handle using it.
+        self._session: Session = Session(self._options, self._server_requests, self._resolved.cleanup)
+        started = time.perf_counter()
+        self._session.start()
+        logger.debug("engine ready in %.1f ms (home %s)", (time.perf_counter() - started) * 1000, self.codex_home)
         self._metadata = _metadata(self._config)
-        # The event models load in the background while the caller starts a thread.
-        # (Not before the engine starts: that would compete with it for the CPU.)
-        protocol.warm_up()
 
     def __repr__(self) -> str:
-        state = "closed" if self._engine is None else "open"
+        state = "open" if self._session.is_open else "closed"
         return f"Codex({state}, home={str(self._resolved.home)!r})"
 
     def __enter__(self) -> Codex:
@@ -281,40 +256,14 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
 
     def close(self) -> None:
         """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
-        self._note_delivery()
-        with self._lock:
-            engine, self._engine = self._engine, None
-        if engine is not None:
-            engine.shutdown()
-        self._server_requests.close()
-        self._cleanup()
+        self._session.close()
 
-    # -- plumbing ------------------------------------------------------------
-    def _native_engine(self) -> NativeEngine:
-        engine = self._engine
-        if engine is None:
-            raise TransportClosedError("this Codex client is closed")
-        return engine
+    # Kept for tests and debugging sessions that reach the engine directly.
+    def _native_engine(self) -> _engine.NativeEngine:
+        return self._session.engine()
 
     def _request(self, method: str, params: JsonObject | None) -> JsonObject:
-        engine = self._native_engine()
-        payload = _engine.dumps(params)
-        result = _engine.call(lambda: engine.request(method, payload))
-        value = json.loads(result)
-        return value if isinstance(value, dict) else {"result": value}
-
-    def _start_turn(self, thread_id: str, params: JsonObject, output: OutputSpec | None = None) -> TurnHandle:
-        engine = self._native_engine()
-        # Subscribe before turn/start: the first events can beat the response.
-        subscription = _engine.call(lambda: engine.subscribe(thread_id))
-        try:
-            with self._telemetry.turn_starting(thread_id, params.get("model")) as turn_started:
-                started = self._request("turn/start", params)
-                turn_started(started["turn"]["id"])
-        except BaseException:
-            subscription.close()
-            raise
-        return TurnHandle(self, thread_id, started["turn"]["id"], subscription, output)
+        return self._session.request(method, params)
 
     # -- threads ---------------------------------------------------------------
     def thread_start(
@@ -361,12 +310,12 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
-        with self._telemetry.thread_starting() as thread_started, mcp_startup_errors():
-            started = self._request("thread/start", {**params, **tool_params})
+        with self._session.telemetry.thread_starting() as thread_started, mcp_startup_errors():
+            started = self._session.request("thread/start", {**params, **tool_params})
             thread_started(started)
         logger.debug("thread %s started", started["thread"]["id"])
         self._server_requests.bind_thread(started["thread"]["id"], binding)
-        return Thread(self, started["thread"]["id"])
+        return Thread(self._session, started["thread"]["id"])
 
 
 class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
@@ -408,17 +357,16 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
             approval_timeout=approval_timeout,
             telemetry=ClientTelemetry(tracer_provider, traceparent),
         )
-        self._engine: NativeEngine | None = None
-        self._closed = False
-        self._init_lock = asyncio.Lock()
-        self._metadata: InitializeResponse | None = None
+        self._session: AsyncSession = AsyncSession(self._options, self._server_requests, self._resolved.cleanup)
+        self._metadata = _metadata(self._config)
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else ("open" if self._engine is not None else "not started")
+        session = self._session
+        state = "closed" if session.closed else ("open" if session.is_open else "not started")
         return f"AsyncCodex({state}, home={str(self._resolved.home)!r})"
 
     async def __aenter__(self) -> AsyncCodex:
-        await self._ensure_started()
+        await self._session.ensure_started()
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
@@ -426,66 +374,20 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
 
     @property
     def metadata(self) -> InitializeResponse:
-        if self._metadata is None:
+        if not self._session.started:
             raise RuntimeError("AsyncCodex is not started yet: use `async with AsyncCodex()` first")
         return self._metadata
 
-    async def _ensure_started(self) -> NativeEngine:
-        if self._closed:
-            raise TransportClosedError("this AsyncCodex client is closed")
-        if self._engine is not None:
-            return self._engine
-        async with self._init_lock:
-            if self._engine is None:
-                options = self._options_json()
-                try:
-                    with self._telemetry.span("codex.client.start"):
-                        self._engine = await _engine.call_async(
-                            lambda: NativeEngine.start_async(options), starting=True
-                        )
-                except BaseException:
-                    self._cleanup()
-                    raise
-                self._metadata = _metadata(self._config)
-                protocol.warm_up()
-            return self._engine
-
     async def close(self) -> None:
         """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
-        self._closed = True
-        self._note_delivery()
-        engine, self._engine = self._engine, None
-        if engine is not None:
-            await engine.shutdown_async()
-        self._server_requests.close()
-        self._cleanup()
+        await self._session.close()
 
-    def _native_engine(self) -> NativeEngine:
-        engine = self._engine
-        if engine is None:
-            raise TransportClosedError("this AsyncCodex client is closed or not started")
-        return engine
+    # Kept for tests and debugging sessions that reach the engine directly.
+    def _native_engine(self) -> _engine.NativeEngine:
+        return self._session.engine()
 
     async def _request(self, method: str, params: JsonObject | None) -> JsonObject:
-        engine = await self._ensure_started()
-        payload = _engine.dumps(params)
-        result = await _engine.call_async(lambda: engine.request_async(method, payload))
-        value = json.loads(result)
-        return value if isinstance(value, dict) else {"result": value}
-
-    async def _start_turn(
-        self, thread_id: str, params: JsonObject, output: OutputSpec | None = None
-    ) -> AsyncTurnHandle:
-        engine = await self._ensure_started()
-        subscription = _engine.call(lambda: engine.subscribe(thread_id))
-        try:
-            with self._telemetry.turn_starting(thread_id, params.get("model")) as turn_started:
-                started = await self._request("turn/start", params)
-                turn_started(started["turn"]["id"])
-        except BaseException:
-            subscription.close()
-            raise
-        return AsyncTurnHandle(self, thread_id, started["turn"]["id"], subscription, output)
+        return await self._session.request(method, params)
 
     async def thread_start(
         self,
@@ -527,8 +429,8 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
             session_start_source=session_start_source,
             thread_source=thread_source,
         )
-        with self._telemetry.thread_starting() as thread_started, mcp_startup_errors():
-            started = await self._request("thread/start", {**params, **tool_params})
+        with self._session.telemetry.thread_starting() as thread_started, mcp_startup_errors():
+            started = await self._session.request("thread/start", {**params, **tool_params})
             thread_started(started)
         self._server_requests.bind_thread(started["thread"]["id"], binding)
-        return AsyncThread(self, started["thread"]["id"])
+        return AsyncThread(self._session, started["thread"]["id"])

@@ -12,59 +12,19 @@ loopback server).
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from . import api_models
-from ._native import NativeEngine
-from ._unrouted import UnroutedNotifications, unrouted_notifications
 from .errors import CodexError, ConfigurationError
 from .events import JsonObject
 
 if TYPE_CHECKING:
+    from ._session import AsyncSession, Session
     from .api_models import AccountLoginCompletedNotification, CancelLoginAccountResponse, GetAccountResponse
-    from .client import AsyncCodex, Codex
 
-_LOGIN_COMPLETED = "account/login/completed"
 _POLL_S = 0.05
-
-
-class _LoginOutcomes:
-    """Login completions seen on the engine's thread-less event stream, by login id.
-
-    ``account/login/completed`` belongs to no thread, so it lands in the engine's
-    unrouted buffer, which :mod:`codex._unrouted` drains for every reader.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_id: dict[str, AccountLoginCompletedNotification] = {}
-
-    def collect(self, engine: NativeEngine, unrouted: UnroutedNotifications) -> None:
-        for params in unrouted.take(engine, _LOGIN_COMPLETED):
-            outcome = api_models.AccountLoginCompletedNotification.model_validate(params)
-            if outcome.login_id is not None:
-                with self._lock:
-                    self._by_id[outcome.login_id] = outcome
-
-    def pop(self, login_id: str) -> AccountLoginCompletedNotification | None:
-        with self._lock:
-            return self._by_id.pop(login_id, None)
-
-
-_outcomes: weakref.WeakKeyDictionary[object, _LoginOutcomes] = weakref.WeakKeyDictionary()
-_outcomes_lock = threading.Lock()
-
-
-def _outcomes_of(codex: object) -> _LoginOutcomes:
-    with _outcomes_lock:
-        outcomes = _outcomes.get(codex)
-        if outcomes is None:
-            outcomes = _outcomes[codex] = _LoginOutcomes()
-        return outcomes
 
 
 def _deadline(timeout: float | None) -> float | None:
@@ -95,90 +55,82 @@ def _expect(response: JsonObject, kind: str, fields: tuple[str, ...]) -> list[st
 class ChatgptLoginHandle:
     """A browser login in progress: open ``auth_url``, then ``wait()``."""
 
-    _codex: Codex
+    _session: Session
     login_id: str
     auth_url: str
 
     def wait(self, *, timeout: float | None = None) -> AccountLoginCompletedNotification:
         """Blocks until the engine reports this attempt finished (``success`` tells how)."""
-        return _wait(self._codex, self.login_id, timeout)
+        return _wait(self._session, self.login_id, timeout)
 
     def cancel(self) -> CancelLoginAccountResponse:
-        return _cancel(self._codex, self.login_id)
+        return _cancel(self._session, self.login_id)
 
 
 @dataclass(slots=True)
 class DeviceCodeLoginHandle:
     """A device-code login in progress: show ``verification_url`` and ``user_code``, then ``wait()``."""
 
-    _codex: Codex
+    _session: Session
     login_id: str
     verification_url: str
     user_code: str
 
     def wait(self, *, timeout: float | None = None) -> AccountLoginCompletedNotification:
         """Blocks until the engine reports this attempt finished (``success`` tells how)."""
-        return _wait(self._codex, self.login_id, timeout)
+        return _wait(self._session, self.login_id, timeout)
 
     def cancel(self) -> CancelLoginAccountResponse:
-        return _cancel(self._codex, self.login_id)
+        return _cancel(self._session, self.login_id)
 
 
-def _wait(codex: Codex, login_id: str, timeout: float | None) -> AccountLoginCompletedNotification:
+def _wait(session: Session, login_id: str, timeout: float | None) -> AccountLoginCompletedNotification:
     deadline = _deadline(timeout)
-    outcomes = _outcomes_of(codex)
     while True:
-        outcomes.collect(codex._native_engine(), unrouted_notifications(codex))
-        outcome = outcomes.pop(login_id)
+        outcome = session.take_login_outcome(login_id)
         if outcome is not None:
             return outcome
         _timed_out(deadline, login_id)
         time.sleep(_POLL_S)
 
 
-def _cancel(codex: Codex, login_id: str) -> CancelLoginAccountResponse:
+def _cancel(session: Session, login_id: str) -> CancelLoginAccountResponse:
     return api_models.CancelLoginAccountResponse.model_validate(
-        codex._request("account/login/cancel", {"loginId": login_id})
+        session.request("account/login/cancel", {"loginId": login_id})
     )
 
 
 class AccountApi:
     """Account methods of :class:`~codex.Codex`."""
 
-    __slots__ = ()
-
     if TYPE_CHECKING:
-
-        def _request(self, method: str, params: JsonObject | None) -> JsonObject: ...
+        _session: Session
 
     def login_api_key(self, api_key: str) -> None:
         """Signs in with an API key (stored in this client's home)."""
-        self._request("account/login/start", _api_key_params(api_key))
+        self._session.request("account/login/start", _api_key_params(api_key))
 
     def login_chatgpt(self) -> ChatgptLoginHandle:
         """Starts a browser ChatGPT login (a local callback server listens; no browser is opened)."""
-        response = self._request("account/login/start", {"type": "chatgpt"})
+        response = self._session.request("account/login/start", {"type": "chatgpt"})
         login_id, auth_url = _expect(response, "chatgpt", ("loginId", "authUrl"))
-        return ChatgptLoginHandle(self._self(), login_id, auth_url)
+        return ChatgptLoginHandle(self._session, login_id, auth_url)
 
     def login_chatgpt_device_code(self) -> DeviceCodeLoginHandle:
         """Starts a device-code ChatGPT login."""
-        response = self._request("account/login/start", {"type": "chatgptDeviceCode"})
+        response = self._session.request("account/login/start", {"type": "chatgptDeviceCode"})
         login_id, url, code = _expect(response, "chatgptDeviceCode", ("loginId", "verificationUrl", "userCode"))
-        return DeviceCodeLoginHandle(self._self(), login_id, url, code)
+        return DeviceCodeLoginHandle(self._session, login_id, url, code)
 
     def account(self, *, refresh_token: bool = False) -> GetAccountResponse:
         """Who is signed in (``account`` is None when nobody is)."""
         return api_models.GetAccountResponse.model_validate(
-            self._request("account/read", {"refreshToken": refresh_token})
+            self._session.request("account/read", {"refreshToken": refresh_token})
         )
 
     def logout(self) -> None:
         """Forgets the stored credentials."""
-        self._request("account/logout", None)
-
-    def _self(self) -> Codex:
-        return cast("Codex", self)
+        self._session.request("account/logout", None)
 
 
 # --------------------------------------------------------------------------- async
@@ -186,86 +138,79 @@ class AccountApi:
 class AsyncChatgptLoginHandle:
     """A browser login in progress (async): open ``auth_url``, then ``await wait()``."""
 
-    _codex: AsyncCodex
+    _session: AsyncSession
     login_id: str
     auth_url: str
 
     async def wait(self, *, timeout: float | None = None) -> AccountLoginCompletedNotification:
-        return await _wait_async(self._codex, self.login_id, timeout)
+        return await _wait_async(self._session, self.login_id, timeout)
 
     async def cancel(self) -> CancelLoginAccountResponse:
-        return await _cancel_async(self._codex, self.login_id)
+        return await _cancel_async(self._session, self.login_id)
 
 
 @dataclass(slots=True)
 class AsyncDeviceCodeLoginHandle:
     """A device-code login in progress (async)."""
 
-    _codex: AsyncCodex
+    _session: AsyncSession
     login_id: str
     verification_url: str
     user_code: str
 
     async def wait(self, *, timeout: float | None = None) -> AccountLoginCompletedNotification:
-        return await _wait_async(self._codex, self.login_id, timeout)
+        return await _wait_async(self._session, self.login_id, timeout)
 
     async def cancel(self) -> CancelLoginAccountResponse:
-        return await _cancel_async(self._codex, self.login_id)
+        return await _cancel_async(self._session, self.login_id)
 
 
-async def _wait_async(codex: AsyncCodex, login_id: str, timeout: float | None) -> AccountLoginCompletedNotification:
+async def _wait_async(session: AsyncSession, login_id: str, timeout: float | None) -> AccountLoginCompletedNotification:
     deadline = _deadline(timeout)
-    outcomes = _outcomes_of(codex)
     while True:
-        outcomes.collect(await codex._ensure_started(), unrouted_notifications(codex))
-        outcome = outcomes.pop(login_id)
+        await session.ensure_started()
+        outcome = session.take_login_outcome(login_id)
         if outcome is not None:
             return outcome
         _timed_out(deadline, login_id)
         await asyncio.sleep(_POLL_S)
 
 
-async def _cancel_async(codex: AsyncCodex, login_id: str) -> CancelLoginAccountResponse:
-    response = await codex._request("account/login/cancel", {"loginId": login_id})
+async def _cancel_async(session: AsyncSession, login_id: str) -> CancelLoginAccountResponse:
+    response = await session.request("account/login/cancel", {"loginId": login_id})
     return api_models.CancelLoginAccountResponse.model_validate(response)
 
 
 class AsyncAccountApi:
     """Account methods of :class:`~codex.AsyncCodex`."""
 
-    __slots__ = ()
-
     if TYPE_CHECKING:
-
-        async def _request(self, method: str, params: JsonObject | None) -> JsonObject: ...
+        _session: AsyncSession
 
     async def login_api_key(self, api_key: str) -> None:
         """Signs in with an API key (stored in this client's home)."""
-        await self._request("account/login/start", _api_key_params(api_key))
+        await self._session.request("account/login/start", _api_key_params(api_key))
 
     async def login_chatgpt(self) -> AsyncChatgptLoginHandle:
         """Starts a browser ChatGPT login (a local callback server listens; no browser is opened)."""
-        response = await self._request("account/login/start", {"type": "chatgpt"})
+        response = await self._session.request("account/login/start", {"type": "chatgpt"})
         login_id, auth_url = _expect(response, "chatgpt", ("loginId", "authUrl"))
-        return AsyncChatgptLoginHandle(self._self(), login_id, auth_url)
+        return AsyncChatgptLoginHandle(self._session, login_id, auth_url)
 
     async def login_chatgpt_device_code(self) -> AsyncDeviceCodeLoginHandle:
         """Starts a device-code ChatGPT login."""
-        response = await self._request("account/login/start", {"type": "chatgptDeviceCode"})
+        response = await self._session.request("account/login/start", {"type": "chatgptDeviceCode"})
         login_id, url, code = _expect(response, "chatgptDeviceCode", ("loginId", "verificationUrl", "userCode"))
-        return AsyncDeviceCodeLoginHandle(self._self(), login_id, url, code)
+        return AsyncDeviceCodeLoginHandle(self._session, login_id, url, code)
 
     async def account(self, *, refresh_token: bool = False) -> GetAccountResponse:
         """Who is signed in (``account`` is None when nobody is)."""
-        response = await self._request("account/read", {"refreshToken": refresh_token})
+        response = await self._session.request("account/read", {"refreshToken": refresh_token})
         return api_models.GetAccountResponse.model_validate(response)
 
     async def logout(self) -> None:
         """Forgets the stored credentials."""
-        await self._request("account/logout", None)
-
-    def _self(self) -> AsyncCodex:
-        return cast("AsyncCodex", self)
+        await self._session.request("account/logout", None)
 
 
 __all__ = [

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import threading
 import time
-import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -22,12 +20,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator, model_validator
 from pydantic._internal._model_construction import ModelMetaclass
 
-from ._unrouted import unrouted_notifications
 from .errors import ConfigurationError, InternalRpcError
 from .events import JsonObject, WireModel
 
 if TYPE_CHECKING:
-    from .client import AsyncCodex, Codex
+    from ._session import AsyncSession, Session, SessionCore
 
 McpToolApproval = Literal["auto", "prompt", "writes", "approve"]
 """When the engine asks before calling a server's tool.
@@ -262,36 +259,20 @@ class McpServerStatus(WireModel):
         return self.server_info is not None
 
 
-_STARTUP_METHOD = "mcpServer/startupStatus/updated"
 #: How long to wait for the startup notification of a server listed as not started. The list
 #: answers once start-up ended, so this only bridges the notice's trip through a loaded machine
 #: (0.5 s was seen to fall short at a load average of 10).
 _STARTUP_NOTICE_GRACE_S = 5.0
 _POLL_S = 0.02
 
-_startups: weakref.WeakKeyDictionary[object, dict[tuple[str, str], JsonObject]] = weakref.WeakKeyDictionary()
-_startups_lock = threading.Lock()
 
-
-def remember_thread_notice(codex: object, method: str, params: JsonObject) -> None:
-    """Keeps a thread-level notice a turn's stream received but does not show
-    (a server's startup status) for :func:`mcp_status`."""
-    if method != _STARTUP_METHOD:
-        return
-    if isinstance(params.get("threadId"), str) and isinstance(params.get("name"), str):
-        with _startups_lock:
-            _startups.setdefault(codex, {})[(params["threadId"], params["name"])] = params
-
-
-def _statuses(codex: Codex | AsyncCodex, thread_id: str, response: JsonObject) -> list[McpServerStatus]:
-    for update in unrouted_notifications(codex).take(codex._native_engine(), _STARTUP_METHOD):
-        remember_thread_notice(codex, _STARTUP_METHOD, update)
-    with _startups_lock:
-        known = dict(_startups.get(codex, {}))
+def _statuses(session: SessionCore, thread_id: str, response: JsonObject) -> list[McpServerStatus]:
+    # Notices come from the thread-less stream and from turn streams (the session keeps both).
+    known = session.mcp_startup_notices(thread_id)
     statuses = []
     for entry in response.get("data", []):
         status = McpServerStatus.model_validate(entry)
-        latest = known.get((thread_id, status.name))
+        latest = known.get(status.name)
         if status.started:
             status.startup_status = "ready"
         elif latest is not None:
@@ -305,20 +286,20 @@ def _settled(statuses: list[McpServerStatus]) -> bool:
     return all(status.started or status.startup_status in ("failed", "cancelled") for status in statuses)
 
 
-def mcp_status(codex: Codex, thread_id: str) -> list[McpServerStatus]:
+def mcp_status(session: Session, thread_id: str) -> list[McpServerStatus]:
     """The servers of ``thread_id`` (``mcpServerStatus/list`` waits for those still starting)."""
-    response = codex._request("mcpServerStatus/list", {"threadId": thread_id})
+    response = session.request("mcpServerStatus/list", {"threadId": thread_id})
     # The failure notice of a server can trail the list's answer by a moment.
     deadline = time.monotonic() + _STARTUP_NOTICE_GRACE_S
-    while not _settled(statuses := _statuses(codex, thread_id, response)) and time.monotonic() < deadline:
+    while not _settled(statuses := _statuses(session, thread_id, response)) and time.monotonic() < deadline:
         time.sleep(_POLL_S)
     return statuses
 
 
-async def mcp_status_async(codex: AsyncCodex, thread_id: str) -> list[McpServerStatus]:
+async def mcp_status_async(session: AsyncSession, thread_id: str) -> list[McpServerStatus]:
     """The async twin of :func:`mcp_status`."""
-    response = await codex._request("mcpServerStatus/list", {"threadId": thread_id})
+    response = await session.request("mcpServerStatus/list", {"threadId": thread_id})
     deadline = time.monotonic() + _STARTUP_NOTICE_GRACE_S
-    while not _settled(statuses := _statuses(codex, thread_id, response)) and time.monotonic() < deadline:
+    while not _settled(statuses := _statuses(session, thread_id, response)) and time.monotonic() < deadline:
         await asyncio.sleep(_POLL_S)
     return statuses

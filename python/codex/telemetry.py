@@ -96,8 +96,9 @@ def _context_from_traceparent(traceparent: str | None) -> Context | None:
 class TurnTrace:
     """The span of one turn and its children, fed by the turn's notifications."""
 
-    def __init__(self, tracer: Tracer, span: Span, thread_id: str) -> None:
+    def __init__(self, tracer: Tracer, span: Span, thread_id: str, on_end: Callable[[str], None]) -> None:
         self._tracer = tracer
+        self._on_end = on_end
         self.span = span
         self.thread_id = thread_id
         self.turn_id: str | None = None
@@ -233,7 +234,7 @@ class TurnTrace:
             self._fail(self.span, error_type, None)
         self.span.end()
         if self.turn_id is not None:
-            _turns.pop(self.turn_id, None)
+            self._on_end(self.turn_id)
 
 
 class ApprovalSpan:
@@ -264,65 +265,12 @@ def _error_type(info: object) -> str:
     return "turn_failed"
 
 
-#: Running turns by id, so the request dispatcher can find the span to nest under.
-_turns: dict[str, TurnTrace] = {}
-_TURNS_KEPT = 1024
-#: The model each traced thread runs (from thread/start), for its turns' spans.
-_thread_models: dict[str, str] = {}
-_THREAD_MODELS_KEPT = 4096
-
-
-def turn_trace(turn_id: str | None) -> TurnTrace | None:
-    """The trace of a running turn, if it is traced."""
-    return _turns.get(turn_id) if turn_id else None
-
-
-def observe(turn_id: str, event: Notification) -> None:
-    """Feeds one of a turn's notifications to its trace (no-op when untraced)."""
-    trace = _turns.get(turn_id)
-    if trace is not None:
-        trace.observe(event)
-
-
-def end_turn(turn_id: str, error_type: str | None = None) -> None:
-    """Ends a turn's span when its stream stops without ``turn/completed``."""
-    trace = _turns.get(turn_id)
-    if trace is not None:
-        trace.end(error_type)
-
-
-@contextlib.contextmanager
-def server_request_scope(thread_id: str, turn_id: str, params: JsonObject) -> Iterator[None]:
-    """While a server request is dispatched: ``codex`` records carry its thread and turn
-    ids, and its span is current (both travel on to the callback that answers it)."""
-    request_turn = params.get("turnId")
-    turn = request_turn if isinstance(request_turn, str) else turn_id
-    with correlation(thread_id, turn), request_scope(turn, params):
-        yield
-
-
+#: Turns a client keeps traces for; a turn whose stream is never read never completes.
+TURNS_KEPT = 1024
+#: Threads a client remembers the model of (from thread/start), for their turns' spans.
+THREAD_MODELS_KEPT = 4096
 #: Server requests that are not approvals: tool calls have their item's span.
 _NOT_APPROVALS = frozenset({"item/tool/call", "currentTime/read"})
-
-
-def begin_approval(method: str, params: JsonObject) -> ApprovalSpan | None:
-    """Opens the span of an approval request of a traced turn (None otherwise)."""
-    if method in _NOT_APPROVALS:
-        return None
-    turn_id = params.get("turnId")
-    trace = turn_trace(turn_id if isinstance(turn_id, str) else None)
-    return trace.approval(method, params) if trace is not None else None
-
-
-@contextlib.contextmanager
-def request_scope(turn_id: str, params: JsonObject) -> Iterator[None]:
-    """Makes the request's span current, so spans user code opens nest under it."""
-    trace = _turns.get(turn_id)
-    if trace is None or _trace is None:
-        yield
-        return
-    with _trace.use_span(trace.span_for(params), end_on_exit=False):
-        yield
 
 
 class ClientTelemetry:
@@ -339,6 +287,12 @@ class ClientTelemetry:
         if _load():
             self._tracer = _trace.get_tracer(INSTRUMENTATION_NAME, __version__, tracer_provider=tracer_provider)
         self._parent = _context_from_traceparent(traceparent)
+        self._lock = threading.Lock()
+        #: Running turns by id, so the request dispatcher can find the span to nest under.
+        self._turns: dict[str, TurnTrace] = {}
+        #: The model each traced thread runs (from thread/start), for its turns' spans.
+        self._thread_models: dict[str, str] = {}
+        self.turns_kept = TURNS_KEPT
 
     @property
     def enabled(self) -> bool:
@@ -372,9 +326,10 @@ class ClientTelemetry:
             thread_id = thread.get("id") if isinstance(thread, dict) else None
             model = response.get("model")
             if isinstance(thread_id, str) and isinstance(model, str):
-                if len(_thread_models) >= _THREAD_MODELS_KEPT:
-                    _thread_models.pop(next(iter(_thread_models)))
-                _thread_models[thread_id] = model
+                with self._lock:
+                    if len(self._thread_models) >= THREAD_MODELS_KEPT:
+                        self._thread_models.pop(next(iter(self._thread_models)))
+                    self._thread_models[thread_id] = model
             if span is not None:
                 if isinstance(thread_id, str):
                     span.set_attribute(CONVERSATION_ID, thread_id)
@@ -388,7 +343,7 @@ class ClientTelemetry:
     def turn_starting(self, thread_id: str, model: str | None) -> Iterator[Callable[[str], None]]:
         """Opens a turn's span around turn/start; call what it yields with the new turn's id.
         Fails the span if turn/start raises."""
-        trace = self.start_turn(thread_id, model or _thread_models.get(thread_id))
+        trace = self.start_turn(thread_id, model or self._thread_models.get(thread_id))
 
         def started(turn_id: str) -> None:
             if trace is not None:
@@ -416,15 +371,69 @@ class ClientTelemetry:
         span = self._tracer.start_span(
             f"invoke_agent {AGENT_NAME}", context=self._parent_context(), attributes=attributes
         )
-        return TurnTrace(self._tracer, span, thread_id)
+        return TurnTrace(self._tracer, span, thread_id, self._forget)
 
-    @staticmethod
-    def register(trace: TurnTrace, turn_id: str) -> None:
+    def register(self, trace: TurnTrace, turn_id: str) -> None:
         trace.started(turn_id)
         # A turn whose stream is never read never completes here: past a bound, the
         # oldest such span is ended rather than kept forever.
-        while len(_turns) >= _TURNS_KEPT:
-            oldest = _turns.pop(next(iter(_turns)), None)
-            if oldest is not None:
-                oldest.end("abandoned")
-        _turns[turn_id] = trace
+        while True:
+            with self._lock:
+                if len(self._turns) < self.turns_kept:
+                    self._turns[turn_id] = trace
+                    return
+                oldest = self._turns.pop(next(iter(self._turns)))
+            oldest.end("abandoned")
+
+    def _forget(self, turn_id: str) -> None:
+        with self._lock:
+            self._turns.pop(turn_id, None)
+
+    def traced_turns(self) -> list[str]:
+        """The ids of the turns whose spans are open."""
+        with self._lock:
+            return list(self._turns)
+
+    def turn_trace(self, turn_id: str | None) -> TurnTrace | None:
+        """The trace of a running turn, if it is traced."""
+        # Read on every event of every turn: a dict lookup is atomic, so no lock.
+        return self._turns.get(turn_id) if turn_id else None
+
+    def observe(self, turn_id: str, event: Notification) -> None:
+        """Feeds one of a turn's notifications to its trace (no-op when untraced)."""
+        trace = self.turn_trace(turn_id)
+        if trace is not None:
+            trace.observe(event)
+
+    def end_turn(self, turn_id: str, error_type: str | None = None) -> None:
+        """Ends a turn's span when its stream stops without ``turn/completed``."""
+        trace = self.turn_trace(turn_id)
+        if trace is not None:
+            trace.end(error_type)
+
+    @contextlib.contextmanager
+    def server_request_scope(self, thread_id: str, turn_id: str, params: JsonObject) -> Iterator[None]:
+        """While a server request is dispatched: ``codex`` records carry its thread and turn
+        ids, and its span is current (both travel on to the callback that answers it)."""
+        request_turn = params.get("turnId")
+        turn = request_turn if isinstance(request_turn, str) else turn_id
+        with correlation(thread_id, turn), self.request_scope(turn, params):
+            yield
+
+    def begin_approval(self, method: str, params: JsonObject) -> ApprovalSpan | None:
+        """Opens the span of an approval request of a traced turn (None otherwise)."""
+        if method in _NOT_APPROVALS:
+            return None
+        turn_id = params.get("turnId")
+        trace = self.turn_trace(turn_id if isinstance(turn_id, str) else None)
+        return trace.approval(method, params) if trace is not None else None
+
+    @contextlib.contextmanager
+    def request_scope(self, turn_id: str, params: JsonObject) -> Iterator[None]:
+        """Makes the request's span current, so spans user code opens nest under it."""
+        trace = self.turn_trace(turn_id)
+        if trace is None or _trace is None:
+            yield
+            return
+        with _trace.use_span(trace.span_for(params), end_on_exit=False):
+            yield

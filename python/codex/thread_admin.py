@@ -8,7 +8,7 @@ Same names, keyword arguments and result types as ``openai_codex``'s ``Codex`` /
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from . import api_models
 from ._logging import logger
@@ -18,9 +18,8 @@ from .thread_params import thread_fork_params, thread_list_params, thread_resume
 from .threads import AsyncThread, Thread
 
 if TYPE_CHECKING:
-    from ._dispatch import ServerRequestDispatcher
+    from ._session import AsyncSession, Session
     from .api_models import ModelListResponse, ThreadArchiveResponse, ThreadListResponse
-    from .client import AsyncCodex, Codex
 
 
 def _thread_id(response: JsonObject) -> str:
@@ -30,15 +29,11 @@ def _thread_id(response: JsonObject) -> str:
 class ThreadAdminApi:
     """Thread administration methods of :class:`~codex.Codex`."""
 
-    __slots__ = ()
-
     if TYPE_CHECKING:
-        _server_requests: ServerRequestDispatcher
-
-        def _request(self, method: str, params: JsonObject | None) -> JsonObject: ...
+        _session: Session
 
     def _thread(self, thread_id: str) -> Thread:
-        return Thread(cast("Codex", self), thread_id)
+        return Thread(self._session, thread_id)
 
     def thread_list(
         self,
@@ -69,7 +64,7 @@ class ThreadAdminApi:
             source_kinds=source_kinds,
             use_state_db_only=use_state_db_only,
         )
-        return api_models.ThreadListResponse.model_validate(self._request("thread/list", params))
+        return api_models.ThreadListResponse.model_validate(self._session.request("thread/list", params))
 
     def thread_resume(
         self,
@@ -102,7 +97,7 @@ class ThreadAdminApi:
             sandbox=sandbox,
             service_tier=service_tier,
         )
-        return self._thread(_thread_id(self._request("thread/resume", params)))
+        return self._thread(_thread_id(self._session.request("thread/resume", params)))
 
     def thread_fork(
         self,
@@ -140,40 +135,38 @@ class ThreadAdminApi:
             service_tier=service_tier,
             thread_source=thread_source,
         )
-        forked = _thread_id(self._request("thread/fork", params))
+        forked = _thread_id(self._session.request("thread/fork", params))
         logger.debug("thread %s forked from %s", forked, thread_id)
-        self._server_requests.inherit_binding(thread_id, forked)
+        self._session.server_requests.inherit_binding(thread_id, forked)
         return self._thread(forked)
 
     def thread_archive(self, thread_id: str) -> ThreadArchiveResponse:
         """Moves a stored thread to the archive (``thread_list(archived=True)`` shows it)."""
-        return api_models.ThreadArchiveResponse.model_validate(self._request("thread/archive", {"threadId": thread_id}))
+        return api_models.ThreadArchiveResponse.model_validate(
+            self._session.request("thread/archive", {"threadId": thread_id})
+        )
 
     def thread_unarchive(self, thread_id: str) -> Thread:
         """Restores an archived thread and loads it, so the returned thread can run turns."""
-        restored = _thread_id(self._request("thread/unarchive", {"threadId": thread_id}))
+        restored = _thread_id(self._session.request("thread/unarchive", {"threadId": thread_id}))
         # Archiving unloads a thread and unarchiving only moves its file back.
-        return self._thread(_thread_id(self._request("thread/resume", {"threadId": restored})))
+        return self._thread(_thread_id(self._session.request("thread/resume", {"threadId": restored})))
 
     def models(self, *, include_hidden: bool = False) -> ModelListResponse:
         """The models the engine offers."""
         return api_models.ModelListResponse.model_validate(
-            self._request("model/list", {"includeHidden": include_hidden})
+            self._session.request("model/list", {"includeHidden": include_hidden})
         )
 
 
 class AsyncThreadAdminApi:
     """Thread administration methods of :class:`~codex.AsyncCodex`."""
 
-    __slots__ = ()
-
     if TYPE_CHECKING:
-        _server_requests: ServerRequestDispatcher
-
-        async def _request(self, method: str, params: JsonObject | None) -> JsonObject: ...
+        _session: AsyncSession
 
     def _thread(self, thread_id: str) -> AsyncThread:
-        return AsyncThread(cast("AsyncCodex", self), thread_id)
+        return AsyncThread(self._session, thread_id)
 
     async def thread_list(
         self,
@@ -204,7 +197,7 @@ class AsyncThreadAdminApi:
             source_kinds=source_kinds,
             use_state_db_only=use_state_db_only,
         )
-        return api_models.ThreadListResponse.model_validate(await self._request("thread/list", params))
+        return api_models.ThreadListResponse.model_validate(await self._session.request("thread/list", params))
 
     async def thread_resume(
         self,
@@ -237,7 +230,7 @@ class AsyncThreadAdminApi:
             sandbox=sandbox,
             service_tier=service_tier,
         )
-        return self._thread(_thread_id(await self._request("thread/resume", params)))
+        return self._thread(_thread_id(await self._session.request("thread/resume", params)))
 
     async def thread_fork(
         self,
@@ -275,22 +268,22 @@ class AsyncThreadAdminApi:
             service_tier=service_tier,
             thread_source=thread_source,
         )
-        forked = _thread_id(await self._request("thread/fork", params))
-        self._server_requests.inherit_binding(thread_id, forked)
+        forked = _thread_id(await self._session.request("thread/fork", params))
+        self._session.server_requests.inherit_binding(thread_id, forked)
         return self._thread(forked)
 
     async def thread_archive(self, thread_id: str) -> ThreadArchiveResponse:
         """Moves a stored thread to the archive (``thread_list(archived=True)`` shows it)."""
         return api_models.ThreadArchiveResponse.model_validate(
-            await self._request("thread/archive", {"threadId": thread_id})
+            await self._session.request("thread/archive", {"threadId": thread_id})
         )
 
     async def thread_unarchive(self, thread_id: str) -> AsyncThread:
         """Restores an archived thread and loads it, so the returned thread can run turns."""
-        restored = _thread_id(await self._request("thread/unarchive", {"threadId": thread_id}))
-        return self._thread(_thread_id(await self._request("thread/resume", {"threadId": restored})))
+        restored = _thread_id(await self._session.request("thread/unarchive", {"threadId": thread_id}))
+        return self._thread(_thread_id(await self._session.request("thread/resume", {"threadId": restored})))
 
     async def models(self, *, include_hidden: bool = False) -> ModelListResponse:
         """The models the engine offers."""
-        response = await self._request("model/list", {"includeHidden": include_hidden})
+        response = await self._session.request("model/list", {"includeHidden": include_hidden})
         return api_models.ModelListResponse.model_validate(response)

@@ -14,13 +14,13 @@ from .errors import ConfigurationError
 from .thread_params import goal_set_params, rollback_params
 
 if TYPE_CHECKING:
+    from ._session import AsyncSession, Session
     from .api_models import (
         ThreadCompactStartResponse,
         ThreadReadResponse,
         ThreadRollbackResponse,
         ThreadSetNameResponse,
     )
-    from .client import AsyncCodex, Codex
 
 
 def _name_params(thread_id: str, name: str) -> dict[str, str]:
@@ -35,21 +35,21 @@ class ThreadControls:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        _codex: Codex
+        _session: Session
         id: str
 
     def read(self, *, include_turns: bool = False) -> ThreadReadResponse:
         """This thread's stored state, optionally with its turns."""
-        response = self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
+        response = self._session.request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
         return api_models.ThreadReadResponse.model_validate(response)
 
     def set_name(self, name: str) -> ThreadSetNameResponse:
-        response = self._codex._request("thread/name/set", _name_params(self.id, name))
+        response = self._session.request("thread/name/set", _name_params(self.id, name))
         return api_models.ThreadSetNameResponse.model_validate(response)
 
     def compact(self) -> ThreadCompactStartResponse:
         """Starts compacting this thread's history (the engine summarises it with the model)."""
-        response = self._codex._request("thread/compact/start", {"threadId": self.id})
+        response = self._session.request("thread/compact/start", {"threadId": self.id})
         return api_models.ThreadCompactStartResponse.model_validate(response)
 
     def rollback(self, num_turns: int = 1) -> ThreadRollbackResponse:
@@ -57,17 +57,17 @@ class ThreadControls:
 
         Files the dropped turns changed stay as they are.
         """
-        response = self._codex._request("thread/rollback", rollback_params(self.id, num_turns))
+        response = self._session.request("thread/rollback", rollback_params(self.id, num_turns))
         return api_models.ThreadRollbackResponse.model_validate(response)
 
     def unsubscribe(self) -> ThreadUnsubscribeResponse:
         """Lets the engine unload this thread; ``thread_resume`` brings it back."""
-        response = self._codex._request("thread/unsubscribe", {"threadId": self.id})
+        response = self._session.request("thread/unsubscribe", {"threadId": self.id})
         return ThreadUnsubscribeResponse.model_validate(response)
 
     def get_goal(self) -> ThreadGoalResponse:
         """The thread's goal (``goal`` is None when it has none)."""
-        return ThreadGoalResponse.model_validate(self._codex._request("thread/goal/get", {"threadId": self.id}))
+        return ThreadGoalResponse.model_validate(self._session.request("thread/goal/get", {"threadId": self.id}))
 
     def set_goal(
         self,
@@ -78,10 +78,10 @@ class ThreadControls:
     ) -> ThreadGoalResponse:
         """Sets or updates the thread's goal (objective, status, token budget)."""
         params = goal_set_params(self.id, objective, status=status, token_budget=token_budget)
-        return ThreadGoalResponse.model_validate(self._codex._request("thread/goal/set", params))
+        return ThreadGoalResponse.model_validate(self._session.request("thread/goal/set", params))
 
     def clear_goal(self) -> ThreadGoalClearResponse:
-        response = self._codex._request("thread/goal/clear", {"threadId": self.id})
+        response = self._session.request("thread/goal/clear", {"threadId": self.id})
         return ThreadGoalClearResponse.model_validate(response)
 
 
@@ -91,36 +91,36 @@ class AsyncThreadControls:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        _codex: AsyncCodex
+        _session: AsyncSession
         id: str
 
     async def read(self, *, include_turns: bool = False) -> ThreadReadResponse:
         """This thread's stored state, optionally with its turns."""
-        response = await self._codex._request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
+        response = await self._session.request("thread/read", {"threadId": self.id, "includeTurns": include_turns})
         return api_models.ThreadReadResponse.model_validate(response)
 
     async def set_name(self, name: str) -> ThreadSetNameResponse:
-        response = await self._codex._request("thread/name/set", _name_params(self.id, name))
+        response = await self._session.request("thread/name/set", _name_params(self.id, name))
         return api_models.ThreadSetNameResponse.model_validate(response)
 
     async def compact(self) -> ThreadCompactStartResponse:
         """Starts compacting this thread's history (the engine summarises it with the model)."""
-        response = await self._codex._request("thread/compact/start", {"threadId": self.id})
+        response = await self._session.request("thread/compact/start", {"threadId": self.id})
         return api_models.ThreadCompactStartResponse.model_validate(response)
 
     async def rollback(self, num_turns: int = 1) -> ThreadRollbackResponse:
         """Drops the last ``num_turns`` turns from the history the model sees next."""
-        response = await self._codex._request("thread/rollback", rollback_params(self.id, num_turns))
+        response = await self._session.request("thread/rollback", rollback_params(self.id, num_turns))
         return api_models.ThreadRollbackResponse.model_validate(response)
 
     async def unsubscribe(self) -> ThreadUnsubscribeResponse:
         """Lets the engine unload this thread; ``thread_resume`` brings it back."""
-        response = await self._codex._request("thread/unsubscribe", {"threadId": self.id})
+        response = await self._session.request("thread/unsubscribe", {"threadId": self.id})
         return ThreadUnsubscribeResponse.model_validate(response)
 
     async def get_goal(self) -> ThreadGoalResponse:
         """The thread's goal (``goal`` is None when it has none)."""
-        response = await self._codex._request("thread/goal/get", {"threadId": self.id})
+        response = await self._session.request("thread/goal/get", {"threadId": self.id})
         return ThreadGoalResponse.model_validate(response)
 
     async def set_goal(
@@ -132,8 +132,8 @@ class AsyncThreadControls:
     ) -> ThreadGoalResponse:
         """Sets or updates the thread's goal (objective, status, token budget)."""
         params = goal_set_params(self.id, objective, status=status, token_budget=token_budget)
-        return ThreadGoalResponse.model_validate(await self._codex._request("thread/goal/set", params))
+        return ThreadGoalResponse.model_validate(await self._session.request("thread/goal/set", params))
 
     async def clear_goal(self) -> ThreadGoalClearResponse:
-        response = await self._codex._request("thread/goal/clear", {"threadId": self.id})
+        response = await self._session.request("thread/goal/clear", {"threadId": self.id})
         return ThreadGoalClearResponse.model_validate(response)

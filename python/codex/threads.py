@@ -17,7 +17,7 @@ from .thread_controls import AsyncThreadControls, ThreadControls
 from .turns import AsyncTurnHandle, TurnHandle, TurnResult
 
 if TYPE_CHECKING:
-    from .client import AsyncCodex, Codex
+    from ._session import AsyncSession, Session
     from .protocol.models import ReasoningSummary
 
 
@@ -78,24 +78,24 @@ def output_spec(output_type: object | None, output_schema: JsonObject | None) ->
 class Thread(ThreadControls):
     """A conversation in a sync client; run turns on it."""
 
-    __slots__ = ("_codex", "id")
+    __slots__ = ("_session", "id")
 
-    def __init__(self, codex: Codex, id: str) -> None:  # noqa: A002
-        self._codex = codex
+    def __init__(self, session: Session, id: str) -> None:  # noqa: A002
+        self._session = session
         self.id = id
 
     def __repr__(self) -> str:
         return f"Thread(id={self.id!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Thread) and other.id == self.id and other._codex is self._codex
+        return isinstance(other, Thread) and other.id == self.id and other._session is self._session
 
     def __hash__(self) -> int:
         return hash(self.id)
 
     def mcp_status(self) -> list[McpServerStatus]:
         """This thread's MCP servers and their tools (waits for servers still starting)."""
-        return mcp_status(self._codex, self.id)
+        return mcp_status(self._session, self.id)
 
     def turn(
         self,
@@ -136,9 +136,8 @@ class Thread(ThreadControls):
             turn_service_tier=turn_service_tier,
         )
         started = time.perf_counter()
-        handle = self._codex._start_turn(self.id, params, spec)
-        handle._collector.started_s = started
-        return handle
+        turn_id, subscription = self._session.start_turn(self.id, params)
+        return TurnHandle(self._session, self.id, turn_id, subscription, spec, started_s=started)
 
     def run(
         self,
@@ -189,24 +188,24 @@ class Thread(ThreadControls):
 class AsyncThread(AsyncThreadControls):
     """A conversation in an async client; run turns on it."""
 
-    __slots__ = ("_codex", "id")
+    __slots__ = ("_session", "id")
 
-    def __init__(self, codex: AsyncCodex, id: str) -> None:  # noqa: A002
-        self._codex = codex
+    def __init__(self, session: AsyncSession, id: str) -> None:  # noqa: A002
+        self._session = session
         self.id = id
 
     def __repr__(self) -> str:
         return f"AsyncThread(id={self.id!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, AsyncThread) and other.id == self.id and other._codex is self._codex
+        return isinstance(other, AsyncThread) and other.id == self.id and other._session is self._session
 
     def __hash__(self) -> int:
         return hash(self.id)
 
     async def mcp_status(self) -> list[McpServerStatus]:
         """This thread's MCP servers and their tools (waits for servers still starting)."""
-        return await mcp_status_async(self._codex, self.id)
+        return await mcp_status_async(self._session, self.id)
 
     async def turn(
         self,
@@ -246,9 +245,8 @@ class AsyncThread(AsyncThreadControls):
             turn_service_tier=turn_service_tier,
         )
         started = time.perf_counter()
-        handle = await self._codex._start_turn(self.id, params, spec)
-        handle._collector.started_s = started
-        return handle
+        turn_id, subscription = await self._session.start_turn(self.id, params)
+        return AsyncTurnHandle(self._session, self.id, turn_id, subscription, spec, started_s=started)
 
     async def run(
         self,

@@ -10,19 +10,19 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import _constants, api_models, events, telemetry
-from ._native import NativeSubscription
+from . import _constants, api_models, events
 from .errors import TransportClosedError, turn_failed_error
 from .events import Notification, parse_notification
 from .inputs import Input, to_wire_input
-from .mcp import remember_thread_notice
 from .metrics import TurnMetrics, Usage
 from .structured import OutputSpec
 
 if TYPE_CHECKING:
+    from ._engine import NativeSubscription
+    from ._session import AsyncSession, Session
     from .api_models import TurnInterruptResponse, TurnSteerResponse
-    from .client import AsyncCodex, Codex
     from .events import ThreadItem, ThreadTokenUsage, Turn, TurnError, TurnStatus
+    from .telemetry import ClientTelemetry
 
 
 @dataclass(slots=True)
@@ -47,15 +47,23 @@ class TurnResult:
 class _Collector:
     """Folds a turn's notifications into a :class:`TurnResult`."""
 
-    def __init__(self, thread_id: str, turn_id: str, output: OutputSpec | None) -> None:
+    def __init__(
+        self,
+        thread_id: str,
+        turn_id: str,
+        output: OutputSpec | None,
+        telemetry: ClientTelemetry | None = None,
+        started_s: float | None = None,
+    ) -> None:
         self.output = output
         self.thread_id = thread_id
         self.turn_id = turn_id
+        self.telemetry = telemetry
         self.items: list[ThreadItem] = []
         self.usage: ThreadTokenUsage | None = None
         self.completed: Turn | None = None
-        # perf_counter() just before turn/start; the thread resets it when it knows better.
-        self.started_s = time.perf_counter()
+        # perf_counter() just before turn/start, as the thread that started the turn measured it.
+        self.started_s = time.perf_counter() if started_s is None else started_s
         self.first_output_s: float | None = None
         self.completed_s: float | None = None
         self.usage_sum = Usage()
@@ -63,7 +71,8 @@ class _Collector:
     def add(self, event: Notification) -> bool:
         """Returns True when ``event`` completes this turn."""
         payload = event.payload
-        telemetry.observe(self.turn_id, event)
+        if self.telemetry is not None:
+            self.telemetry.observe(self.turn_id, event)
         if self.first_output_s is None and _is_model_output(payload, self.turn_id):
             self.first_output_s = time.perf_counter()
         if isinstance(payload, events.ItemCompletedNotification) and payload.turn_id == self.turn_id:
@@ -167,17 +176,19 @@ class TurnHandle:
 
     def __init__(
         self,
-        codex: Codex,
+        session: Session,
         thread_id: str,
         turn_id: str,
         subscription: NativeSubscription,
         output: OutputSpec | None = None,
+        *,
+        started_s: float | None = None,
     ) -> None:
-        self._codex = codex
+        self._session = session
         self.thread_id = thread_id
         self.id = turn_id
         self._subscription = subscription
-        self._collector = _Collector(thread_id, turn_id, output)
+        self._collector = _Collector(thread_id, turn_id, output, session.telemetry, started_s)
         self._consumed = False
 
     def __repr__(self) -> str:
@@ -185,7 +196,7 @@ class TurnHandle:
 
     def steer(self, input: Input | str) -> TurnSteerResponse:  # noqa: A002
         """Adds user input to this running turn."""
-        response = self._codex._request(
+        response = self._session.request(
             "turn/steer",
             {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
         )
@@ -193,14 +204,14 @@ class TurnHandle:
 
     def interrupt(self) -> TurnInterruptResponse:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
-        response = self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
+        response = self._session.request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
         return api_models.TurnInterruptResponse.model_validate(response)
 
     def _events(self, timeout: float | None = None) -> Iterator[Notification]:
         """This turn's notifications; answers server requests on the way. Ends at completion,
         or (with ``timeout``) when no event came within it."""
-        engine = self._codex._native_engine()
-        requests = self._codex._server_requests
+        session = self._session
+        session.engine()  # a closed client fails here, before the first wait
         while self._collector.completed is None:
             batch = self._subscription.next_batch(_constants.EVENT_BATCH, timeout)
             if batch is None:
@@ -210,13 +221,12 @@ class TurnHandle:
             for is_request, method, request_id, params_json in batch:
                 params = json.loads(params_json)
                 if is_request:
-                    with telemetry.server_request_scope(self.thread_id, self.id, params):
-                        requests.dispatch(engine, self.thread_id, method, request_id or "null", params)
+                    session.dispatch(self.thread_id, self.id, method, request_id or "null", params)
                     continue
                 # The SDK's own events (approval outcomes) come before what the engine did next.
-                yield from requests.drain_events(self.thread_id)
+                yield from session.sdk_events(self.thread_id)
                 if _turn_id_of(params) != self.id:
-                    remember_thread_notice(self._codex, method, params)
+                    session.note_thread_notice(method, params)
                     continue
                 event = parse_notification(method, params)
                 done = self._collector.add(event)
@@ -245,12 +255,12 @@ class TurnHandle:
             raise
         finally:
             self._subscription.close()
-            self._codex._note_delivery()
+            self._session.note_delivery()
             if self._collector.completed is None:
-                telemetry.end_turn(self.id, "incomplete")
+                self._session.telemetry.end_turn(self.id, "incomplete")
 
     def _interrupt_and_settle(self) -> None:
-        if self._collector.completed is not None or self._codex._engine is None:
+        if self._collector.completed is not None or not self._session.is_open:
             return
         with contextlib.suppress(Exception):
             self.interrupt()
@@ -318,17 +328,19 @@ class AsyncTurnHandle:
 
     def __init__(
         self,
-        codex: AsyncCodex,
+        session: AsyncSession,
         thread_id: str,
         turn_id: str,
         subscription: NativeSubscription,
         output: OutputSpec | None = None,
+        *,
+        started_s: float | None = None,
     ) -> None:
-        self._codex = codex
+        self._session = session
         self.thread_id = thread_id
         self.id = turn_id
         self._subscription = subscription
-        self._collector = _Collector(thread_id, turn_id, output)
+        self._collector = _Collector(thread_id, turn_id, output, session.telemetry, started_s)
         self._consumed = False
 
     def __repr__(self) -> str:
@@ -336,7 +348,7 @@ class AsyncTurnHandle:
 
     async def steer(self, input: Input | str) -> TurnSteerResponse:  # noqa: A002
         """Adds user input to this running turn."""
-        response = await self._codex._request(
+        response = await self._session.request(
             "turn/steer",
             {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
         )
@@ -344,7 +356,7 @@ class AsyncTurnHandle:
 
     async def interrupt(self) -> TurnInterruptResponse:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
-        response = await self._codex._request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
+        response = await self._session.request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
         return api_models.TurnInterruptResponse.model_validate(response)
 
     def stream(self) -> AsyncTurnStream:
@@ -360,8 +372,8 @@ class AsyncTurnHandle:
         return AsyncTurnStream(self, self._stream())
 
     async def _stream(self) -> AsyncGenerator[Notification, None]:
-        engine = self._codex._native_engine()
-        requests = self._codex._server_requests
+        session = self._session
+        session.engine()  # a closed client fails here, before the first wait
         try:
             while True:
                 batch = await self._subscription.next_batch_async(_constants.EVENT_BATCH)
@@ -370,13 +382,12 @@ class AsyncTurnHandle:
                 for is_request, method, request_id, params_json in batch:
                     params = json.loads(params_json)
                     if is_request:
-                        with telemetry.server_request_scope(self.thread_id, self.id, params):
-                            requests.dispatch_async(engine, self.thread_id, method, request_id or "null", params)
+                        session.dispatch(self.thread_id, self.id, method, request_id or "null", params)
                         continue
-                    for own_event in requests.drain_events(self.thread_id):
+                    for own_event in session.sdk_events(self.thread_id):
                         yield own_event
                     if _turn_id_of(params) != self.id:
-                        remember_thread_notice(self._codex, method, params)
+                        session.note_thread_notice(method, params)
                         continue
                     event = parse_notification(method, params)
                     done = self._collector.add(event)
@@ -390,9 +401,9 @@ class AsyncTurnHandle:
             raise
         finally:
             self._subscription.close()
-            self._codex._note_delivery()
+            self._session.note_delivery()
             if self._collector.completed is None:
-                telemetry.end_turn(self.id, "incomplete")
+                self._session.telemetry.end_turn(self.id, "incomplete")
 
     def text_stream(self) -> AsyncIterator[str]:
         """Yields only the assistant's text deltas."""

@@ -416,7 +416,7 @@ with MockResponsesServer() as mock:
     with Codex(base_url=mock.base_url, api_key="sk-x-123456", cwd=sys.argv[1], traceparent=sys.argv[2]) as codex:
         result = codex.thread_start().run("hi")
 assert not telemetry.available()
-assert not codex._telemetry.enabled
+assert not codex._session.telemetry.enabled
 print(result.final_response)
 """
 

@@ -65,18 +65,18 @@ class _FakeEngine:
         return dict(self.raw)
 
 
-def test_the_clients_delivery_stats_read_the_engine_and_warn(caplog: pytest.LogCaptureFixture) -> None:
-    from codex.client import _ClientBase
+def test_the_sessions_delivery_stats_read_the_engine_and_warn(caplog: pytest.LogCaptureFixture) -> None:
+    from codex._dispatch import ServerRequestDispatcher
+    from codex._session import Session
 
-    client = object.__new__(_ClientBase)
-    client._delivery = DeliveryMonitor()
+    session = Session("{}", ServerRequestDispatcher(), cleanup=lambda: None)
     engine = _FakeEngine()
-    client._engine = engine  # type: ignore[attr-defined]
+    session._engine = engine  # type: ignore[assignment]
     engine.raw = _raw(7)
-    assert client.delivery_stats() == DeliveryStats(delivered=7)
+    assert session.delivery_stats() == DeliveryStats(delivered=7)
     engine.raw = _raw(9, lagged=2)
     with caplog.at_level(logging.WARNING, logger="codex"):
-        client._note_delivery()  # what the end of a turn stream calls
+        session.note_delivery()  # what the end of a turn stream calls
     assert any("dropped 2 event(s)" in record.getMessage() for record in caplog.records)
-    client._engine = None  # type: ignore[attr-defined]
-    assert client.delivery_stats() == DeliveryStats(delivered=9, lagged=2), "a closed client keeps its last counts"
+    session._engine = None
+    assert session.delivery_stats() == DeliveryStats(delivered=9, lagged=2), "a closed client keeps its last counts"

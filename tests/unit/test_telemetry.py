@@ -47,22 +47,21 @@ def test_turn_usage_is_the_growth_of_the_thread_totals(
     assert trace is not None
     client.register(trace, "turn-2")
     # The thread had used 1000/100 before this turn; the turn makes two model calls.
-    telemetry.observe("turn-2", _usage("turn-2", total=(1200, 130), last=(200, 30)))
-    telemetry.observe("turn-2", _usage("turn-2", total=(1500, 150), last=(300, 20)))
-    telemetry.end_turn("turn-2")
+    client.observe("turn-2", _usage("turn-2", total=(1200, 130), last=(200, 30)))
+    client.observe("turn-2", _usage("turn-2", total=(1500, 150), last=(300, 20)))
+    client.end_turn("turn-2")
     (span,) = exporter.get_finished_spans()
     attributes = dict(span.attributes or {})
     assert attributes["gen_ai.usage.input_tokens"] == 500
     assert attributes["gen_ai.usage.output_tokens"] == 50
     assert attributes["gen_ai.request.model"] == "gpt-x"
-    assert telemetry.turn_trace("turn-2") is None
+    assert client.turn_trace("turn-2") is None
 
 
 def test_unread_turns_are_ended_past_the_bound(
-    client: telemetry.ClientTelemetry, exporter: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+    client: telemetry.ClientTelemetry, exporter: InMemorySpanExporter
 ) -> None:
-    monkeypatch.setattr(telemetry, "_TURNS_KEPT", 2)
-    monkeypatch.setattr(telemetry, "_turns", {})
+    client.turns_kept = 2
     for index in range(3):
         trace = client.start_turn("t", None)
         assert trace is not None
@@ -70,17 +69,32 @@ def test_unread_turns_are_ended_past_the_bound(
     (abandoned,) = exporter.get_finished_spans()
     assert (abandoned.attributes or {})["codex.turn.id"] == "turn-0"
     assert (abandoned.attributes or {})["error.type"] == "abandoned"
-    assert sorted(telemetry._turns) == ["turn-1", "turn-2"]
+    assert sorted(client.traced_turns()) == ["turn-1", "turn-2"]
 
 
 def test_approvals_of_untraced_turns_and_tool_calls_open_no_span(client: telemetry.ClientTelemetry) -> None:
-    assert telemetry.begin_approval("item/commandExecution/requestApproval", {"turnId": "unknown"}) is None
+    assert client.begin_approval("item/commandExecution/requestApproval", {"turnId": "unknown"}) is None
     trace = client.start_turn("t", None)
     assert trace is not None
     client.register(trace, "turn-tools")
-    assert telemetry.begin_approval("item/tool/call", {"turnId": "turn-tools"}) is None
-    approval = telemetry.begin_approval("item/fileChange/requestApproval", {"turnId": "turn-tools"})
+    assert client.begin_approval("item/tool/call", {"turnId": "turn-tools"}) is None
+    approval = client.begin_approval("item/fileChange/requestApproval", {"turnId": "turn-tools"})
     assert approval is not None
     approval.finish({"decision": {"acceptWithExecpolicyAmendment": {}}})
     assert dict(approval.span.attributes or {})["codex.approval.decision"] == "acceptWithExecpolicyAmendment"  # type: ignore[attr-defined]
-    telemetry.end_turn("turn-tools")
+    client.end_turn("turn-tools")
+
+
+def test_each_client_keeps_its_own_turns(exporter: InMemorySpanExporter) -> None:
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    first, second = telemetry.ClientTelemetry(provider), telemetry.ClientTelemetry(provider)
+    trace = first.start_turn("t", None)
+    assert trace is not None
+    first.register(trace, "turn-a")
+    assert first.turn_trace("turn-a") is trace
+    assert second.turn_trace("turn-a") is None
+    second.end_turn("turn-a")  # not its turn: nothing ends
+    assert exporter.get_finished_spans() == ()
+    first.end_turn("turn-a")
+    assert first.traced_turns() == []

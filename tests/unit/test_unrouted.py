@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from codex._unrouted import UnroutedNotifications, unrouted_notifications
+from codex._unrouted import StartupNotices, UnroutedNotifications
 
 
 class _FakeEngine:
@@ -41,10 +41,14 @@ def test_each_reader_gets_its_own_method_and_nothing_is_lost() -> None:
     assert store.take(engine, "item/tool/call") == []  # type: ignore[arg-type]
 
 
-def test_one_store_per_client() -> None:
-    class Client:
-        pass
-
-    first, second = Client(), Client()
-    assert unrouted_notifications(first) is unrouted_notifications(first)
-    assert unrouted_notifications(first) is not unrouted_notifications(second)
+def test_startup_notices_keep_the_latest_per_thread_and_server() -> None:
+    notices = StartupNotices()
+    notices.note({"threadId": "t1", "name": "docs", "status": "starting"})
+    notices.note({"threadId": "t1", "name": "docs", "status": "failed", "error": "no such file"})
+    notices.note({"threadId": "t2", "name": "docs", "status": "ready"})
+    notices.note({"threadId": 7, "name": "bad"})  # not a thread's notice: ignored
+    assert notices.of_thread("t1") == {
+        "docs": {"threadId": "t1", "name": "docs", "status": "failed", "error": "no such file"}
+    }
+    assert notices.of_thread("t2") == {"docs": {"threadId": "t2", "name": "docs", "status": "ready"}}
+    assert notices.of_thread("t3") == {}
