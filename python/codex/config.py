@@ -110,12 +110,12 @@ def _parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def _default_homes_root() -> Path:
+def default_homes_root() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "codex-embedded" / "homes"
 
 
-def _bundled_helper() -> Path:
+def bundled_helper() -> Path:
     return Path(__file__).resolve().parent / "_bin" / "codex-embedded-helper"
 
 
@@ -159,10 +159,10 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
         home = Path(home_value).expanduser().resolve()
         owns_home = False
     else:
-        root = _default_homes_root()
+        root = default_homes_root()
         home = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{secrets.token_hex(4)}"
         owns_home = True
-    helper = Path(config.helper_path) if config.helper_path is not None else _bundled_helper()
+    helper = Path(config.helper_path) if config.helper_path is not None else bundled_helper()
     if not helper.is_file():
         raise ConfigurationError(
             f"the helper executable is missing at {helper}; reinstall codex-embedded "

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .events import TokenUsageBreakdown
+    from .protocol.models import TokenUsageBreakdown
 
 __all__ = ["Usage", "TurnMetrics"]
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from . import _native
-from .config import _bundled_helper, _default_homes_root
+from . import _engine
+from .config import bundled_helper, default_homes_root
 
 DISTRIBUTION = "codex-embedded"
 OK, WARN, FAIL = "ok", "warn", "FAIL"
@@ -81,7 +81,7 @@ def check_helper_runs(helper: Path) -> Check:
 
 def check_home() -> Check:
     """Where clients create their private homes when no ``codex_home`` is given."""
-    root = _default_homes_root()
+    root = default_homes_root()
     existing = next((parent for parent in (root, *root.parents) if parent.exists()), None)
     if existing is None or not os.access(existing, os.W_OK):
         return Check("home", FAIL, f"{root}: cannot be created ({existing} is not writable)")
@@ -90,10 +90,10 @@ def check_home() -> Check:
 
 def run_checks() -> list[Check]:
     recorded = _recorded_hashes()
-    helper = _bundled_helper()
+    helper = bundled_helper()
     checks = [
-        Check("package", OK, f"{DISTRIBUTION} {_native.__version__} from {Path(__file__).resolve().parent}"),
-        check_file("engine", Path(_native.__file__), recorded),
+        Check("package", OK, f"{DISTRIBUTION} {_engine.extension_version()} from {Path(__file__).resolve().parent}"),
+        check_file("engine", Path(_engine.extension_file()), recorded),
         check_file("helper", helper, recorded),
     ]
     if helper.is_file():

@@ -18,13 +18,16 @@ import json
 import socket
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from websockets.server import ServerProtocol
 
     from .responses import ScriptedResponse
-    from .server import RecordedRequest
+
+#: The server's record of one request: this module only hands it from ``record`` to ``reply_for``
+#: (generic, so that it need not import the server, which imports it).
+RecordedRequest = TypeVar("RecordedRequest")
 
 #: Method name recorded for a ``response.create`` message.
 WEBSOCKET_METHOD = "WEBSOCKET"
