@@ -1,9 +1,18 @@
-"""Threads: conversations that run turns (sync and async twins)."""
+"""Threads: conversations that run turns (sync and async twins).
+
+Both twins are thin shells around one sans-I/O core: :func:`prepare_turn` checks a turn's
+options and builds its turn/start params; the shells only send them through their session
+(blocking or awaited) and wrap the answer in a turn handle. The turn options are listed
+once, in :class:`TurnOptions`; each method's public signature is built from it.
+"""
 
 from __future__ import annotations
 
+import inspect
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from . import _validate
 from .errors import ConfigurationError, NotSupportedError
@@ -17,25 +26,48 @@ from .thread_controls import AsyncThreadControls, ThreadControls
 from .turns import AsyncTurnHandle, TurnHandle, TurnResult
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ._session import AsyncSession, Session
     from .protocol.models import ReasoningSummary
+
+
+class TurnOptions(TypedDict, total=False):
+    """The keyword options of ``turn()`` and ``run()`` (every one defaults to None)."""
+
+    approval_mode: ApprovalMode | None
+    cwd: str | None
+    effort: str | None
+    model: str | None
+    output_schema: JsonObject | None
+    personality: str | None
+    sandbox: SandboxSetting | None
+    service_tier: str | None
+    source: str | None
+    summary: ReasoningSummary | str | None
+    turn_service_tier: str | None
+    #: A pydantic model, dataclass, TypedDict or JSON Schema dict: ``result.output`` is it, validated.
+    output_type: object | None
+
+
+_TURN_OPTIONS = tuple(TurnOptions.__annotations__)
 
 
 def turn_start_params(
     thread_id: str,
     input: RunInput,  # noqa: A002
     *,
-    approval_mode: ApprovalMode | None,
-    cwd: str | None,
-    effort: str | None,
-    model: str | None,
-    output_schema: JsonObject | None,
-    personality: str | None,
-    sandbox: SandboxSetting | None,
-    service_tier: str | None,
-    source: str | None,
-    summary: ReasoningSummary | str | None,
-    turn_service_tier: str | None,
+    approval_mode: ApprovalMode | None = None,
+    cwd: str | None = None,
+    effort: str | None = None,
+    model: str | None = None,
+    output_schema: JsonObject | None = None,
+    personality: str | None = None,
+    sandbox: SandboxSetting | None = None,
+    service_tier: str | None = None,
+    source: str | None = None,
+    summary: ReasoningSummary | str | None = None,
+    turn_service_tier: str | None = None,
 ) -> JsonObject:
     """turn/start params; options this engine revision lacks raise instead of vanishing."""
     wire_input, tool_output = to_wire_turn_input(input)
@@ -75,6 +107,71 @@ def output_spec(output_type: object | None, output_schema: JsonObject | None) ->
     return OutputSpec(output_type)
 
 
+def check_option_names(caller: str, options: TurnOptions) -> None:
+    unknown = [name for name in options if name not in _TURN_OPTIONS]
+    if unknown:
+        # What Python says for a keyword the signature lacks, as when the options were spelled out.
+        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """What a shell sends to start a turn, and how its result is parsed."""
+
+    params: JsonObject
+    output: OutputSpec | None
+
+
+def prepare_turn(caller: str, thread_id: str, input: RunInput, options: TurnOptions) -> TurnRequest:  # noqa: A002
+    """The sans-I/O core of ``turn()``: checks the options, builds turn/start's params."""
+    check_option_names(caller, options)
+    spec = output_spec(options.get("output_type"), options.get("output_schema"))
+    params = turn_start_params(
+        thread_id,
+        input,
+        approval_mode=options.get("approval_mode"),
+        cwd=options.get("cwd"),
+        effort=options.get("effort"),
+        model=options.get("model"),
+        output_schema=spec.schema if spec is not None else options.get("output_schema"),
+        personality=options.get("personality"),
+        sandbox=options.get("sandbox"),
+        service_tier=options.get("service_tier"),
+        source=options.get("source"),
+        summary=options.get("summary"),
+        turn_service_tier=options.get("turn_service_tier"),
+    )
+    return TurnRequest(params, spec)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _spelled_out(*, retry: bool = False) -> Callable[[F], F]:
+    """Gives a ``(self, input, **options)`` method the signature it would have with every
+    option written out, so ``help()`` and ``inspect.signature`` show the keywords."""
+
+    def decorate(method: F) -> F:
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        names = [*_TURN_OPTIONS, *(("retry",) if retry else ())]
+        # The module's annotations are strings (``from __future__ import annotations``); TypedDict
+        # keeps them as forward references.
+        annotations = {
+            name: getattr(hint, "__forward_arg__", hint) for name, hint in TurnOptions.__annotations__.items()
+        }
+        annotations["retry"] = "RetryPolicy | None"
+        parameters = [
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("input", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="RunInput"),
+            *(inspect.Parameter(name, keyword, default=None, annotation=annotations[name]) for name in names),
+        ]
+        returns = inspect.signature(method).return_annotation
+        method.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+        return method
+
+    return decorate
+
+
 class Thread(ThreadControls):
     """A conversation in a sync client; run turns on it."""
 
@@ -97,90 +194,36 @@ class Thread(ThreadControls):
         """This thread's MCP servers and their tools (waits for servers still starting)."""
         return mcp_status(self._session, self.id)
 
-    def turn(
-        self,
-        input: RunInput,  # noqa: A002
-        *,
-        approval_mode: ApprovalMode | None = None,
-        cwd: str | None = None,
-        effort: str | None = None,
-        model: str | None = None,
-        output_schema: JsonObject | None = None,
-        personality: str | None = None,
-        sandbox: SandboxSetting | None = None,
-        service_tier: str | None = None,
-        source: str | None = None,
-        summary: ReasoningSummary | str | None = None,
-        turn_service_tier: str | None = None,
-        output_type: object | None = None,
-    ) -> TurnHandle:
+    @_spelled_out()
+    def turn(self, input: RunInput, **options: Unpack[TurnOptions]) -> TurnHandle:  # noqa: A002
         """Starts a turn and returns its handle; iterate ``stream()`` or call ``run()``.
 
         ``output_type`` (a pydantic model, dataclass, TypedDict or JSON Schema dict)
         asks for structured output; ``run()`` then returns it validated as ``result.output``.
         """
-        spec = output_spec(output_type, output_schema)
-        params = turn_start_params(
-            self.id,
-            input,
-            approval_mode=approval_mode,
-            cwd=cwd,
-            effort=effort,
-            model=model,
-            output_schema=spec.schema if spec is not None else output_schema,
-            personality=personality,
-            sandbox=sandbox,
-            service_tier=service_tier,
-            source=source,
-            summary=summary,
-            turn_service_tier=turn_service_tier,
-        )
+        request = prepare_turn("Thread.turn", self.id, input, options)
         started = time.perf_counter()
-        turn_id, subscription = self._session.start_turn(self.id, params)
-        return TurnHandle(self._session, self.id, turn_id, subscription, spec, started_s=started)
+        turn_id, subscription = self._session.start_turn(self.id, request.params)
+        return TurnHandle(self._session, self.id, turn_id, subscription, request.output, started_s=started)
 
+    @_spelled_out(retry=True)
     def run(
         self,
         input: RunInput,  # noqa: A002
         *,
-        approval_mode: ApprovalMode | None = None,
-        cwd: str | None = None,
-        effort: str | None = None,
-        model: str | None = None,
-        output_schema: JsonObject | None = None,
-        personality: str | None = None,
-        sandbox: SandboxSetting | None = None,
-        service_tier: str | None = None,
-        source: str | None = None,
-        summary: ReasoningSummary | str | None = None,
-        turn_service_tier: str | None = None,
-        output_type: object | None = None,
         retry: RetryPolicy | None = None,
+        **options: Unpack[TurnOptions],
     ) -> TurnResult:
         """Runs a whole turn and returns its result.
 
         With ``retry=RetryPolicy(...)`` a turn that fails with a retryable error is
         started again (same input); ``result.metrics`` then counts every attempt.
         """
-
+        check_option_names("Thread.run", options)
         check_retry(retry)
 
         def attempt() -> TurnResult:
-            return self.turn(
-                input,
-                approval_mode=approval_mode,
-                cwd=cwd,
-                effort=effort,
-                model=model,
-                output_schema=output_schema,
-                personality=personality,
-                sandbox=sandbox,
-                service_tier=service_tier,
-                source=source,
-                summary=summary,
-                turn_service_tier=turn_service_tier,
-                output_type=output_type,
-            ).run()
+            return self.turn(input, **options).run()
 
         return attempt() if retry is None else retry.run(attempt)
 
@@ -207,85 +250,30 @@ class AsyncThread(AsyncThreadControls):
         """This thread's MCP servers and their tools (waits for servers still starting)."""
         return await mcp_status_async(self._session, self.id)
 
-    async def turn(
-        self,
-        input: RunInput,  # noqa: A002
-        *,
-        approval_mode: ApprovalMode | None = None,
-        cwd: str | None = None,
-        effort: str | None = None,
-        model: str | None = None,
-        output_schema: JsonObject | None = None,
-        personality: str | None = None,
-        sandbox: SandboxSetting | None = None,
-        service_tier: str | None = None,
-        source: str | None = None,
-        summary: ReasoningSummary | str | None = None,
-        turn_service_tier: str | None = None,
-        output_type: object | None = None,
-    ) -> AsyncTurnHandle:
+    @_spelled_out()
+    async def turn(self, input: RunInput, **options: Unpack[TurnOptions]) -> AsyncTurnHandle:  # noqa: A002
         """Starts a turn and returns its handle; iterate ``stream()`` or await ``run()``.
 
         ``output_type`` works as in :meth:`Thread.turn`.
         """
-        spec = output_spec(output_type, output_schema)
-        params = turn_start_params(
-            self.id,
-            input,
-            approval_mode=approval_mode,
-            cwd=cwd,
-            effort=effort,
-            model=model,
-            output_schema=spec.schema if spec is not None else output_schema,
-            personality=personality,
-            sandbox=sandbox,
-            service_tier=service_tier,
-            source=source,
-            summary=summary,
-            turn_service_tier=turn_service_tier,
-        )
+        request = prepare_turn("AsyncThread.turn", self.id, input, options)
         started = time.perf_counter()
-        turn_id, subscription = await self._session.start_turn(self.id, params)
-        return AsyncTurnHandle(self._session, self.id, turn_id, subscription, spec, started_s=started)
+        turn_id, subscription = await self._session.start_turn(self.id, request.params)
+        return AsyncTurnHandle(self._session, self.id, turn_id, subscription, request.output, started_s=started)
 
+    @_spelled_out(retry=True)
     async def run(
         self,
         input: RunInput,  # noqa: A002
         *,
-        approval_mode: ApprovalMode | None = None,
-        cwd: str | None = None,
-        effort: str | None = None,
-        model: str | None = None,
-        output_schema: JsonObject | None = None,
-        personality: str | None = None,
-        sandbox: SandboxSetting | None = None,
-        service_tier: str | None = None,
-        source: str | None = None,
-        summary: ReasoningSummary | str | None = None,
-        turn_service_tier: str | None = None,
-        output_type: object | None = None,
         retry: RetryPolicy | None = None,
+        **options: Unpack[TurnOptions],
     ) -> TurnResult:
         """Runs a whole turn and returns its result; ``retry`` works as in :meth:`Thread.run`."""
-
+        check_option_names("AsyncThread.run", options)
         check_retry(retry)
 
         async def attempt() -> TurnResult:
-            handle = await self.turn(
-                input,
-                approval_mode=approval_mode,
-                cwd=cwd,
-                effort=effort,
-                model=model,
-                output_schema=output_schema,
-                personality=personality,
-                sandbox=sandbox,
-                service_tier=service_tier,
-                source=source,
-                summary=summary,
-                turn_service_tier=turn_service_tier,
-                output_type=output_type,
-            )
-            return await handle.run()
+            return await (await self.turn(input, **options)).run()
 
         return await attempt() if retry is None else await retry.run_async(attempt)
