@@ -1,20 +1,35 @@
 """Filesystem and network access for sandboxed commands, and approval modes.
 
-``Sandbox`` has the same values as ``openai_codex``; :class:`SandboxPolicy` adds
-what the engine's policies can say beyond the mode (extra writable roots, network).
+``Sandbox`` has the same members and values as ``openai_codex``'s; it is the SDK's one
+sandbox-mode enum. The wire has its own spellings of the same three modes (the generated
+``codex.types.SandboxMode`` for threads, the tags of the generated ``codex.types.SandboxPolicy``
+union for turns); :data:`_WIRE` below is the only place that maps one onto the other, and
+``sandbox=`` accepts either family.
+
+:class:`SandboxPolicy` is a setting, not a wire model: a mode with the options the engine's
+policies can say beyond it (extra writable roots, network). Relative roots resolve when the
+setting is used, and ``network_access=None`` leaves the engine's default in place, neither of
+which the wire union can express. :meth:`SandboxPolicy.to_wire` gives the generated
+``codex.types.SandboxPolicy`` that a turn sends.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
 
 from .errors import ConfigurationError
 from .events import JsonObject
+from .protocol import ProtocolModel, ProtocolRootModel, model_named
+
+if TYPE_CHECKING:
+    from .protocol.models import SandboxMode
+    from .protocol.models import SandboxPolicy as WireSandboxPolicy
 
 
 class Sandbox(str, Enum):
@@ -24,11 +39,44 @@ class Sandbox(str, Enum):
     thread's working directory (and configured writable roots); ``full_access``
     lifts restrictions. On Linux the sandbox is bubblewrap + seccomp, run through
     the SDK's helper executable.
+
+    The wire's spellings select the same member: ``Sandbox("danger-full-access")``
+    and ``Sandbox(SandboxMode.danger_full_access)`` are ``Sandbox.full_access``.
     """
 
     read_only = "read-only"
     workspace_write = "workspace-write"
     full_access = "full-access"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Sandbox | None:
+        # A generated SandboxMode member or its wire string: the same mode, spelled as the engine does.
+        wire = value.value if isinstance(value, Enum) else value
+        for member, spelling in _WIRE.items():
+            if wire in (member.value, spelling.mode):
+                return member
+        return None
+
+    def to_wire(self) -> SandboxMode:
+        """The generated ``codex.types.SandboxMode`` member for this mode (thread/start ``sandbox``)."""
+        mode: SandboxMode = model_named("SandboxMode")(_WIRE[self].mode)
+        return mode
+
+
+class _Spelling(NamedTuple):
+    mode: str  # a SandboxMode value (thread/start `sandbox`)
+    policy: str  # the `type` tag of a SandboxPolicy variant (turn/start `sandboxPolicy`)
+
+
+# The one mapping from the SDK's modes to the wire's; tests/unit/test_one_model_per_wire_type.py
+# checks it against the generated SandboxMode and SandboxPolicy. Plain strings here, as the
+# thread-start path must not load the generated client models.
+_WIRE = {
+    Sandbox.read_only: _Spelling("read-only", "readOnly"),
+    Sandbox.workspace_write: _Spelling("workspace-write", "workspaceWrite"),
+    Sandbox.full_access: _Spelling("danger-full-access", "dangerFullAccess"),
+}
+_BY_POLICY_TAG = {spelling.policy: member for member, spelling in _WIRE.items()}
 
 
 class ApprovalMode(str, Enum):
@@ -52,6 +100,17 @@ def _require(value: object, enum: type[Enum], name: str) -> None:
         raise ConfigurationError(f"{name} must be one of: {options}; got {value!r}")
 
 
+def _as_mode(value: object, name: str) -> Sandbox:
+    # The generated SandboxMode is the same concept; plain strings stay refused, as before.
+    # Looked up in sys.modules: a SandboxMode member exists only once its models are loaded,
+    # and a wrong value must not cost loading them.
+    models = sys.modules.get("codex.protocol.models")
+    if models is not None and isinstance(value, models.SandboxMode):
+        return Sandbox(value)
+    _require(value, Sandbox, name)
+    return Sandbox(value)
+
+
 @dataclass(frozen=True, slots=True)
 class SandboxPolicy:
     """A :class:`Sandbox` mode with its options, for ``sandbox=`` on threads and turns.
@@ -61,6 +120,9 @@ class SandboxPolicy:
     network connections; ``None`` keeps the engine's default, which is off for
     ``read_only`` and ``workspace_write``. ``full_access`` runs commands
     unsandboxed, so it cannot switch the network off.
+
+    ``mode`` may also be a generated ``SandboxMode`` member; it is stored as the
+    :class:`Sandbox` member of the same mode.
     """
 
     mode: Sandbox
@@ -68,7 +130,7 @@ class SandboxPolicy:
     network_access: bool | None = None
 
     def __post_init__(self) -> None:
-        _require(self.mode, Sandbox, "SandboxPolicy.mode")
+        object.__setattr__(self, "mode", _as_mode(self.mode, "SandboxPolicy.mode"))
         if isinstance(self.writable_roots, (str, os.PathLike)):
             raise ConfigurationError("writable_roots must be a list of paths, not a single path")
         if self.writable_roots and self.mode is not Sandbox.workspace_write:
@@ -83,24 +145,61 @@ class SandboxPolicy:
         """The writable roots as absolute paths (the engine rejects relative ones)."""
         return [str(Path(root).expanduser().resolve()) for root in self.writable_roots]
 
+    def to_wire(self) -> WireSandboxPolicy:
+        """The generated ``codex.types.SandboxPolicy`` a turn sends for this setting.
 
-SandboxSetting = Sandbox | SandboxPolicy
-"""What ``sandbox=`` accepts: a bare mode or a mode with options."""
+        Roots are resolved now; an unset ``network_access`` is sent as off, the engine's default.
+        """
+        fields: dict[str, Any] = {"type": _WIRE[self.mode].policy}
+        if self.mode is not Sandbox.full_access:
+            fields["networkAccess"] = bool(self.network_access)
+        if self.mode is Sandbox.workspace_write:
+            fields["writableRoots"] = self.absolute_roots()
+        policy: WireSandboxPolicy = model_named("SandboxPolicy").model_validate(fields)
+        return policy
+
+    @classmethod
+    def from_wire(
+        cls, policy: WireSandboxPolicy | ProtocolModel | ProtocolRootModel[Any] | JsonObject
+    ) -> SandboxPolicy:
+        """The setting for a generated ``codex.types.SandboxPolicy`` (or one of its variants, or its
+        wire JSON). Raises :class:`~codex.ConfigurationError` for what a setting cannot say: an
+        external sandbox, a kind this SDK does not know, the ``/tmp`` exclusions."""
+        wire = policy.to_dict() if isinstance(policy, (ProtocolModel, ProtocolRootModel)) else dict(policy)
+        mode = _BY_POLICY_TAG.get(str(wire.get("type")))
+        if mode is None:
+            raise ConfigurationError(f"sandbox policy of type {wire.get('type')!r} cannot be set from this SDK")
+        if wire.get("excludeSlashTmp") or wire.get("excludeTmpdirEnvVar"):
+            raise ConfigurationError("excludeSlashTmp / excludeTmpdirEnvVar cannot be set from this SDK")
+        network = wire.get("networkAccess")
+        return cls(
+            mode,
+            writable_roots=tuple(wire.get("writableRoots") or ()),
+            network_access=None if network is None else bool(network),
+        )
 
 
-def _as_policy(sandbox: SandboxSetting) -> SandboxPolicy:
+if TYPE_CHECKING:
+    SandboxSetting: TypeAlias = Sandbox | SandboxPolicy | SandboxMode | WireSandboxPolicy
+else:
+    SandboxSetting = Sandbox | SandboxPolicy
+"""What ``sandbox=`` accepts: a mode or a mode with options, in the SDK's family or the wire's
+(a generated ``SandboxMode`` member, a generated ``SandboxPolicy``)."""
+
+
+def _as_policy(sandbox: object) -> SandboxPolicy:
     if isinstance(sandbox, SandboxPolicy):
         return sandbox
-    _require(sandbox, Sandbox, "sandbox")
-    return SandboxPolicy(sandbox)
+    if isinstance(sandbox, (ProtocolModel, ProtocolRootModel)):
+        return SandboxPolicy.from_wire(sandbox)
+    return SandboxPolicy(_as_mode(sandbox, "sandbox"))
 
 
 def sandbox_mode(sandbox: SandboxSetting | None) -> str | None:
-    """The thread-level wire value (thread/start ``sandbox``)."""
+    """The thread-level wire value (thread/start ``sandbox``, a ``SandboxMode`` value)."""
     if sandbox is None:
         return None
-    mode = _as_policy(sandbox).mode
-    return "danger-full-access" if mode is Sandbox.full_access else mode.value
+    return _WIRE[_as_policy(sandbox).mode].mode
 
 
 def sandbox_thread_config(sandbox: SandboxSetting | None) -> dict[str, Any]:
@@ -126,19 +225,11 @@ def sandbox_thread_config(sandbox: SandboxSetting | None) -> dict[str, Any]:
 
 
 def sandbox_policy(sandbox: SandboxSetting | None) -> JsonObject | None:
-    """The turn-level wire value (turn/start ``sandboxPolicy``)."""
+    """The turn-level wire value (turn/start ``sandboxPolicy``): the generated model's JSON."""
     if sandbox is None:
         return None
-    policy = _as_policy(sandbox)
-    if policy.mode is Sandbox.full_access:
-        return {"type": "dangerFullAccess"}
-    if policy.mode is Sandbox.read_only:
-        return {"type": "readOnly", "networkAccess": bool(policy.network_access)}
-    return {
-        "type": "workspaceWrite",
-        "writableRoots": policy.absolute_roots(),
-        "networkAccess": bool(policy.network_access),
-    }
+    wire: JsonObject = _as_policy(sandbox).to_wire().to_dict()
+    return wire
 
 
 def approval_settings(mode: ApprovalMode | None) -> JsonObject:
