@@ -1,11 +1,16 @@
 """Typed results of client, thread and account calls (the shapes ``openai_codex`` returns).
 
-The results ``openai_codex`` also has are the generated protocol models
-(``codex.protocol.models``), as in ``openai_codex``, where they are its generated
-models: ``ThreadReadResponse().thread`` is a ``Thread`` whose ``status`` is a root
-model, ``Model.supported_reasoning_efforts[0].reasoning_effort`` a ``ReasoningEffort``.
-They load on first use, not at ``import codex``. The goal results, which
-``openai_codex`` has not, are written here.
+Every wire type here is the generated protocol model (``codex.protocol.models``), as in
+``openai_codex``, where they are its generated models: ``ThreadReadResponse().thread`` is a
+``Thread`` whose ``status`` is a root model, ``Model.supported_reasoning_efforts[0].reasoning_effort``
+a ``ReasoningEffort``, ``ThreadGoal`` and ``ThreadGoalStatus`` the engine's goal types. They load
+on first use, not at ``import codex``.
+
+Three responses are still written here: ``ThreadGoalResponse`` (``thread/goal/get`` and
+``thread/goal/set``), ``ThreadGoalClearResponse`` and ``ThreadUnsubscribeResponse``. The thread
+methods that return them bind them when ``codex`` is imported, which must not load the
+generated models; their fields hold the generated types, and
+``tests/unit/test_one_model_per_wire_type.py`` lists them as the exceptions left to remove.
 
 Attribute names are snake_case (``response.next_cursor``), the wire names are camelCase,
 and every model keeps fields it does not declare, so a newer engine never breaks a program.
@@ -14,11 +19,10 @@ and every model keeps fields it does not declare, so a newer engine never breaks
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from .events import WireModel
-from .protocol import model_named
+from .protocol import LazyModel, model_named
 
 if TYPE_CHECKING:
     from .protocol.models import (
@@ -34,6 +38,8 @@ if TYPE_CHECKING:
         ReasoningEffortOption,
         ThreadArchiveResponse,
         ThreadCompactStartResponse,
+        ThreadGoal,
+        ThreadGoalStatus,
         ThreadListResponse,
         ThreadReadResponse,
         ThreadRollbackResponse,
@@ -59,6 +65,8 @@ _GENERATED = {
     "StoredThread": "Thread",
     "ThreadArchiveResponse": "ThreadArchiveResponse",
     "ThreadCompactStartResponse": "ThreadCompactStartResponse",
+    "ThreadGoal": "ThreadGoal",
+    "ThreadGoalStatus": "ThreadGoalStatus",
     "ThreadListResponse": "ThreadListResponse",
     "ThreadReadResponse": "ThreadReadResponse",
     "ThreadRollbackResponse": "ThreadRollbackResponse",
@@ -78,34 +86,18 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-class ThreadGoalStatus(str, Enum):
-    active = "active"
-    paused = "paused"
-    blocked = "blocked"
-    usage_limited = "usageLimited"
-    budget_limited = "budgetLimited"
-    complete = "complete"
-
-
 class ThreadUnsubscribeResponse(WireModel):
     status: str
-
-
-class ThreadGoal(WireModel):
-    thread_id: str
-    objective: str
-    status: ThreadGoalStatus
-    token_budget: int | None = None
-    tokens_used: int = 0
-    time_used_seconds: int = 0
-    created_at: int = 0
-    updated_at: int = 0
 
 
 class ThreadGoalResponse(WireModel):
     """``thread/goal/get`` and ``thread/goal/set``: the goal (None when the thread has none)."""
 
-    goal: ThreadGoal | None = None
+    if TYPE_CHECKING:
+        goal: ThreadGoal | None = None
+    else:
+        # The generated ThreadGoal, looked up when this model first validates.
+        goal: Annotated[Any, LazyModel("ThreadGoal")] | None = None
 
 
 class ThreadGoalClearResponse(WireModel):
