@@ -6,6 +6,13 @@ shapes: the models are the generated protocol models (``codex.protocol.models``)
 whose ``.root`` is the concrete item and the enums are ``Enum`` classes. They load on
 first use. ``docs/compatibility.md`` lists the few differences of the embedded engine's
 protocol (a field it does not have, say).
+
+Every name here that the protocol has is its generated class itself
+(``codex.types.ThreadListResponse is codex.protocol.models.ThreadListResponse``). Three are the
+SDK's: ``JsonObject`` (an alias of ``dict[str, Any]``), ``Notification`` (the stream's event
+envelope) and ``InitializeResponse`` (``client.metadata``, in ``openai_codex``'s hand-written
+shape, not the engine's ``initialize`` answer). ``tests/unit/test_one_model_per_wire_type.py``
+keeps it so.
 """
 
 from __future__ import annotations
