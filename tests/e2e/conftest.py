@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +70,20 @@ def auth_server(monkeypatch: pytest.MonkeyPatch, keyless: None) -> Iterator[Mock
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     yield server
     server.close()
+
+
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt in this process, as in a terminal. A program started in the
+    background by a non-interactive shell (nohup, `cmd &`) inherits SIGINT ignored, and Python
+    then installs no handler: the Ctrl-C tests would see nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that must see Ctrl-C as a terminal program does (see above)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -39,6 +39,7 @@ from codex.fleet import (
 from codex.testing import MockResponsesServer, RecordedRequest, responses
 from codex.testing.responses import ScriptedResponse
 
+from .conftest import default_sigint
 from .fleet_scripts import Answer, fleet_responder, requests_for
 
 KEY_ENV = "CODEX_FLEET_TEST_KEY"
@@ -357,7 +358,9 @@ def test_sigint_mid_fleet_stops_the_cli_and_leaves_no_worker_behind(
     command = [sys.executable, "-m", "codex", "fleet", "run", str(tasks_file), "--out", str(out)]
     command += ["--workers", "2", "--concurrency", "4", "--base-url", fleet_mock.base_url, "--api-key-env", KEY_ENV]
     command += ["--workspace-root", str(codex_workspace / "fleet"), "--quiet"]
-    cli = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cli = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    )
     try:
         _wait_for(lambda: out.exists() and "plain-0" in out.read_text(), "the plain task's result")
         _wait_for(

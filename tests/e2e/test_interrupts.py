@@ -17,6 +17,8 @@ from codex.testing import MockResponsesServer, responses
 
 from .conftest import client_kwargs
 
+pytestmark = pytest.mark.usefixtures("python_sigint")
+
 SLOW = responses.slow_stream([f"w{i} " for i in range(200)], delay_s=0.05)
 
 
