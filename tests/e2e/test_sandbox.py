@@ -19,6 +19,8 @@ import pytest
 
 from codex import AsyncCodex, Codex, Sandbox, SandboxPolicy, TurnStatus
 from codex.errors import ConfigurationError
+from codex.protocol.models import SandboxMode
+from codex.protocol.models import SandboxPolicy as WirePolicy
 from codex.testing import MockResponsesServer, responses
 
 from .conftest import client_kwargs
@@ -104,6 +106,26 @@ def test_policy_per_turn_overrides_the_thread(
     assert first.read_text() == "hi\n"
 
     thread.run("write again", sandbox=Sandbox.read_only)
+    assert not second.exists()
+
+
+def test_the_wire_types_set_the_same_sandboxes(
+    codex_mock: MockResponsesServer, client: Codex, dirs: dict[str, Path]
+) -> None:
+    """The test above with the generated SandboxMode and SandboxPolicy in place of the SDK's."""
+    first, second = dirs["extra"] / "first.txt", dirs["extra"] / "second.txt"
+    codex_mock.enqueue(
+        responses.exec_command(_write_all(first), login=False),
+        responses.text("wrote"),
+        responses.exec_command(_write_all(second), login=False),
+        responses.text("refused"),
+    )
+    thread = client.thread_start(sandbox=SandboxMode.read_only)
+    wire = WirePolicy.model_validate({"type": "workspaceWrite", "writableRoots": [str(dirs["extra"])]})
+    thread.run("write", sandbox=wire)
+    assert first.read_text() == "hi\n"
+
+    thread.run("write again", sandbox=SandboxMode.read_only)
     assert not second.exists()
 
 

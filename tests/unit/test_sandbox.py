@@ -16,7 +16,7 @@ import codex
 import codex.types
 from codex import ConfigurationError, Sandbox, SandboxPolicy
 from codex.protocol import models
-from codex.sandbox import _WIRE, sandbox_mode, sandbox_policy, sandbox_thread_config
+from codex.sandbox import _WIRE, approval_settings, sandbox_mode, sandbox_policy, sandbox_thread_config
 
 
 def test_the_mapping_covers_every_mode_with_the_generated_spellings() -> None:
@@ -117,3 +117,12 @@ def test_the_setting_is_not_a_wire_model() -> None:
     ``codex.types.SandboxPolicy`` the wire union it converts to."""
     assert not isinstance(SandboxPolicy(Sandbox.read_only), models.SandboxPolicy)
     assert codex.SandboxPolicy is SandboxPolicy
+
+
+@pytest.mark.parametrize("mode", list(codex.ApprovalMode))
+def test_approval_modes_send_values_of_the_generated_enums(mode: codex.ApprovalMode) -> None:
+    settings = approval_settings(mode)
+    models.AskForApproval.model_validate(settings["approvalPolicy"])
+    assert models.AskForApprovalValue(settings["approvalPolicy"])
+    if "approvalsReviewer" in settings:
+        assert models.ApprovalsReviewer(settings["approvalsReviewer"])
