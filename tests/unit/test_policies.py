@@ -277,3 +277,21 @@ def test_every_request_kind_has_an_explicit_answer() -> None:
     unknown = parse_request("future/request", {"a": 1})
     assert isinstance(unknown, UnknownRequest)
     assert unknown.result_for(Allow()) is None
+
+
+def test_the_read_only_actions_are_tags_of_the_generated_command_actions() -> None:
+    """``read_only()`` names command actions by their wire tags; they must be the generated union's."""
+    import typing
+
+    from codex.policies import _READ_ACTIONS
+    from codex.protocol import ProtocolModel, models
+
+    tags = {
+        typing.get_args(variant.model_fields["type"].annotation)[0]
+        for name, variant in vars(models).items()
+        if isinstance(variant, type)
+        and name.endswith("CommandAction")
+        and issubclass(variant, ProtocolModel)
+        and typing.get_origin(variant.model_fields["type"].annotation) is typing.Literal
+    }
+    assert _READ_ACTIONS.issubset(tags)
