@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicI64;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use codex_vendor::codex_app_server::in_process;
 use codex_vendor::codex_app_server::in_process::InProcessClientHandle;
@@ -38,6 +37,9 @@ use tokio::sync::oneshot;
 use tokio::sync::watch;
 
 use crate::error::EngineError;
+use crate::observers::ActiveTurns;
+use crate::observers::DeltaClock;
+use crate::observers::Observers;
 use crate::options::EngineOptions;
 use crate::queue::Event;
 use crate::queue::EventKind;
@@ -67,52 +69,6 @@ pub struct EngineStats {
     pub turn_text_delta_span_ns: u64,
 }
 
-/// When the engine emitted the text deltas of the most recently started turn. Only the pump
-/// writes it (one task, in order), so relaxed atomics suffice.
-struct DeltaClock {
-    epoch: Instant,
-    count: AtomicU64,
-    first_ns: AtomicU64,
-    last_ns: AtomicU64,
-}
-
-impl DeltaClock {
-    fn new() -> Self {
-        Self {
-            epoch: Instant::now(),
-            count: AtomicU64::new(0),
-            first_ns: AtomicU64::new(0),
-            last_ns: AtomicU64::new(0),
-        }
-    }
-
-    fn observe(&self, method: &str) {
-        match method {
-            "turn/started" => {
-                self.count.store(0, Ordering::Relaxed);
-                self.first_ns.store(0, Ordering::Relaxed);
-                self.last_ns.store(0, Ordering::Relaxed);
-            }
-            "item/agentMessage/delta" => {
-                // At least 1 ns, so that 0 keeps meaning "none yet".
-                let now = u64::try_from(self.epoch.elapsed().as_nanos())
-                    .unwrap_or(u64::MAX)
-                    .max(1);
-                if self.count.fetch_add(1, Ordering::Relaxed) == 0 {
-                    self.first_ns.store(now, Ordering::Relaxed);
-                }
-                self.last_ns.store(now, Ordering::Relaxed);
-            }
-            _ => {}
-        }
-    }
-
-    fn span_ns(&self) -> u64 {
-        let first = self.first_ns.load(Ordering::Relaxed);
-        self.last_ns.load(Ordering::Relaxed).saturating_sub(first)
-    }
-}
-
 /// One running in-process app-server.
 pub struct Engine {
     sender: InProcessClientSender,
@@ -125,46 +81,6 @@ pub struct Engine {
     declined: Arc<AtomicU64>,
     active_turns: Arc<ActiveTurns>,
     deltas: Arc<DeltaClock>,
-}
-
-/// Turns the engine has started and not yet completed, by thread: shutdown interrupts
-/// them, since the app-server leaves running turns (and their provider streams) alone.
-#[derive(Default)]
-struct ActiveTurns(Mutex<HashMap<String, String>>);
-
-impl ActiveTurns {
-    fn observe(&self, method: &str, thread_id: Option<&str>, params: &Value) {
-        let Some(thread_id) = thread_id else {
-            return;
-        };
-        let mut turns = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match method {
-            "turn/started" => {
-                if let Some(turn_id) = params
-                    .get("turn")
-                    .and_then(|turn| turn.get("id"))
-                    .and_then(Value::as_str)
-                {
-                    turns.insert(thread_id.to_owned(), turn_id.to_owned());
-                }
-            }
-            "turn/completed" => {
-                turns.remove(thread_id);
-            }
-            _ => {}
-        }
-    }
-
-    fn take(&self) -> Vec<(String, String)> {
-        let mut turns = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        turns.drain().collect()
-    }
 }
 
 impl Engine {
@@ -506,13 +422,6 @@ fn decline(sender: &InProcessClientSender, event: &Event, message: &str) {
 
 /// Moves engine events into subscription queues as fast as they come, so the
 /// engine's bounded queue never fills (it drops events silently when full).
-/// What the pump updates besides routing.
-struct Observers {
-    lagged: Arc<AtomicU64>,
-    active_turns: Arc<ActiveTurns>,
-    deltas: Arc<DeltaClock>,
-}
-
 async fn pump(
     mut handle: InProcessClientHandle,
     router: Arc<Router>,

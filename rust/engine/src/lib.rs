@@ -8,6 +8,7 @@
 mod engine;
 mod environments;
 mod error;
+mod observers;
 mod options;
 mod queue;
 mod runtime;
