@@ -92,6 +92,11 @@ class StartupNotices:
         thread_id, name = params.get("threadId"), params.get("name")
         if isinstance(thread_id, str) and isinstance(name, str):
             with self._lock:
+                known = self._latest.get((thread_id, name))
+                # The two sources are drained at different times, so an earlier "starting"
+                # can be noted after the outcome it preceded: it must not hide that outcome.
+                if params.get("status") == "starting" and known is not None and known.get("status") != "starting":
+                    return
                 self._latest[(thread_id, name)] = params
 
     def of_thread(self, thread_id: str) -> dict[str, JsonObject]:

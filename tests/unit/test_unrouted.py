@@ -52,3 +52,14 @@ def test_startup_notices_keep_the_latest_per_thread_and_server() -> None:
     }
     assert notices.of_thread("t2") == {"docs": {"threadId": "t2", "name": "docs", "status": "ready"}}
     assert notices.of_thread("t3") == {}
+
+
+def test_a_late_starting_notice_does_not_hide_the_outcome() -> None:
+    notices = StartupNotices()
+    notices.note({"threadId": "t", "name": "gone", "status": "failed", "error": "no such file"})
+    notices.note({"threadId": "t", "name": "gone", "status": "starting"})
+    notices.note({"threadId": "t", "name": "ok", "status": "starting"})
+    notices.note({"threadId": "t", "name": "ok", "status": "ready"})
+    latest = notices.of_thread("t")
+    assert (latest["gone"]["status"], latest["gone"]["error"]) == ("failed", "no such file")
+    assert latest["ok"]["status"] == "ready"
