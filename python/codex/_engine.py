@@ -49,15 +49,17 @@ DECLINED_CODE = -32000
 
 
 def translate(exc: _native.NativeError, *, starting: bool = False) -> CodexError:
-    """Maps a ``NativeError`` to the SDK's exception classes."""
-    kind, message, code, data = exc.args
-    if kind == "rpc":
-        payload = json.loads(data) if data else None
-        return map_jsonrpc_error(int(code), message, payload)
-    if kind == "closed":
+    """Maps the extension's exception (one class per engine error) to the SDK's classes."""
+    if isinstance(exc, _native.RpcError):
+        message, code, data = exc.args
+        return map_jsonrpc_error(int(code), message, json.loads(data) if data else None)
+    (message,) = exc.args
+    if isinstance(exc, _native.ClosedError):
         return TransportClosedError(message)
-    if kind == "startup":
+    if isinstance(exc, _native.StartupError):
         return EngineStartError(message)
+    # InvalidInputError: options refused while the client starts are a configuration
+    # mistake; refused request parameters are the JSON-RPC "invalid params" case.
     if starting:
         return ConfigurationError(message)
     return InvalidParamsError(-32602, message)

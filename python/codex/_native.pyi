@@ -3,6 +3,8 @@ from collections.abc import Awaitable
 from typing import TypeAlias, final
 
 __all__ = [
+    "ClosedError",
+    "InvalidInputError",
     "NativeEngine",
     "NativeError",
     "NativeSubscription",
@@ -11,6 +13,8 @@ __all__ = [
     "log_bridge_stats",
     "next_log_records",
     "protocol_schema",
+    "RpcError",
+    "StartupError",
     "quiesce",
     "runtime_info",
     "set_log_level",
@@ -25,7 +29,19 @@ _LogRecord: TypeAlias = tuple[
 ]
 
 class NativeError(Exception):
-    """An engine failure: args are (kind, message, code, data_json)."""
+    """Base of the engine's failures; each variant has its own subclass."""
+
+class InvalidInputError(NativeError):
+    """Options or a request the engine cannot accept: args are (message,)."""
+
+class RpcError(NativeError):
+    """The engine answered with a JSON-RPC error: args are (message, code, data_json or None)."""
+
+class ClosedError(NativeError):
+    """The engine is shut down or belongs to another process: args are (message,)."""
+
+class StartupError(NativeError):
+    """The engine failed to start: args are (message,)."""
 
 @final
 class NativeEngine:
@@ -40,7 +56,7 @@ class NativeEngine:
     def respond(self, request_id: str, result_json: str) -> None: ...
     def fail_request(self, request_id: str, code: int, message: str) -> None: ...
     def subscribe(self, thread_id: str) -> NativeSubscription: ...
-    def take_unrouted(self) -> list[_RawEvent]: ...
+    def subscribe_unrouted(self) -> NativeSubscription: ...
     def stats(self) -> dict[str, int]: ...
     def shutdown(self) -> None: ...
     def shutdown_async(self) -> Awaitable[None]: ...

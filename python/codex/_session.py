@@ -13,6 +13,7 @@ closed or collected, so a thread outliving its client object still has its engin
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import weakref
@@ -50,7 +51,7 @@ class SessionCore:
         self._options_json = options_json
         self._engine: NativeEngine | None = None
         self._delivery = DeliveryMonitor()
-        self._unrouted = UnroutedNotifications()
+        self._unrouted: UnroutedNotifications | None = None
         self._logins = LoginOutcomes()
         self._startups = StartupNotices()
         self._cleanup = weakref.finalize(self, cleanup)
@@ -71,6 +72,8 @@ class SessionCore:
         return "this Codex client is closed"
 
     def _started(self, engine: NativeEngine) -> None:
+        # Subscribed before anything can start a login or a thread, whose outcomes arrive here.
+        self._unrouted = UnroutedNotifications(_engine.call(engine.subscribe_unrouted))
         self._engine = engine
         self.started = True
         # The event models load in the background while the caller starts a thread.
@@ -94,7 +97,22 @@ class SessionCore:
 
     def delivery_stats(self) -> DeliveryStats:
         self.note_delivery()
-        return self._delivery.last
+        stats = self._delivery.last
+        if self._unrouted is not None and self._unrouted.dropped:
+            stats = dataclasses.replace(stats, unrouted_dropped=stats.unrouted_dropped + self._unrouted.dropped)
+        return stats
+
+    def _unrouted_store(self) -> UnroutedNotifications:
+        self.engine()  # closed: TransportClosedError
+        unrouted = self._unrouted
+        if unrouted is None:
+            raise TransportClosedError(self._closed_message())
+        return unrouted
+
+    def drain_unrouted(self) -> None:
+        """Files what the engine queued for the unrouted stream, so that queue never grows."""
+        if self._unrouted is not None:
+            self._unrouted.drain()
 
     # -- what arrives beside a turn's own events ----------------------------------
     def sdk_events(self, thread_id: str) -> list[Notification]:
@@ -108,13 +126,13 @@ class SessionCore:
 
     def mcp_startup_notices(self, thread_id: str) -> dict[str, JsonObject]:
         """The latest start-up notice of each MCP server of ``thread_id``, by server name."""
-        for params in self._unrouted.take(self.engine(), MCP_STARTUP_STATUS):
+        for params in self._unrouted_store().take(MCP_STARTUP_STATUS):
             self._startups.note(params)
         return self._startups.of_thread(thread_id)
 
     def take_login_outcome(self, login_id: str) -> AccountLoginCompletedNotification | None:
         """The completion of login ``login_id`` once the engine reported it (taken once)."""
-        self._logins.collect(self._unrouted.take(self.engine(), LOGIN_COMPLETED))
+        self._logins.collect(self._unrouted_store().take(LOGIN_COMPLETED))
         return self._logins.pop(login_id)
 
 
@@ -156,6 +174,7 @@ class Session(SessionCore):
     def start_turn(self, thread_id: str, params: JsonObject) -> tuple[str, NativeSubscription]:
         """Sends turn/start; returns the turn's id and the thread's event subscription."""
         engine = self.engine()
+        self.drain_unrouted()
         # Subscribe before turn/start: the first events can beat the response.
         subscription = _engine.call(lambda: engine.subscribe(thread_id))
         try:
@@ -229,6 +248,7 @@ class AsyncSession(SessionCore):
     async def start_turn(self, thread_id: str, params: JsonObject) -> tuple[str, NativeSubscription]:
         """Sends turn/start; returns the turn's id and the thread's event subscription."""
         engine = await self.ensure_started()
+        self.drain_unrouted()
         subscription = _engine.call(lambda: engine.subscribe(thread_id))
         try:
             with self.telemetry.turn_starting(thread_id, params.get("model")) as turn_started:

@@ -1,11 +1,12 @@
-"""The engine's unrouted notifications, drained in one place and kept by method.
+"""The engine's unrouted notifications, taken from one subscription and kept by method.
 
-Notifications that belong to no thread (``account/login/completed``) or that the
-engine sent before a thread's event stream was opened (``mcpServer/startupStatus/updated``
-at thread start) land in one buffer in the engine. Taking from that buffer removes
-everything in it, so every reader goes through one :class:`UnroutedNotifications` per
-client (its session holds it): it drains the buffer and files each notification under
-its method for whoever asks for it. The two readers' own stores are here too.
+Notifications that belong to no thread (``account/login/completed``) or whose thread has
+no open event stream (``mcpServer/startupStatus/updated`` sent while a thread starts) go to
+one subscription per engine, which the session opens as soon as the engine runs: the engine
+queues them for it without a bound, so a burst of other notifications cannot push a login
+completion out. :class:`UnroutedNotifications` drains that queue (whenever a reader asks, and
+at every turn start so it never grows) and keeps the methods someone reads, by method; the
+others are counted as dropped (``DeliveryStats.unrouted_dropped``) and logged at debug level.
 """
 
 from __future__ import annotations
@@ -17,36 +18,57 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import api_models
+from ._logging import logger
 from .events import JsonObject
 
 if TYPE_CHECKING:
-    from ._engine import NativeEngine
+    from ._engine import NativeSubscription
     from .api_models import AccountLoginCompletedNotification
 
 #: Notifications kept per method until someone takes them (the oldest go first).
 KEPT_PER_METHOD = 1024
 LOGIN_COMPLETED = "account/login/completed"
 MCP_STARTUP_STATUS = "mcpServer/startupStatus/updated"
+#: The unrouted methods a reader asks for; the rest are dropped (counted) when drained.
+KEPT_METHODS = frozenset({LOGIN_COMPLETED, MCP_STARTUP_STATUS})
+#: Events taken from the native queue per call while draining.
+_DRAIN_BATCH = 4096
 
 
 class UnroutedNotifications:
     """One client's unrouted notifications, by method."""
 
-    def __init__(self) -> None:
+    def __init__(self, subscription: NativeSubscription) -> None:
+        self._subscription = subscription
         self._lock = threading.Lock()
         self._by_method: dict[str, deque[JsonObject]] = {}
+        self.dropped = 0
 
-    def take(
-        self, engine: NativeEngine, method: str, where: Callable[[JsonObject], bool] | None = None
-    ) -> list[JsonObject]:
-        """Removes and returns the kept ``method`` notifications (those matching ``where``)."""
+    def drain(self) -> None:
+        """Moves what the engine queued into the kept buckets (never waits)."""
         with self._lock:
-            for is_request, name, _request_id, params_json in engine.take_unrouted():
-                if is_request:
+            self._drain_locked()
+
+    def _drain_locked(self) -> None:
+        while True:
+            batch = self._subscription.next_batch(_DRAIN_BATCH, 0.0)
+            if not batch:
+                return
+            for _is_request, name, _request_id, params_json in batch:
+                if name not in KEPT_METHODS:
+                    self.dropped += 1
+                    logger.debug("unrouted notification %s dropped: nobody reads it", name)
                     continue
                 params = json.loads(params_json)
                 if isinstance(params, dict):
                     self._by_method.setdefault(name, deque(maxlen=KEPT_PER_METHOD)).append(params)
+            if len(batch) < _DRAIN_BATCH:
+                return
+
+    def take(self, method: str, where: Callable[[JsonObject], bool] | None = None) -> list[JsonObject]:
+        """Removes and returns the kept ``method`` notifications (those matching ``where``)."""
+        with self._lock:
+            self._drain_locked()
             kept = self._by_method.get(method)
             if not kept:
                 return []
@@ -56,6 +78,9 @@ class UnroutedNotifications:
                     (params for params in kept if where is not None and not where(params)), maxlen=KEPT_PER_METHOD
                 )
             return taken
+
+    def close(self) -> None:
+        self._subscription.close()
 
 
 class LoginOutcomes:

@@ -28,8 +28,8 @@ class DeliveryStats:
     #: Server requests (approvals, tool calls) declined because no turn was listening for
     #: their thread, such as those of goal turns the engine started on its own.
     requests_declined: int = 0
-    #: Notifications that belonged to no open stream and were pushed out of the bounded
-    #: buffer that keeps them (for ``account/login/completed``, MCP startup and the like).
+    #: Notifications that belonged to no open stream and that nobody reads (those read,
+    #: ``account/login/completed`` and MCP start-up status, are kept until taken).
     unrouted_dropped: int = 0
     #: ``item/agentMessage/delta`` notifications the engine emitted for the most recently
     #: started turn (of any thread), and the time from the first to the last of them leaving

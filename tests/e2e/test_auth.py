@@ -9,6 +9,7 @@ internet (those tests then skip, saying why).
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,34 @@ def test_async_device_code_login(
             assert isinstance(account.root, ChatgptAccount)
 
     asyncio.run(scenario())
+
+
+def test_a_flood_of_unrouted_notifications_does_not_lose_a_login_completion(
+    auth_server: MockAuthServer, codex_mock: MockResponsesServer, codex_workspace: Path
+) -> None:
+    """The completion waits in the session's unrouted subscription, however much else arrives
+    there: here 3,000 deltas of a turn whose thread has no open stream (a ring of 1,024 kept
+    before lost the completion under such a burst)."""
+    with _keyless_client(codex_mock, codex_workspace) as codex:
+        handle = _start_device_login(codex, auth_server)
+        assert handle.cancel().status == "canceled"
+        codex.login_api_key(USER_KEY)
+
+        # A turn started by raw requests: no stream is subscribed to its thread.
+        session = codex._session
+        thread_id = session.request("thread/start", {"cwd": str(codex_workspace)})["thread"]["id"]
+        codex_mock.enqueue(responses.streamed_text([f"<{i}>" for i in range(3000)]))
+        session.request("turn/start", {"threadId": thread_id, "input": [{"type": "text", "text": "flood"}]})
+        deadline = time.monotonic() + 60
+        while True:
+            status = session.request("thread/read", {"threadId": thread_id})["thread"]["status"]
+            if status["type"] == "idle" and codex.delivery_stats().turn_text_deltas >= 3000:
+                break
+            assert time.monotonic() < deadline, "the flooding turn did not finish"
+            time.sleep(0.05)
+
+        outcome = handle.wait(timeout=30)
+        assert outcome.success is False
+        assert outcome.login_id == handle.login_id
+        # The deltas went the same way and were counted, not kept.
+        assert codex.delivery_stats().unrouted_dropped >= 3000

@@ -1,4 +1,4 @@
-"""The shared drain of the engine's unrouted notifications (a fake engine beside the e2e tests)."""
+"""The shared drain of the engine's unrouted notifications (a fake subscription beside the e2e tests)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import json
 
 from codex._unrouted import StartupNotices, UnroutedNotifications
 
+_Raw = tuple[bool, str, str | None, str]
 
-class _FakeEngine:
+
+class _FakeSubscription:
     def __init__(self) -> None:
-        self.pending: list[tuple[bool, str, str | None, str]] = []
+        self.pending: list[_Raw] = []
 
-    def take_unrouted(self) -> list[tuple[bool, str, str | None, str]]:
-        taken, self.pending = self.pending, []
+    def next_batch(self, max_events: int = 512, timeout: float | None = None) -> list[_Raw]:
+        assert timeout == 0.0, "draining never waits"
+        taken, self.pending = self.pending[:max_events], self.pending[max_events:]
         return taken
 
 
@@ -21,24 +24,37 @@ def _note(method: str, **params: object) -> tuple[bool, str, str | None, str]:
 
 
 def test_each_reader_gets_its_own_method_and_nothing_is_lost() -> None:
-    engine = _FakeEngine()
-    store = UnroutedNotifications()
-    engine.pending = [
+    subscription = _FakeSubscription()
+    store = UnroutedNotifications(subscription)  # type: ignore[arg-type]
+    subscription.pending = [
         _note("account/login/completed", loginId="a"),
         _note("mcpServer/startupStatus/updated", threadId="t1", name="x", status="failed"),
-        (True, "item/tool/call", "7", "{}"),
+        _note("thread/status/changed", threadId="t9"),
         _note("mcpServer/startupStatus/updated", threadId="t2", name="y", status="ready"),
     ]
     startup = "mcpServer/startupStatus/updated"
-    assert store.take(engine, startup, where=lambda p: p["threadId"] == "t1") == [  # type: ignore[arg-type]
+    assert store.take(startup, where=lambda p: p["threadId"] == "t1") == [
         {"threadId": "t1", "name": "x", "status": "failed"}
     ]
-    assert engine.pending == []
+    assert subscription.pending == []
     # The login reader still finds its notification, the other thread's stays kept.
-    assert store.take(engine, "account/login/completed") == [{"loginId": "a"}]  # type: ignore[arg-type]
-    assert store.take(engine, startup) == [{"threadId": "t2", "name": "y", "status": "ready"}]  # type: ignore[arg-type]
-    assert store.take(engine, startup) == []  # type: ignore[arg-type]
-    assert store.take(engine, "item/tool/call") == []  # type: ignore[arg-type]
+    assert store.take("account/login/completed") == [{"loginId": "a"}]
+    assert store.take(startup) == [{"threadId": "t2", "name": "y", "status": "ready"}]
+    assert store.take(startup) == []
+    # A method nobody reads is not kept, but counted.
+    assert store.take("thread/status/changed") == []
+    assert store.dropped == 1
+
+
+def test_a_flood_of_other_notifications_does_not_push_a_login_out() -> None:
+    subscription = _FakeSubscription()
+    store = UnroutedNotifications(subscription)  # type: ignore[arg-type]
+    flood = [_note("item/agentMessage/delta", threadId="t", delta="x") for _ in range(20_000)]
+    subscription.pending = [_note("account/login/completed", loginId="a"), *flood]
+    store.drain()
+    assert subscription.pending == [], "drained in batches until empty"
+    assert store.take("account/login/completed") == [{"loginId": "a"}]
+    assert store.dropped == 20_000
 
 
 def test_startup_notices_keep_the_latest_per_thread_and_server() -> None:

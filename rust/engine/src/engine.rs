@@ -45,11 +45,10 @@ use crate::queue::Event;
 use crate::queue::EventKind;
 use crate::queue::Router;
 use crate::queue::Subscription;
+use crate::queue::UNROUTED;
 
 /// JSON-RPC "server error" code used when a server request is declined for lack of an answer.
 const DECLINED_CODE: i64 = -32000;
-/// How many unrouted notifications are kept for diagnostics.
-const UNROUTED_KEPT: usize = 1024;
 /// How long a request waits for room in the engine's submission queue.
 const SUBMIT_PATIENCE: Duration = Duration::from_secs(5);
 /// How long shutdown waits for the turns it interrupts to acknowledge.
@@ -199,7 +198,7 @@ impl Engine {
                 decline(&sender, event, "no handler answered this request; declined");
             })
         };
-        let router = Arc::new(Router::new(UNROUTED_KEPT, decliner));
+        let router = Arc::new(Router::new(decliner));
         let lagged = Arc::new(AtomicU64::new(0));
         let active_turns = Arc::new(ActiveTurns::default());
         let deltas = Arc::new(DeltaClock::new());
@@ -299,22 +298,36 @@ impl Engine {
 
     /// Routes the events of `thread_id` to a new subscription. One at a time per thread.
     pub fn subscribe(&self, thread_id: &str) -> Result<Subscription, EngineError> {
+        if thread_id.is_empty() {
+            return Err(EngineError::InvalidInput("a thread id is required".into()));
+        }
+        self.subscribe_key(thread_id, || {
+            format!("thread {thread_id} already has an open event stream; finish or close it first")
+        })
+    }
+
+    /// The unrouted notifications (those of no thread, or of a thread with no open
+    /// stream), kept for this subscriber until it takes them; one per engine.
+    pub fn subscribe_unrouted(&self) -> Result<Subscription, EngineError> {
+        self.subscribe_key(UNROUTED, || {
+            "unrouted notifications already have a subscriber".into()
+        })
+    }
+
+    fn subscribe_key(
+        &self,
+        key: &str,
+        taken: impl FnOnce() -> String,
+    ) -> Result<Subscription, EngineError> {
         if self.is_closed() {
             return Err(EngineError::Closed("cannot subscribe".into()));
         }
-        if self.router.is_subscribed(thread_id) {
-            return Err(EngineError::InvalidInput(format!(
-                "thread {thread_id} already has an open event stream; finish or close it first"
-            )));
+        if self.router.is_subscribed(key) {
+            return Err(EngineError::InvalidInput(taken()));
         }
         self.router
-            .subscribe(thread_id)
+            .subscribe(key)
             .ok_or_else(|| EngineError::Closed("cannot subscribe".into()))
-    }
-
-    /// Notifications that belonged to no subscribed thread (most recent first kept).
-    pub fn take_unrouted(&self) -> Vec<Event> {
-        self.router.take_unrouted()
     }
 
     pub fn stats(&self) -> EngineStats {
@@ -513,8 +526,9 @@ fn dispatch(router: &Router, observers: &Observers, event: InProcessServerEvent)
         if event.kind == EventKind::Request {
             // Nobody is listening for this thread: fail closed.
             router.decline(&event);
+        } else {
+            router.drop_unrouted(&event);
         }
-        router.keep_unrouted(event);
     }
 }
 

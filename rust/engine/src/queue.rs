@@ -84,11 +84,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The subscription key of the unrouted notifications: those that belong to no thread
+/// (login completion, account updates) and those of a thread with no open stream (MCP
+/// start-up status sent while a thread starts). A host subscribes to them like to a thread,
+/// so they wait in an unbounded queue for it instead of in a ring that a burst would
+/// overrun. Thread ids are never empty.
+pub(crate) const UNROUTED: &str = "";
+
 /// Routes engine events to the subscription of the thread they belong to.
 pub(crate) struct Router {
     by_thread: Mutex<HashMap<String, Arc<EventQueue>>>,
-    unrouted: Mutex<VecDeque<Event>>,
-    unrouted_capacity: usize,
+    /// Unrouted notifications dropped because nobody subscribed to them.
     pub(crate) unrouted_dropped: AtomicU64,
     pub(crate) delivered: AtomicU64,
     closed: AtomicBool,
@@ -99,12 +105,10 @@ pub(crate) struct Router {
 pub(crate) type Decliner = Box<dyn Fn(&Event) + Send + Sync>;
 
 impl Router {
-    pub(crate) fn new(unrouted_capacity: usize, decline: Decliner) -> Self {
+    pub(crate) fn new(decline: Decliner) -> Self {
         Self {
             decline,
             by_thread: Mutex::new(HashMap::new()),
-            unrouted: Mutex::new(VecDeque::new()),
-            unrouted_capacity,
             unrouted_dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             closed: AtomicBool::new(false),
@@ -132,10 +136,20 @@ impl Router {
         lock(&self.by_thread).contains_key(thread_id)
     }
 
-    /// Delivers an event; returns it back when no subscriber takes it.
+    /// Delivers an event; returns it back when no subscriber takes it. A notification
+    /// no thread subscription takes goes to the [`UNROUTED`] subscription; a server
+    /// request never does (only the thread's own stream can answer it).
     pub(crate) fn route(&self, thread_id: Option<&str>, event: Event) -> Option<Event> {
         self.delivered.fetch_add(1, Ordering::Relaxed);
-        let target = thread_id.and_then(|id| lock(&self.by_thread).get(id).cloned());
+        let target = {
+            let map = lock(&self.by_thread);
+            let own = thread_id.and_then(|id| map.get(id));
+            match own {
+                Some(queue) => Some(queue.clone()),
+                None if event.kind == EventKind::Notification => map.get(UNROUTED).cloned(),
+                None => None,
+            }
+        };
         match target {
             Some(queue) => {
                 queue.push(event);
@@ -145,18 +159,10 @@ impl Router {
         }
     }
 
-    /// Keeps the most recent unrouted notifications for diagnostics.
-    pub(crate) fn keep_unrouted(&self, event: Event) {
-        let mut unrouted = lock(&self.unrouted);
-        if unrouted.len() >= self.unrouted_capacity {
-            unrouted.pop_front();
-            self.unrouted_dropped.fetch_add(1, Ordering::Relaxed);
-        }
-        unrouted.push_back(event);
-    }
-
-    pub(crate) fn take_unrouted(&self) -> Vec<Event> {
-        lock(&self.unrouted).drain(..).collect()
+    /// Counts a notification that no subscription took.
+    pub(crate) fn drop_unrouted(&self, event: &Event) {
+        self.unrouted_dropped.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(method = %event.method, "unrouted notification with no subscriber");
     }
 
     pub(crate) fn decline(&self, event: &Event) {
@@ -252,12 +258,9 @@ mod tests {
     fn router() -> (Arc<Router>, Arc<AtomicUsize>) {
         let declined = Arc::new(AtomicUsize::new(0));
         let counter = declined.clone();
-        let router = Router::new(
-            2,
-            Box::new(move |_| {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }),
-        );
+        let router = Router::new(Box::new(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }));
         (Arc::new(router), declined)
     }
 
@@ -320,18 +323,44 @@ mod tests {
         );
     }
 
-    #[test]
-    fn unrouted_keeps_only_the_most_recent() {
-        let (router, _) = router();
-        for n in 0..5 {
-            router.keep_unrouted(event(EventKind::Notification, n));
+    #[tokio::test]
+    async fn unrouted_notifications_wait_for_their_subscriber_without_loss() {
+        let (router, declined) = router();
+        let back = router.route(None, event(EventKind::Notification, 0));
+        assert!(back.is_some(), "no subscriber yet: returned to the caller");
+        let unrouted = router.subscribe(UNROUTED).expect("subscribe");
+        let thread = router.subscribe("t").expect("subscribe");
+        for n in 1..=5000 {
+            assert!(
+                router
+                    .route(None, event(EventKind::Notification, n))
+                    .is_none()
+            );
+            assert!(
+                router
+                    .route(Some("nobody"), event(EventKind::Notification, n))
+                    .is_none()
+            );
+            assert!(
+                router
+                    .route(Some("t"), event(EventKind::Notification, n))
+                    .is_none()
+            );
         }
-        let kept: Vec<_> = router
-            .take_unrouted()
-            .into_iter()
-            .map(|e| e.method)
-            .collect();
-        assert_eq!(kept, ["m3", "m4"]);
-        assert_eq!(router.unrouted_dropped.load(Ordering::Relaxed), 3);
+        assert!(
+            router.route(None, event(EventKind::Request, 7)).is_some(),
+            "server requests are not queued for the unrouted subscriber"
+        );
+        assert!(
+            router
+                .route(Some("nobody"), event(EventKind::Request, 8))
+                .is_some()
+        );
+        let batch = unrouted.next_batch(20_000).await.expect("open");
+        assert_eq!(batch.len(), 10_000);
+        assert_eq!(batch.first().map(|e| e.method.as_str()), Some("m1"));
+        assert_eq!(batch.last().map(|e| e.method.as_str()), Some("m5000"));
+        assert_eq!(thread.next_batch(20_000).await.expect("open").len(), 5000);
+        assert_eq!(declined.load(Ordering::SeqCst), 0);
     }
 }

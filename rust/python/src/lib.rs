@@ -31,11 +31,37 @@ use pyo3::types::PyDict;
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic;
 
+// One Python class per engine error variant, so the SDK maps them by class (the match in
+// `to_py_err` is exhaustive: a new variant does not compile without its class).
 create_exception!(
     _native,
     NativeError,
     PyException,
-    "An engine failure: args are (kind, message, code, data_json)."
+    "Base of the engine's failures; each variant has its own subclass."
+);
+create_exception!(
+    _native,
+    InvalidInputError,
+    NativeError,
+    "Options or a request the engine cannot accept: args are (message,)."
+);
+create_exception!(
+    _native,
+    RpcError,
+    NativeError,
+    "The engine answered with a JSON-RPC error: args are (message, code, data_json or None)."
+);
+create_exception!(
+    _native,
+    ClosedError,
+    NativeError,
+    "The engine is shut down or belongs to another process: args are (message,)."
+);
+create_exception!(
+    _native,
+    StartupError,
+    NativeError,
+    "The engine failed to start: args are (message,)."
 );
 
 /// How often a blocking wait comes back to let Python handle signals (Ctrl-C).
@@ -139,15 +165,16 @@ fn forked() -> PyErr {
 type RawEvent = (bool, String, Option<String>, String);
 
 fn to_py_err(err: EngineError) -> PyErr {
-    let (code, data) = match &err {
-        EngineError::Rpc { code, data, .. } => (Some(*code), data.as_ref().map(|d| d.to_string())),
-        _ => (None, None),
-    };
-    let message = match &err {
-        EngineError::Rpc { message, .. } => message.clone(),
-        other => other.to_string(),
-    };
-    NativeError::new_err((err.kind(), message, code, data))
+    match err {
+        EngineError::Rpc {
+            code,
+            message,
+            data,
+        } => RpcError::new_err((message, code, data.map(|data| data.to_string()))),
+        EngineError::InvalidInput(_) => InvalidInputError::new_err((err.to_string(),)),
+        EngineError::Closed(_) => ClosedError::new_err((err.to_string(),)),
+        EngineError::Startup(_) => StartupError::new_err((err.to_string(),)),
+    }
 }
 
 fn invalid(message: String) -> PyErr {
@@ -296,9 +323,14 @@ impl NativeEngine {
         })
     }
 
-    /// Recent notifications that belonged to no subscribed thread.
-    fn take_unrouted(&self) -> Vec<RawEvent> {
-        self.engine.take_unrouted().into_iter().map(raw).collect()
+    /// The notifications of no thread or of a thread with no open stream, queued for
+    /// one subscriber (the session) until it takes them.
+    fn subscribe_unrouted(&self) -> PyResult<NativeSubscription> {
+        let subscription = self.live()?.subscribe_unrouted().map_err(to_py_err)?;
+        Ok(NativeSubscription {
+            inner: Arc::new(subscription),
+            owner_pid: self.owner_pid,
+        })
     }
 
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -475,6 +507,10 @@ fn runtime_info<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     AWAITABLES_PID.store(std::process::id(), Ordering::SeqCst);
     m.add("NativeError", m.py().get_type::<NativeError>())?;
+    m.add("InvalidInputError", m.py().get_type::<InvalidInputError>())?;
+    m.add("RpcError", m.py().get_type::<RpcError>())?;
+    m.add("ClosedError", m.py().get_type::<ClosedError>())?;
+    m.add("StartupError", m.py().get_type::<StartupError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<NativeEngine>()?;
     m.add_class::<NativeSubscription>()?;
