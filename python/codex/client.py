@@ -112,21 +112,37 @@ def _thread_start_params(
 
 
 class _ClientBase:
-    """What both clients share: the merged config, the resolved engine options, the tools."""
+    """What both clients share: the constructor, the merged config, the resolved engine options, the tools."""
 
     _session: SessionCore
 
     def __init__(
         self,
-        config: CodexConfig | None,
-        provider: dict[str, Any],
-        approval_handler: _engine.ApprovalHandler | None,
+        config: CodexConfig | None = None,
         *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        api_key_env: str | None = None,
+        model: str | None = None,
+        codex_home: str | None = None,
+        cwd: str | None = None,
+        approval_handler: _engine.ApprovalHandler | None = None,
+        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
         tools: Iterable[Tool | ToolFunction] | None = None,
         approval_callback: ApprovalCallback | None = None,
         approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
-        telemetry: ClientTelemetry | None = None,
+        tracer_provider: object | None = None,
+        traceparent: str | None = None,
     ) -> None:
+        provider = {
+            "base_url": base_url,
+            "api_key": api_key,
+            "api_key_env": api_key_env,
+            "model": model,
+            "codex_home": codex_home,
+            "cwd": cwd,
+            "mcp_servers": mcp_servers,
+        }
         self._config = _merge(config, provider)
         self._approval_handler = approval_handler
         # Tools and approvals: every server request is answered through this one object.
@@ -135,7 +151,7 @@ class _ClientBase:
             approval_callback=approval_callback,
             approval_handler=approval_handler,
             approval_timeout=approval_timeout,
-            telemetry=telemetry,
+            telemetry=ClientTelemetry(tracer_provider, traceparent),
         )
         self._resolved: ResolvedConfig = resolve(self._config)
         register_secret(self._config.resolved_api_key())
@@ -147,6 +163,16 @@ class _ClientBase:
         start_engine_logging()
         self._options = json.dumps(self._resolved.options)
         self._server_requests = server_requests
+        self._session = self._open_session()
+        self._metadata = _metadata(self._config)
+
+    def _open_session(self) -> SessionCore:
+        """This client's session: a ``Codex`` starts the engine now, an ``AsyncCodex`` on first use."""
+        raise NotImplementedError
+
+    # Kept for tests and debugging sessions that reach the engine directly.
+    def _native_engine(self) -> _engine.NativeEngine:
+        return self._session.engine()
 
     @property
     def tools(self) -> ToolRegistry:
@@ -197,48 +223,15 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
             print(codex.thread_start().run("hi").final_response)
     """
 
-    def __init__(
-        self,
-        config: CodexConfig | None = None,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        api_key_env: str | None = None,
-        model: str | None = None,
-        codex_home: str | None = None,
-        cwd: str | None = None,
-        approval_handler: _engine.ApprovalHandler | None = None,
-        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
-        tools: Iterable[Tool | ToolFunction] | None = None,
-        approval_callback: ApprovalCallback | None = None,
-        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
-        tracer_provider: object | None = None,
-        traceparent: str | None = None,
-    ) -> None:
-        provider = {
-            "base_url": base_url,
-            "api_key": api_key,
-            "api_key_env": api_key_env,
-            "model": model,
-            "codex_home": codex_home,
-            "cwd": cwd,
-            "mcp_servers": mcp_servers,
-        }
-        super().__init__(
-            config,
-            provider,
-            approval_handler,
-            tools=tools,
-            approval_callback=approval_callback,
-            approval_timeout=approval_timeout,
-            telemetry=ClientTelemetry(tracer_provider, traceparent),
-        )
+    _session: Session
+
+    def _open_session(self) -> Session:
         # The session removes a private home when closed, or collected with the last handle using it.
-        self._session: Session = Session(self._options, self._server_requests, self._resolved.cleanup)
+        session = Session(self._options, self._server_requests, self._resolved.cleanup)
         started = time.perf_counter()
-        self._session.start()
+        session.start()
         logger.debug("engine ready in %.1f ms (home %s)", (time.perf_counter() - started) * 1000, self.codex_home)
-        self._metadata = _metadata(self._config)
+        return session
 
     def __repr__(self) -> str:
         state = "open" if self._session.is_open else "closed"
@@ -247,20 +240,17 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
     def __enter__(self) -> Codex:
         return self
 
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
     @property
     def metadata(self) -> InitializeResponse:
         return self._metadata
 
+    # --- generated from AsyncCodex's twin methods by scripts/generate_sync_twins.py; do not edit ---
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
         self._session.close()
-
-    # Kept for tests and debugging sessions that reach the engine directly.
-    def _native_engine(self) -> _engine.NativeEngine:
-        return self._session.engine()
 
     def _request(self, method: str, params: JsonObject | None) -> JsonObject:
         return self._session.request(method, params)
@@ -317,48 +307,16 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
         self._server_requests.bind_thread(started["thread"]["id"], binding)
         return Thread(self._session, started["thread"]["id"])
 
+    # --- end generated ---
+
 
 class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
     """The asyncio twin of :class:`Codex`; the engine starts on ``async with`` or first use."""
 
-    def __init__(
-        self,
-        config: CodexConfig | None = None,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        api_key_env: str | None = None,
-        model: str | None = None,
-        codex_home: str | None = None,
-        cwd: str | None = None,
-        approval_handler: _engine.ApprovalHandler | None = None,
-        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
-        tools: Iterable[Tool | ToolFunction] | None = None,
-        approval_callback: ApprovalCallback | None = None,
-        approval_timeout: float | None = DEFAULT_APPROVAL_TIMEOUT_S,
-        tracer_provider: object | None = None,
-        traceparent: str | None = None,
-    ) -> None:
-        provider = {
-            "base_url": base_url,
-            "api_key": api_key,
-            "api_key_env": api_key_env,
-            "model": model,
-            "codex_home": codex_home,
-            "cwd": cwd,
-            "mcp_servers": mcp_servers,
-        }
-        super().__init__(
-            config,
-            provider,
-            approval_handler,
-            tools=tools,
-            approval_callback=approval_callback,
-            approval_timeout=approval_timeout,
-            telemetry=ClientTelemetry(tracer_provider, traceparent),
-        )
-        self._session: AsyncSession = AsyncSession(self._options, self._server_requests, self._resolved.cleanup)
-        self._metadata = _metadata(self._config)
+    _session: AsyncSession
+
+    def _open_session(self) -> AsyncSession:
+        return AsyncSession(self._options, self._server_requests, self._resolved.cleanup)
 
     def __repr__(self) -> str:
         session = self._session
@@ -369,26 +327,24 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         await self._session.ensure_started()
         return self
 
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.close()
-
     @property
     def metadata(self) -> InitializeResponse:
         if not self._session.started:
             raise RuntimeError("AsyncCodex is not started yet: use `async with AsyncCodex()` first")
         return self._metadata
 
+    # --- sync twin source: AsyncCodex's twin methods ---
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
     async def close(self) -> None:
         """Stops the engine. A turn still running ends; its stream raises TransportClosedError."""
         await self._session.close()
 
-    # Kept for tests and debugging sessions that reach the engine directly.
-    def _native_engine(self) -> _engine.NativeEngine:
-        return self._session.engine()
-
     async def _request(self, method: str, params: JsonObject | None) -> JsonObject:
         return await self._session.request(method, params)
 
+    # -- threads ---------------------------------------------------------------
     async def thread_start(
         self,
         *,
@@ -410,7 +366,11 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         tools: Iterable[Tool | ToolFunction] | None = None,
         approval_callback: ApprovalCallback | None = None,
     ) -> AsyncThread:
-        """Creates a conversation thread (see :meth:`Codex.thread_start` for ``tools``)."""
+        """Creates a conversation thread.
+
+        ``tools`` are offered to this thread only, next to the client's; ``approval_callback``
+        answers this thread's approval requests instead of the client's.
+        """
         tool_params, binding = self._thread_tools_params(tools, approval_callback)
         params = _thread_start_params(
             approval_mode=approval_mode,
@@ -432,5 +392,8 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         with self._session.telemetry.thread_starting() as thread_started, mcp_startup_errors():
             started = await self._session.request("thread/start", {**params, **tool_params})
             thread_started(started)
+        logger.debug("thread %s started", started["thread"]["id"])
         self._server_requests.bind_thread(started["thread"]["id"], binding)
         return AsyncThread(self._session, started["thread"]["id"])
+
+    # --- end sync twin source ---

@@ -286,6 +286,21 @@ def _settled(statuses: list[McpServerStatus]) -> bool:
     return all(status.started or status.startup_status in ("failed", "cancelled") for status in statuses)
 
 
+# --- sync twin source: mcp_status_async ---
+async def mcp_status_async(session: AsyncSession, thread_id: str) -> list[McpServerStatus]:
+    """The servers of ``thread_id`` (``mcpServerStatus/list`` waits for those still starting)."""
+    response = await session.request("mcpServerStatus/list", {"threadId": thread_id})
+    # The failure notice of a server can trail the list's answer by a moment.
+    deadline = time.monotonic() + _STARTUP_NOTICE_GRACE_S
+    while not _settled(statuses := _statuses(session, thread_id, response)) and time.monotonic() < deadline:
+        await asyncio.sleep(_POLL_S)
+    return statuses
+
+
+# --- end sync twin source ---
+
+
+# --- generated from mcp_status_async by scripts/generate_sync_twins.py; do not edit ---
 def mcp_status(session: Session, thread_id: str) -> list[McpServerStatus]:
     """The servers of ``thread_id`` (``mcpServerStatus/list`` waits for those still starting)."""
     response = session.request("mcpServerStatus/list", {"threadId": thread_id})
@@ -296,10 +311,4 @@ def mcp_status(session: Session, thread_id: str) -> list[McpServerStatus]:
     return statuses
 
 
-async def mcp_status_async(session: AsyncSession, thread_id: str) -> list[McpServerStatus]:
-    """The async twin of :func:`mcp_status`."""
-    response = await session.request("mcpServerStatus/list", {"threadId": thread_id})
-    deadline = time.monotonic() + _STARTUP_NOTICE_GRACE_S
-    while not _settled(statuses := _statuses(session, thread_id, response)) and time.monotonic() < deadline:
-        await asyncio.sleep(_POLL_S)
-    return statuses
+# --- end generated ---
