@@ -9,16 +9,24 @@ model keeps fields it does not declare, and a variant of a tagged union it
 does not know (a new kind of thread item, say) parses as that union's
 ``Unrecognized...`` model (:class:`UnrecognizedThreadItem`), so a newer engine
 never breaks a program. ``to_dict()`` / ``to_json()`` give back the engine's own wire JSON.
+
+The engine hands each notification's params over as JSON text; :func:`parse_notification_json`
+validates that text into the model in one pass (pydantic's JSON parser builds the model
+directly, no intermediate dict), and takes the two-step path of :func:`parse_notification`
+only where it must: a method without a model, an event carrying error text to scrub, a
+payload the one-pass parse refuses.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+from pydantic_core import SchemaValidator
 
 from . import protocol
 from .errors import scrub
@@ -209,3 +217,56 @@ def parse_notification(method: str, params: JsonObject) -> Notification:
         # kind of item, or of any tagged union, still parses: as Unrecognized<Union>.)
         return Notification(method, UnknownNotification(params))
     return Notification(method, payload)
+
+
+# method -> the validate_json of its model's own validator (BaseModel.model_validate_json
+# without its Python frame: the delta of every token goes through here).
+_JSON_VALIDATORS: dict[str, Callable[[str | bytes], Any]] = {}
+
+
+def _json_validator(method: str, model: ProtocolType) -> Callable[[str | bytes], Any]:
+    validator = model.__pydantic_validator__
+    if not isinstance(validator, SchemaValidator):
+        # Not built yet (defer_build): model_validate_json builds it, in a thread-safe way;
+        # the next event of this method finds the real one.
+        return model.model_validate_json
+    _JSON_VALIDATORS[method] = validator.validate_json
+    return validator.validate_json
+
+
+def parse_notification_json(method: str, params_json: str | bytes) -> Notification:
+    """:func:`parse_notification` of the params' JSON text, validated without a dict in between.
+
+    The result equals ``parse_notification(method, json.loads(params_json))``: the two-step
+    path is taken for a method without a model (its params are kept as a dict), for the
+    events that may carry provider error text (scrubbed in the dict first), and for a
+    payload the JSON parser or the model refuses (kept raw when the model refuses it too).
+    """
+    validate = _JSON_VALIDATORS.get(method)
+    if validate is None:
+        model = protocol.notification_model(method)
+        if model is None:
+            return Notification(method, UnknownNotification(json.loads(params_json)))
+        validate = _json_validator(method, model)
+    if method in _ERROR_EVENTS:
+        return _parse_error_event(method, params_json, validate)
+    try:
+        return Notification(method, validate(params_json))
+    except ValueError:
+        return parse_notification(method, json.loads(params_json))
+
+
+def _parse_error_event(method: str, params_json: str | bytes, validate: Callable[[str | bytes], Any]) -> Notification:
+    # Every turn ends with turn/completed, and most without an error: with no error there
+    # is no text to scrub, and the one-pass result is what scrubbing then validating gives.
+    try:
+        payload = validate(params_json)
+    except ValueError:
+        pass
+    else:
+        error: Any = payload
+        for name in _ERROR_EVENTS[method]:  # the wire keys are the attribute names
+            error = getattr(error, name, None)
+        if error is None:
+            return Notification(method, payload)
+    return parse_notification(method, json.loads(params_json))

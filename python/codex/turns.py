@@ -1,4 +1,10 @@
-"""Running turns: handles, event streams and collected results (sync and async)."""
+"""Running turns: handles, event streams and collected results (sync and async).
+
+The sync and async twins share one core that never waits (:class:`_TurnCore`: decoding a
+batch of events, routing them by turn, folding them into the result, the params of steer and
+interrupt); each handle adds only how it waits for the next batch and how leaving early
+interrupts the turn (Ctrl-C or closing the iterator vs. cancelling the task).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,16 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
-from . import _constants, api_models, events
+from . import _constants, api_models, events, protocol
 from .errors import TransportClosedError, turn_failed_error
-from .events import Notification, parse_notification
+from .events import JsonObject, Notification, NotificationPayload, UnknownNotification, parse_notification_json
 from .inputs import Input, to_wire_input
 from .metrics import TurnMetrics, Usage
+from .protocol import ProtocolModel
 from .structured import OutputSpec
 
 if TYPE_CHECKING:
@@ -73,6 +80,12 @@ class _Collector:
         payload = event.payload
         if self.telemetry is not None:
             self.telemetry.observe(self.turn_id, event)
+        # Most of a turn's events, first and cheaply (an isinstance check of a pydantic class
+        # is a Python call); only the first one counts here (time to first token).
+        if type(payload) is events.AgentMessageDeltaNotification:
+            if self.first_output_s is None and payload.turn_id == self.turn_id:
+                self.first_output_s = time.perf_counter()
+            return False
         if self.first_output_s is None and _is_model_output(payload, self.turn_id):
             self.first_output_s = time.perf_counter()
         if isinstance(payload, events.ItemCompletedNotification) and payload.turn_id == self.turn_id:
@@ -146,6 +159,8 @@ def _turn_id_of(params: dict[str, Any]) -> str | None:
     """The turn a notification belongs to. Thread-level ones (``thread/started``,
     ``thread/status/changed``) have none and, as in ``openai_codex``, are not part
     of a turn's stream."""
+    if not isinstance(params, dict):
+        return None
     turn_id = params.get("turnId")
     if isinstance(turn_id, str):
         return turn_id
@@ -153,6 +168,42 @@ def _turn_id_of(params: dict[str, Any]) -> str | None:
     if isinstance(turn, dict) and isinstance(turn.get("id"), str):
         return str(turn["id"])
     return None
+
+
+# How to read the turn of a method's notification from its model, so that the params need no
+# dict: (attribute of a required ``turnId: str``, attribute of a required ``turn: Turn``), or
+# None for a method routed on the dict (no model, or one where the turn id is optional).
+_Route: TypeAlias = "tuple[str | None, str | None] | None"
+_ROUTES: dict[str, _Route] = {}
+
+
+def _route_of(method: str) -> _Route:
+    route: _Route = None
+    model = protocol.notification_model(method)
+    if isinstance(model, type) and issubclass(model, ProtocolModel):
+        fields = {field.alias or name: (name, field) for name, field in model.model_fields.items()}
+        turn_id, turn = fields.get("turnId"), fields.get("turn")
+        if turn_id is not None:
+            if turn_id[1].is_required() and turn_id[1].annotation is str:
+                route = (turn_id[0], None)
+        elif turn is not None and turn[1].is_required() and turn[1].annotation is protocol.model_named("Turn"):
+            route = (None, turn[0])
+    _ROUTES[method] = route
+    return route
+
+
+def _turn_id_of_payload(payload: NotificationPayload, route: tuple[str | None, str | None]) -> str | None:
+    """:func:`_turn_id_of` of the params ``payload`` was decoded from (with the route of its method)."""
+    if isinstance(payload, UnknownNotification):  # the params did not fit the model
+        return _turn_id_of(payload.params)
+    turn_id_attribute, turn_attribute = route
+    if turn_id_attribute is not None:
+        return cast("str", getattr(payload, turn_id_attribute))
+    extra = payload.__pydantic_extra__
+    turn_id = extra.get("turnId") if extra else None
+    if isinstance(turn_id, str):
+        return turn_id
+    return cast("str", getattr(payload, cast("str", turn_attribute)).id)
 
 
 def _final_response(items: list[ThreadItem]) -> str | None:
@@ -166,6 +217,116 @@ def _final_response(items: list[ThreadItem]) -> str | None:
         if message.phase is None and fallback is None:
             fallback = message.text
     return fallback
+
+
+class _Router(Protocol):
+    """What a turn's core uses of its session (``Session`` and ``AsyncSession`` alike)."""
+
+    def dispatch(self, thread_id: str, turn_id: str, method: str, request_id: str, params: JsonObject) -> None: ...
+    def sdk_events(self, thread_id: str) -> list[Notification]: ...
+    def note_thread_notice(self, method: str, params: JsonObject) -> None: ...
+
+
+class _TurnSession(_Router, Protocol):
+    telemetry: ClientTelemetry
+
+    def note_delivery(self) -> None: ...
+
+
+#: One event as the extension hands it over: (is_request, method, request_id, params_json).
+_RawEvent: TypeAlias = "tuple[bool, str, str | None, str | bytes]"
+
+
+class _TurnCore:
+    """What a turn's sync and async handles share, none of it waiting on anything.
+
+    It turns a batch of raw events into this turn's notifications (server requests handed to
+    the dispatcher, other turns' and thread-level notices filed, the rest decoded and folded
+    into the result), and holds the params of the turn's calls and the mapping of their
+    answers. The handles add how they wait for a batch and how leaving early interrupts.
+    """
+
+    __slots__ = ("collector", "consumed", "thread_id", "turn_id")
+
+    def __init__(self, collector: _Collector) -> None:
+        self.thread_id = collector.thread_id
+        self.turn_id = collector.turn_id
+        self.collector = collector
+        self.consumed = False
+
+    @property
+    def completed(self) -> bool:
+        return self.collector.completed is not None
+
+    def consume(self) -> None:
+        """Marks the stream as taken: a turn's events can be read once."""
+        if self.consumed:
+            raise RuntimeError("this turn's stream was already consumed")
+        self.consumed = True
+
+    def steer_params(self, input: Input | str) -> JsonObject:  # noqa: A002
+        return {"threadId": self.thread_id, "expectedTurnId": self.turn_id, "input": to_wire_input(input)}
+
+    def interrupt_params(self) -> JsonObject:
+        return {"threadId": self.thread_id, "turnId": self.turn_id}
+
+    @staticmethod
+    def steer_response(response: JsonObject) -> TurnSteerResponse:
+        return api_models.TurnSteerResponse.model_validate(response)
+
+    @staticmethod
+    def interrupt_response(response: JsonObject) -> TurnInterruptResponse:
+        return api_models.TurnInterruptResponse.model_validate(response)
+
+    def events(self, router: _Router, batch: Iterable[_RawEvent]) -> Iterator[Notification]:
+        """This turn's notifications in ``batch``, in order, up to the one that completes it."""
+        thread_id = self.thread_id
+        for is_request, method, request_id, params_json in batch:
+            if is_request:
+                router.dispatch(thread_id, self.turn_id, method, request_id or "null", json.loads(params_json))
+                continue
+            # The SDK's own events (approval outcomes) come before what the engine did next.
+            own = router.sdk_events(thread_id)
+            if own:
+                yield from own
+            event = self._decode(router, method, params_json)
+            if event is None:
+                continue
+            done = self.collector.add(event)
+            yield event
+            if done:
+                return
+
+    def _decode(self, router: _Router, method: str, params_json: str | bytes) -> Notification | None:
+        """The notification if it is this turn's; another's, or a thread-level one, is filed."""
+        route = _ROUTES[method] if method in _ROUTES else _route_of(method)  # no call for a known one
+        if route is not None:
+            # One parse: the turn id is read from the model (every delta takes this way).
+            event = parse_notification_json(method, params_json)
+            if _turn_id_of_payload(event.payload, route) == self.turn_id:
+                return event
+            params = json.loads(params_json)
+        else:
+            params = json.loads(params_json)
+            if _turn_id_of(params) == self.turn_id:
+                return parse_notification_json(method, params_json)
+        router.note_thread_notice(method, params)
+        return None
+
+    def close(self, session: _TurnSession, subscription: NativeSubscription) -> None:
+        """When the stream stops: no more events wanted, delivery counted, an open span ended."""
+        subscription.close()
+        session.note_delivery()
+        if self.collector.completed is None:
+            session.telemetry.end_turn(self.turn_id, "incomplete")
+
+
+def _text_deltas(notifications: Iterable[Notification]) -> Iterator[str]:
+    return (
+        event.payload.delta
+        for event in notifications
+        if isinstance(event.payload, events.AgentMessageDeltaNotification)
+    )
 
 
 class TurnHandle:
@@ -188,51 +349,32 @@ class TurnHandle:
         self.thread_id = thread_id
         self.id = turn_id
         self._subscription = subscription
-        self._collector = _Collector(thread_id, turn_id, output, session.telemetry, started_s)
-        self._consumed = False
+        self._core = _TurnCore(_Collector(thread_id, turn_id, output, session.telemetry, started_s))
 
     def __repr__(self) -> str:
         return f"TurnHandle(thread_id={self.thread_id!r}, id={self.id!r})"
 
     def steer(self, input: Input | str) -> TurnSteerResponse:  # noqa: A002
         """Adds user input to this running turn."""
-        response = self._session.request(
-            "turn/steer",
-            {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
-        )
-        return api_models.TurnSteerResponse.model_validate(response)
+        return self._core.steer_response(self._session.request("turn/steer", self._core.steer_params(input)))
 
     def interrupt(self) -> TurnInterruptResponse:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
-        response = self._session.request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
-        return api_models.TurnInterruptResponse.model_validate(response)
+        return self._core.interrupt_response(self._session.request("turn/interrupt", self._core.interrupt_params()))
 
     def _events(self, timeout: float | None = None) -> Iterator[Notification]:
         """This turn's notifications; answers server requests on the way. Ends at completion,
         or (with ``timeout``) when no event came within it."""
-        session = self._session
+        session, core = self._session, self._core
         session.engine()  # a closed client fails here, before the first wait
-        while self._collector.completed is None:
+        while not core.completed:
+            # Without the GIL, waking every 50 ms so that Ctrl-C is seen (in the extension).
             batch = self._subscription.next_batch(_constants.EVENT_BATCH, timeout)
             if batch is None:
                 raise TransportClosedError("the client was closed while the turn was running")
             if not batch:
                 return
-            for is_request, method, request_id, params_json in batch:
-                params = json.loads(params_json)
-                if is_request:
-                    session.dispatch(self.thread_id, self.id, method, request_id or "null", params)
-                    continue
-                # The SDK's own events (approval outcomes) come before what the engine did next.
-                yield from session.sdk_events(self.thread_id)
-                if _turn_id_of(params) != self.id:
-                    session.note_thread_notice(method, params)
-                    continue
-                event = parse_notification(method, params)
-                done = self._collector.add(event)
-                yield event
-                if done:
-                    return
+            yield from core.events(session, batch)
 
     def stream(self) -> TurnStream:
         """This turn's notifications until (and including) ``turn/completed``.
@@ -242,9 +384,7 @@ class TurnHandle:
         waits briefly for the engine to confirm, so the thread stays usable;
         ``run()`` afterwards returns the interrupted result.
         """
-        if self._consumed:
-            raise RuntimeError("this turn's stream was already consumed")
-        self._consumed = True
+        self._core.consume()
         return TurnStream(self, self._stream())
 
     def _stream(self) -> Iterator[Notification]:
@@ -254,19 +394,16 @@ class TurnHandle:
             self._interrupt_and_settle()
             raise
         finally:
-            self._subscription.close()
-            self._session.note_delivery()
-            if self._collector.completed is None:
-                self._session.telemetry.end_turn(self.id, "incomplete")
+            self._core.close(self._session, self._subscription)
 
     def _interrupt_and_settle(self) -> None:
-        if self._collector.completed is not None or not self._session.is_open:
+        if self._core.completed or not self._session.is_open:
             return
         with contextlib.suppress(Exception):
             self.interrupt()
         deadline = time.monotonic() + _constants.INTERRUPT_GRACE_S
         with contextlib.suppress(Exception):
-            while self._collector.completed is None and time.monotonic() < deadline:
+            while not self._core.completed and time.monotonic() < deadline:
                 for _ in self._events(timeout=0.05):
                     pass
 
@@ -276,9 +413,9 @@ class TurnHandle:
 
     def run(self) -> TurnResult:
         """Consumes the stream and returns the result; raises TurnFailedError on failure."""
-        if not self._consumed:
+        if not self._core.consumed:
             return self.stream().get_final_result()
-        return self._collector.result()
+        return self._core.collector.result()
 
 
 class TurnStream(Iterator[Notification]):
@@ -309,15 +446,13 @@ class TurnStream(Iterator[Notification]):
     @property
     def text_stream(self) -> Iterator[str]:
         """The rest of the stream as assistant text deltas only."""
-        return (
-            event.payload.delta for event in self if isinstance(event.payload, events.AgentMessageDeltaNotification)
-        )
+        return _text_deltas(self)
 
     def get_final_result(self) -> TurnResult:
         """Reads to the end and returns the result; raises TurnFailedError on failure."""
         for _ in self:
             pass
-        return self._handle._collector.result()
+        return self._handle._core.collector.result()
 
 
 class AsyncTurnHandle:
@@ -340,24 +475,19 @@ class AsyncTurnHandle:
         self.thread_id = thread_id
         self.id = turn_id
         self._subscription = subscription
-        self._collector = _Collector(thread_id, turn_id, output, session.telemetry, started_s)
-        self._consumed = False
+        self._core = _TurnCore(_Collector(thread_id, turn_id, output, session.telemetry, started_s))
 
     def __repr__(self) -> str:
         return f"AsyncTurnHandle(thread_id={self.thread_id!r}, id={self.id!r})"
 
     async def steer(self, input: Input | str) -> TurnSteerResponse:  # noqa: A002
         """Adds user input to this running turn."""
-        response = await self._session.request(
-            "turn/steer",
-            {"threadId": self.thread_id, "expectedTurnId": self.id, "input": to_wire_input(input)},
-        )
-        return api_models.TurnSteerResponse.model_validate(response)
+        return self._core.steer_response(await self._session.request("turn/steer", self._core.steer_params(input)))
 
     async def interrupt(self) -> TurnInterruptResponse:
         """Asks the engine to stop this turn; the stream then ends with status ``interrupted``."""
-        response = await self._session.request("turn/interrupt", {"threadId": self.thread_id, "turnId": self.id})
-        return api_models.TurnInterruptResponse.model_validate(response)
+        response = await self._session.request("turn/interrupt", self._core.interrupt_params())
+        return self._core.interrupt_response(response)
 
     def stream(self) -> AsyncTurnStream:
         """This turn's notifications until (and including) ``turn/completed``.
@@ -366,44 +496,26 @@ class AsyncTurnHandle:
         Leaving it early or cancelling the consuming task interrupts the turn; the
         thread stays usable.
         """
-        if self._consumed:
-            raise RuntimeError("this turn's stream was already consumed")
-        self._consumed = True
+        self._core.consume()
         return AsyncTurnStream(self, self._stream())
 
     async def _stream(self) -> AsyncGenerator[Notification, None]:
-        session = self._session
+        session, core = self._session, self._core
         session.engine()  # a closed client fails here, before the first wait
         try:
-            while True:
+            while not core.completed:
                 batch = await self._subscription.next_batch_async(_constants.EVENT_BATCH)
                 if batch is None:
                     raise TransportClosedError("the client was closed while the turn was running")
-                for is_request, method, request_id, params_json in batch:
-                    params = json.loads(params_json)
-                    if is_request:
-                        session.dispatch(self.thread_id, self.id, method, request_id or "null", params)
-                        continue
-                    for own_event in session.sdk_events(self.thread_id):
-                        yield own_event
-                    if _turn_id_of(params) != self.id:
-                        session.note_thread_notice(method, params)
-                        continue
-                    event = parse_notification(method, params)
-                    done = self._collector.add(event)
+                for event in core.events(session, batch):
                     yield event
-                    if done:
-                        return
         except (asyncio.CancelledError, GeneratorExit):
-            if self._collector.completed is None:
+            if not core.completed:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self.interrupt())
             raise
         finally:
-            self._subscription.close()
-            self._session.note_delivery()
-            if self._collector.completed is None:
-                self._session.telemetry.end_turn(self.id, "incomplete")
+            core.close(session, self._subscription)
 
     def text_stream(self) -> AsyncIterator[str]:
         """Yields only the assistant's text deltas."""
@@ -411,9 +523,9 @@ class AsyncTurnHandle:
 
     async def run(self) -> TurnResult:
         """Consumes the stream and returns the result; raises TurnFailedError on failure."""
-        if not self._consumed:
+        if not self._core.consumed:
             return await self.stream().get_final_result()
-        return self._collector.result()
+        return self._core.collector.result()
 
 
 class AsyncTurnStream(AsyncIterator[Notification]):
@@ -450,4 +562,4 @@ class AsyncTurnStream(AsyncIterator[Notification]):
         """Reads to the end and returns the result; raises TurnFailedError on failure."""
         async for _ in self:
             pass
-        return self._handle._collector.result()
+        return self._handle._core.collector.result()

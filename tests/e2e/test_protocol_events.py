@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from codex import Codex, Sandbox, TurnStatus
-from codex.events import Notification, ThreadItem, UnknownNotification, parse_notification
+from codex.events import Notification, ThreadItem, UnknownNotification, parse_notification_json
 from codex.protocol import SERVER_NOTIFICATION_PARAMS, THREAD_ITEM_TYPES, ProtocolModel
 from codex.testing import MockResponsesServer, responses
 
@@ -23,13 +23,13 @@ def test_every_event_of_a_turn_is_typed_and_round_trips(
 ) -> None:
     received: list[tuple[str, dict[str, Any], Notification]] = []
 
-    def recording_parse(method: str, params: dict[str, Any]) -> Notification:
-        wire = json.loads(json.dumps(params))  # a copy: parsing must not be able to alter it
-        event = parse_notification(method, params)
+    def recording_parse(method: str, params_json: str | bytes) -> Notification:
+        wire = json.loads(params_json)
+        event = parse_notification_json(method, params_json)
         received.append((method, wire, event))
         return event
 
-    monkeypatch.setattr("codex.turns.parse_notification", recording_parse)
+    monkeypatch.setattr("codex.turns.parse_notification_json", recording_parse)
     codex_mock.enqueue(
         responses.exec_command("echo typed > typed.txt && cat typed.txt", login=False),
         responses.apply_patch(responses.add_file_patch("patched.txt", "one\ntwo")),

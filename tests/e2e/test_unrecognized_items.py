@@ -3,7 +3,7 @@
 The embedded engine only sends kinds this SDK models, so the test plays a newer
 engine: a real turn runs through the engine (a command is executed), and on its
 way from the engine to the SDK's parser (the turn stream's own
-``parse_notification``) each ``commandExecution`` item gets a new ``type``. The
+``parse_notification_json``) each ``commandExecution`` item gets a new ``type``. The
 rest of the path is the real one: parsing, the turn's collector, ``TurnResult``.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from codex import Codex, Sandbox, TurnStatus, events
-from codex.events import Notification, UnknownNotification, parse_notification
+from codex.events import Notification, UnknownNotification, parse_notification_json
 from codex.testing import MockResponsesServer, responses
 
 NEW_KIND = "commandExecutionV2"
@@ -40,13 +40,13 @@ def test_an_unknown_item_kind_is_kept_in_the_stream_and_the_turn_result(
 ) -> None:
     received: list[tuple[str, dict[str, Any], Notification]] = []
 
-    def as_a_newer_engine(method: str, params: dict[str, Any]) -> Notification:
-        wire = _rename_command_items(params)
-        event = parse_notification(method, json.loads(json.dumps(wire)))
+    def as_a_newer_engine(method: str, params_json: str | bytes) -> Notification:
+        wire = _rename_command_items(json.loads(params_json))
+        event = parse_notification_json(method, json.dumps(wire))
         received.append((method, wire, event))
         return event
 
-    monkeypatch.setattr("codex.turns.parse_notification", as_a_newer_engine)
+    monkeypatch.setattr("codex.turns.parse_notification_json", as_a_newer_engine)
     codex_mock.enqueue(
         responses.exec_command("echo newer > newer.txt", login=False),
         responses.streamed_text(["kept ", "it"]),
