@@ -20,9 +20,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterator
-from typing import IO, Any
-
-from . import _native
+from typing import IO, Any, Protocol, TypeAlias
 
 LOGGER_NAME = "codex"
 ENGINE_LOGGER_NAME = "codex.engine"
@@ -215,6 +213,25 @@ def configure_from_env() -> None:
 
 # -- the engine's records ----------------------------------------------------------
 
+#: One record of the Rust bridge: (levelno, target, message, fields, thread_id, turn_id,
+#: created, file, line), as ``codex._native.next_log_records`` returns it.
+EngineLogRecord: TypeAlias = tuple[
+    int, str, str, list[tuple[str, str]], str | None, str | None, float, str | None, int | None
+]
+
+
+class EngineLogBridge(Protocol):
+    """The extension's side of the bridge (``codex._native`` itself has this shape).
+
+    This module does not import the extension: ``codex._engine`` attaches it when it loads
+    it (:func:`attach_engine_bridge`), so logging works, and imports, without the engine.
+    """
+
+    def set_log_level(self, levelno: int, /) -> None: ...
+
+    def next_log_records(self, max_records: int, timeout: float, /) -> list[EngineLogRecord]: ...
+
+
 #: Above CRITICAL: tells the bridge to forward nothing.
 _OFF = logging.CRITICAL + 10
 _POLL_S = 0.5
@@ -229,14 +246,18 @@ def _engine_level() -> int:
 
 
 _pushed_level: int | None = None
+_bridge: EngineLogBridge | None = None
 
 
 def sync_engine_level() -> None:
     """Tells the Rust side the level below which engine events are not even built."""
     global _pushed_level
+    bridge = _bridge
+    if bridge is None:  # no engine loaded yet: attaching pushes the level then
+        return
     level = _engine_level()
     if level != _pushed_level:
-        _native.set_log_level(level)
+        bridge.set_log_level(level)
         _pushed_level = level
 
 
@@ -251,7 +272,7 @@ def _engine_logger(target: str) -> logging.Logger:
     return found
 
 
-def emit_engine_records(records: list[_native._LogRecord]) -> None:
+def emit_engine_records(records: list[EngineLogRecord]) -> None:
     """Hands records from the Rust bridge to their ``codex.engine.*`` loggers."""
     for levelno, target, message, fields, thread_id, turn_id, created, path, line in records:
         target_logger = _engine_logger(target)
@@ -291,21 +312,31 @@ class _EngineLogPump:
         self._drain_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        # A client asked for engine logs; the thread starts once the extension is attached.
+        self._wanted = False
 
     def start(self) -> None:
         sync_engine_level()
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            self._wanted = True
+            if _bridge is None or (self._thread is not None and self._thread.is_alive()):
                 return
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="codex-engine-logs", daemon=True)
             self._thread.start()
 
+    def attached(self) -> None:
+        """The extension is loaded: start the thread a client asked for before it was."""
+        if self._wanted:
+            self.start()
+
     def _run(self) -> None:
+        bridge = _bridge
+        assert bridge is not None, "the pump thread starts only once the bridge is attached"
         while not self._stop.is_set():
             try:
                 with self._drain_lock:
-                    records = _native.next_log_records(_BATCH, _POLL_S)
+                    records = bridge.next_log_records(_BATCH, _POLL_S)
                     if records:
                         emit_engine_records(records)
                 sync_engine_level()
@@ -314,8 +345,11 @@ class _EngineLogPump:
 
     def flush(self) -> None:
         """Emits what is queued now, on the caller's thread (tests, shutdown)."""
+        bridge = _bridge
+        if bridge is None:
+            return
         with self._drain_lock:
-            while records := _native.next_log_records(_BATCH, 0.0):
+            while records := bridge.next_log_records(_BATCH, 0.0):
                 emit_engine_records(records)
 
     def stop(self) -> None:
@@ -336,6 +370,14 @@ engine_log_pump = _EngineLogPump()
 atexit.register(engine_log_pump.stop)
 if hasattr(os, "register_at_fork"):  # not on Windows
     os.register_at_fork(after_in_child=engine_log_pump._after_fork_in_child)
+
+
+def attach_engine_bridge(bridge: EngineLogBridge) -> None:
+    """Connects the extension's log bridge (``codex._engine`` does, when it loads the extension)."""
+    global _bridge, _pushed_level
+    _bridge, _pushed_level = bridge, None
+    sync_engine_level()
+    engine_log_pump.attached()
 
 
 def start_engine_logging() -> None:

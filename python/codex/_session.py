@@ -29,7 +29,7 @@ from .events import JsonObject, Notification
 
 if TYPE_CHECKING:
     from ._dispatch import ServerRequestDispatcher
-    from ._engine import NativeEngine, NativeSubscription
+    from ._engine import AsyncEngineStarter, EngineStarter, NativeEngine, NativeSubscription
     from .api_models import AccountLoginCompletedNotification
     from .telemetry import ClientTelemetry
 
@@ -137,19 +137,29 @@ class SessionCore:
 
 
 class Session(SessionCore):
-    """The session of a :class:`~codex.Codex`: blocking calls."""
+    """The session of a :class:`~codex.Codex`: blocking calls.
+
+    ``start_engine`` starts the engine from the options JSON: the extension's by default,
+    any :class:`~codex._engine.NativeEngine`-shaped object in unit tests.
+    """
 
     def __init__(
-        self, options_json: str, server_requests: ServerRequestDispatcher, cleanup: Callable[[], None]
+        self,
+        options_json: str,
+        server_requests: ServerRequestDispatcher,
+        cleanup: Callable[[], None],
+        *,
+        start_engine: EngineStarter | None = None,
     ) -> None:
         super().__init__(options_json, server_requests, cleanup)
         self._lock = threading.Lock()
+        self._start_engine = start_engine or _engine.start
 
     def start(self) -> None:
         """Starts the engine; on failure the private home is removed and the error raised."""
         try:
             with self.telemetry.span("codex.client.start"):
-                engine = _engine.start(self._options_json)
+                engine = self._start_engine(self._options_json)
         except BaseException:
             self._cleanup()
             raise
@@ -196,14 +206,21 @@ class Session(SessionCore):
 
 
 class AsyncSession(SessionCore):
-    """The session of an :class:`~codex.AsyncCodex`: the engine starts on first use."""
+    """The session of an :class:`~codex.AsyncCodex`: the engine starts on first use
+    (``start_engine`` as in :class:`Session`, awaited)."""
 
     def __init__(
-        self, options_json: str, server_requests: ServerRequestDispatcher, cleanup: Callable[[], None]
+        self,
+        options_json: str,
+        server_requests: ServerRequestDispatcher,
+        cleanup: Callable[[], None],
+        *,
+        start_engine: AsyncEngineStarter | None = None,
     ) -> None:
         super().__init__(options_json, server_requests, cleanup)
         self.closed = False
         self._init_lock = asyncio.Lock()
+        self._start_engine = start_engine or _engine.start_async
 
     def _closed_message(self) -> str:
         if self.closed:
@@ -222,7 +239,7 @@ class AsyncSession(SessionCore):
             if engine is None:
                 try:
                     with self.telemetry.span("codex.client.start"):
-                        engine = await _engine.start_async(self._options_json)
+                        engine = await self._start_engine(self._options_json)
                 except BaseException:
                     self._cleanup()
                     raise

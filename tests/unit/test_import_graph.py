@@ -24,9 +24,9 @@ FACADE_IMPORTERS = {
     "codex._parity",
 }
 
-#: Modules that may import the extension: the engine layer, and the log bridge, which the
-#: engine layer sits above (errors need its redaction), so it cannot go through it.
-NATIVE_IMPORTERS = {"codex._engine", "codex._logging"}
+#: Modules that may import the extension: the engine layer alone (it hands the log bridge
+#: its native functions when it loads the extension).
+NATIVE_IMPORTERS = {"codex._engine"}
 
 
 def _modules() -> dict[str, tuple[Path | None, bool]]:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codex import _logging, _native
+from codex import _engine, _logging
 
 KEY_ALPHABET = string.ascii_letters + string.digits
 
@@ -114,9 +114,19 @@ def test_codex_log_format_env_selects_json(codex_logger: logging.Logger, monkeyp
 # -- the Rust side ----------------------------------------------------------------------
 
 
+@pytest.fixture
+def bridge() -> None:
+    """The extension loaded as a client loads it: through the engine layer, which attaches
+    its log bridge to ``_logging`` (importing ``codex._native`` alone does not)."""
+    _engine.native_module()
+
+
+@pytest.mark.needs_native
 def test_bridge_forwards_engine_events_with_span_ids(
-    codex_logger: logging.Logger, caplog: pytest.LogCaptureFixture
+    bridge: None, codex_logger: logging.Logger, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from codex import _native
+
     caplog.set_level(logging.DEBUG, logger="codex")
     _logging.sync_engine_level()
     _logging.flush_engine_logs()
@@ -130,7 +140,10 @@ def test_bridge_forwards_engine_events_with_span_ids(
     assert "sk-probekey12345" not in caplog.text
 
 
-def test_bridge_builds_nothing_below_the_python_level(codex_logger: logging.Logger) -> None:
+@pytest.mark.needs_native
+def test_bridge_builds_nothing_below_the_python_level(bridge: None, codex_logger: logging.Logger) -> None:
+    from codex import _native
+
     codex_logger.setLevel(logging.WARNING)
     _logging.sync_engine_level()
     _logging.flush_engine_logs()
@@ -144,9 +157,12 @@ def test_bridge_builds_nothing_below_the_python_level(codex_logger: logging.Logg
     _logging.flush_engine_logs()
 
 
+@pytest.mark.needs_native
 def test_a_quieter_engine_child_logger_filters_on_the_python_side(
-    codex_logger: logging.Logger, caplog: pytest.LogCaptureFixture
+    bridge: None, codex_logger: logging.Logger, caplog: pytest.LogCaptureFixture
 ) -> None:
+    from codex import _native
+
     caplog.set_level(logging.DEBUG, logger="codex")
     probe_logger = logging.getLogger("codex.engine.codex_embedded")
     probe_logger.setLevel(logging.ERROR)

@@ -20,7 +20,6 @@ PACKAGE_DIR = Path(codex.__file__).resolve().parent
 #: (module, private name) -> why it is accessed from outside its owner.
 ALLOWED = {
     ("codex._logging", "_startTime"): "logging has no public start time; LogRecord.relativeCreated is computed from it",
-    ("codex._logging", "_LogRecord"): "the extension stub's name for a log record tuple (the stub is typing only)",
     ("codex._logging", "_codex_handler"): "marks the handler configure_logging added on the stdlib handler itself",
     ("codex._logging", "_codex_env_handler"): "marks the handler CODEX_LOG added, likewise",
     ("codex._logging", "_codex_prepared"): "marks a stdlib LogRecord the filter already redacted",

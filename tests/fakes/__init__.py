@@ -1,0 +1,1 @@
+"""Test doubles for the layers below the public API (see ``fake_engine``)."""
