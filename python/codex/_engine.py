@@ -46,8 +46,14 @@ def native_module() -> ModuleType:
         return _extension
     with _load_lock:
         if _extension is None:
-            from . import _native as extension
-
+            try:
+                from . import _native as extension
+            except ImportError as exc:
+                raise ImportError(
+                    f"{_EXTENSION}, the compiled engine, cannot be imported ({exc}); reinstall codex-embedded"
+                    " (in a clone: bash scripts/install.sh)",
+                    name=_EXTENSION,
+                ) from exc
             attach_engine_bridge(extension)
             _extension = extension
         return _extension
