@@ -4,16 +4,21 @@
 - one HTTP client, so a client's model requests share one kept-alive connection instead of
   building a client (root certificates included) and connecting for every request;
 - the OS detection behind the User-Agent (`lsb_release -a`, `getconf LONG_BIT`: processes)
-  runs once per process instead of once per turn.
+  runs once per process instead of once per turn;
+- a thread start outside any git repository spawns no `git rev-parse --git-dir` to learn it
+  (the codex-git-utils patch); inside one, git is still asked.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from codex import Codex
 from codex.testing import MockResponsesServer
@@ -109,3 +114,43 @@ def test_os_detection_runs_once_per_process(
     assert calls.count("getconf LONG_BIT") == 1, calls
     user_agents = {r.headers.get("user-agent", "") for r in codex_mock.requests if r.method == "POST"}
     assert len(user_agents) == 1
+
+
+GIT_SPY = textwrap.dedent(
+    """\
+    #!/bin/sh
+    echo "$*" >> {log}
+    exec {git} "$@"
+    """
+)
+
+
+def _git_probes(log: Path) -> list[str]:
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [line for line in lines if line.endswith("rev-parse --git-dir")]
+
+
+def test_thread_starts_outside_a_repository_spawn_no_git(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed: nothing to compare with")
+    spy_bin = tmp_path / "bin"
+    spy_bin.mkdir()
+    log = tmp_path / "git.log"
+    (spy_bin / "git").write_text(GIT_SPY.format(log=log, git=git))
+    (spy_bin / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{spy_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}")
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    subprocess.run([git, "init", "-q", str(repository)], check=True)
+    # An empty `.git` directory (sandbox set-ups leave them) is no repository either.
+    (codex_workspace / ".git").mkdir()
+
+    with Codex(**client_kwargs(codex_mock, codex_workspace)) as client:  # type: ignore[arg-type]
+        for _ in range(3):
+            client.thread_start()
+        assert _git_probes(log) == [], "git spawned to learn that there is no repository"
+        client.thread_start(cwd=str(repository))
+        assert _git_probes(log), "inside a repository the engine still asks git"
