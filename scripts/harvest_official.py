@@ -14,8 +14,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from codex._parity import DEFAULT_FIXTURES, DEFAULT_OFFICIAL_PYTHON, harvest, official_python_available
 from codex.testing.scenarios import SCENARIOS
+
+# The harvest lives with the fixtures it writes, in tests/contract (not in the package).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.contract.parity import (
+    DEFAULT_FIXTURES,
+    DEFAULT_OFFICIAL_PYTHON,
+    harvest,
+    official_python_available,
+)
 
 
 def main() -> int:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _parity, exec_cli, manifest, verify
+from . import exec_cli, manifest, verify
 from .client import Codex
 from .events import (
     AgentMessageDeltaNotification,
@@ -31,6 +31,15 @@ DEMO_ANSWER = [
     "with a patch. ",
     "All of it ran inside this Python process.",
 ]
+
+
+PARITY_COMMAND = "python -m tests.contract.parity"
+# The comparison reads the official SDK's transcripts and the allow-list under tests/, which
+# an installed package does not have; the tool lives with them in the repository.
+PARITY_MOVED = (
+    "`parity` compares with the official SDK's transcripts stored in the codex-embedded repository;\n"
+    f"run it from a clone: {PARITY_COMMAND} [--no-harvest] [SCENARIO ...]\n"
+)
 
 
 def _ms(seconds: float) -> str:
@@ -109,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codex", description="codex-embedded command line")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="run one real agent turn against the built-in mock (no network, no key)")
-    parity = commands.add_parser("parity", help="compare with the official SDK on the contract scenarios")
-    _parity.add_arguments(parity)
+    parity_help = f"compare with the official SDK: a repository tool, `{PARITY_COMMAND}` in a clone"
+    commands.add_parser("parity", help=parity_help)
     tools = commands.add_parser("tools", help="tool manifests: `tools validate FILE...`")
     manifest.add_arguments(tools)
     fleet = commands.add_parser("fleet", help="many agent tasks at once: `fleet run TASKS.jsonl --out results.jsonl`")
@@ -119,11 +128,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     verify.add_arguments(
         commands.add_parser("verify", help="check the installed engine, helper, sandbox and home; exit 1 on a problem")
     )
-    args = parser.parse_args(argv)
+    # What parse_args does, except that `parity` takes the tool's own arguments before it says where it went.
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "parity":
+        sys.stderr.write(PARITY_MOVED)
+        return 2
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "demo":
         return run_demo(_Writer())
-    if args.command == "parity":
-        return _parity.run_command(args)
     if args.command == "tools":
         return manifest.run_command(args)
     if args.command == "exec":

@@ -16,7 +16,9 @@ import json
 import pytest
 
 import codex
-from codex._parity import (
+from codex.testing.scenario_runner import run_scenario
+from codex.testing.scenarios import SCENARIOS
+from tests.contract.parity import (
     DEFAULT_ALLOW_LIST,
     DEFAULT_FIXTURES,
     ScenarioReport,
@@ -25,8 +27,6 @@ from codex._parity import (
     load_allow_list,
     load_fixture,
 )
-from codex.testing.scenario_runner import run_scenario
-from codex.testing.scenarios import SCENARIOS
 
 ALLOW_LIST = load_allow_list(DEFAULT_ALLOW_LIST)
 

@@ -3,7 +3,7 @@
 Every import counts: module level, under ``if TYPE_CHECKING:`` and inside functions. A
 cycle that only type checkers see still ties the modules into one unit nobody can read or
 test alone. ``codex/__init__.py`` is the facade: it re-exports, and nothing inside the
-package imports it (one tool that drives the package as its users do is listed below).
+package imports it.
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ PACKAGE_DIR = Path(codex.__file__).resolve().parent
 FACADE = "codex"
 NATIVE = "codex._native"
 
-#: Modules that may import the facade, with the reason.
-FACADE_IMPORTERS = {
-    # `python -m codex parity` runs its scenarios against the package as users import it,
-    # the same way it runs them against openai_codex (a function-local import, at run time).
-    "codex._parity",
-}
+#: Modules that may import the facade, with the reason (none: the parity tool that did now
+#: lives in tests/contract).
+FACADE_IMPORTERS: set[str] = set()
 
 #: Modules that may import the extension: the engine layer alone (it hands the log bridge
 #: its native functions when it loads the extension).

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from codex._parity import AllowListError, compare_transcripts, judge, load_allow_list
 from codex.testing.normalize import Normalizer, collapse_deltas
+from tests.contract.parity import AllowListError, compare_transcripts, judge, load_allow_list
 
 
 def _transcript(events: list[dict[str, Any]], result: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Entry point for the official SDK's interpreter: run the contract scenarios there.
 
-Started by :func:`codex._parity.harvest` as ``OFFICIAL_PYTHON this_file --sdk official``.
+Started by ``harvest`` in ``tests/contract/parity.py`` as ``OFFICIAL_PYTHON this_file --sdk official``.
 That interpreter has ``openai_codex`` but none of codex-embedded's dependencies
 beyond pydantic, so only ``codex.testing`` is loaded: the ``codex`` package is
 registered as a bare namespace and its ``__init__`` (the embedded engine and

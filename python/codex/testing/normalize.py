@@ -13,7 +13,7 @@ replaces them by placeholders so what remains can be compared verbatim:
 * timing lines inside tool output (``Wall time: 0.01 seconds``) and ISO
   timestamps inside text (list cursors, for one) are blanked.
 
-Used by the official-SDK harvester, the contract tests and ``python -m codex parity``.
+Used by the official-SDK harvester, the contract tests and ``python -m tests.contract.parity``.
 :func:`normalize_backend_requests` does the same for the HTTP/WebSocket requests the engine
 sends to the OpenAI backends (headers, paths, body keys), and :func:`compare_backend_requests`
 lists how two runs' requests differ.

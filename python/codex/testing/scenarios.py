@@ -1,5 +1,5 @@
 """The named contract scenarios, shared by the official-SDK harvest, the contract
-tests and ``python -m codex parity`` (see :mod:`codex.testing.scenario_runner`).
+tests and ``python -m tests.contract.parity`` (see :mod:`codex.testing.scenario_runner`).
 
 Run as a program (any interpreter that can import the SDK under test and
 ``codex.testing``) it prints transcripts as JSON, one line per scenario::

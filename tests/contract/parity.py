@@ -1,5 +1,10 @@
 """Parity with the official SDK: harvest its transcripts, compare ours, report.
 
+A repository tool (it reads ``tests/fixtures/official`` and this directory's allow-list), so it
+lives beside the contract tests rather than in the package; run it from a clone::
+
+    .venv/bin/python -m tests.contract.parity [--no-harvest] [SCENARIO ...]
+
 The official SDK (``openai_codex`` plus its ``codex`` binary) runs the shared
 scenarios of :mod:`codex.testing.scenarios` in its own interpreter; its
 normalized transcripts are stored as fixtures. Ours run the same scenarios
@@ -25,7 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .testing.normalize import signature
+import codex
+import codex.testing
+from codex.testing.normalize import signature
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "official"
@@ -257,7 +264,7 @@ def write_fixture(fixtures: Path, transcript: dict[str, Any]) -> Path:
 
 def harvest(official_python: Path, fixtures: Path, names: Sequence[str]) -> list[Path]:
     """Runs the scenarios through the official SDK (its own interpreter) and stores fixtures."""
-    worker = Path(__file__).resolve().parent / "testing" / "_official_worker.py"
+    worker = Path(codex.testing.__file__).resolve().parent / "_official_worker.py"
     done = subprocess.run(
         [str(official_python), str(worker), "--sdk", "official", *names],
         capture_output=True,
@@ -327,10 +334,8 @@ def run_parity(
     allow_list_path: Path = DEFAULT_ALLOW_LIST,
 ) -> tuple[list[ScenarioReport], list[Allowance]]:
     """Runs ``names`` through codex-embedded and compares them with the fixtures."""
-    import codex
-
-    from .testing.scenario_runner import run_scenario
-    from .testing.scenarios import SCENARIOS
+    from codex.testing.scenario_runner import run_scenario
+    from codex.testing.scenarios import SCENARIOS
 
     allow_list = load_allow_list(allow_list_path)
     reports = []
@@ -359,8 +364,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """``python -m codex parity``: harvest when the official SDK is there, compare, print the table."""
-    from .testing.scenarios import SCENARIOS
+    """Harvests when the official SDK is there, compares, prints the table."""
+    from codex.testing.scenarios import SCENARIOS
 
     scenarios = SCENARIOS
     names = list(args.scenarios) or list(scenarios)
@@ -389,3 +394,15 @@ def run_command(args: argparse.Namespace) -> int:
         print()
         print(render_details(reports))
     return 1 if any(report.status in ("differs", "no fixture") for report in reports) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.contract.parity", description="compare with the official SDK on the contract scenarios"
+    )
+    add_arguments(parser)
+    return run_command(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
