@@ -28,6 +28,8 @@ echo "== pytest"
 # coverage run, not pytest-cov: codex's pytest plugin (an entry point) imports the package
 # before pytest-cov starts measuring, which would count every import-time line as missed.
 if [ "$#" -eq 0 ]; then
+  # First the unit tests with codex._native blocked: the pure-Python layers must not need the build.
+  CODEX_TEST_NO_NATIVE=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/unit
   .venv/bin/python -m coverage erase
   .venv/bin/python -m coverage run -m pytest
   .venv/bin/python -m coverage report
