@@ -486,23 +486,6 @@ fn quiesce(py: Python<'_>, timeout: f64) {
     });
 }
 
-/// Facts about the process-wide runtime, for diagnostics and tests.
-#[pyfunction]
-fn runtime_info<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-    let dict = PyDict::new(py);
-    dict.set_item(
-        "worker_stack_bytes",
-        codex_embedded_engine::WORKER_STACK_BYTES,
-    )?;
-    dict.set_item("workers", runtime().metrics().num_workers())?;
-    dict.set_item("alive_tasks", runtime().metrics().num_alive_tasks())?;
-    dict.set_item(
-        "awaitables_in_flight",
-        awaitables_in_flight().load(Ordering::SeqCst),
-    )?;
-    Ok(dict)
-}
-
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     AWAITABLES_PID.store(std::process::id(), Ordering::SeqCst);
@@ -514,7 +497,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<NativeEngine>()?;
     m.add_class::<NativeSubscription>()?;
-    m.add_function(wrap_pyfunction!(runtime_info, m)?)?;
     m.add_function(wrap_pyfunction!(quiesce, m)?)?;
     tracing_bridge::register(m)?;
     m.add_function(wrap_pyfunction!(schema::protocol_schema, m)?)?;
