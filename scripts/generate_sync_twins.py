@@ -48,11 +48,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: The modules holding sync twin regions (relative to the repository root).
 MODULES = (
+    "python/codex/_session.py",
     "python/codex/client.py",
     "python/codex/login.py",
     "python/codex/mcp.py",
     "python/codex/thread_admin.py",
     "python/codex/thread_controls.py",
+    "python/codex/threads.py",
 )
 
 #: Async name -> sync name, for identifiers and for the same whole words in strings and comments.
@@ -71,7 +73,11 @@ RENAMES = {
     "__aexit__": "__exit__",
     "_cancel_async": "_cancel",
     "_wait_async": "_wait",
+    "call_async": "call",
+    "dispatch_async": "dispatch",
     "mcp_status_async": "mcp_status",
+    "request_async": "request",
+    "run_async": "run",
 }
 
 #: Dotted names whose sync twin lives in another module.
@@ -81,6 +87,7 @@ ATTRIBUTE_RENAMES = {
 
 #: Docstring phrases that must read differently in the sync twin (strings only).
 DOC_PHRASES = {
+    "or ``await run()``": "or call ``run()``",
     "``await wait()``": "``wait()``",
     "Waits until": "Blocks until",
 }

@@ -205,7 +205,19 @@ class ServerRequestDispatcher:
             pending.append(Notification(APPROVAL_RESOLVED_METHOD, event))
 
     def drain_events(self, thread_id: str) -> list[Notification]:
-        """The SDK's own events recorded for ``thread_id`` since the last call."""
+        """The SDK's own events recorded for ``thread_id`` since the last call.
+
+        Called for every notification of a turn, and almost always with nothing recorded, so
+        that case takes no lock. The membership test is one atomic dict read (a str key: no
+        Python code runs inside it), and it cannot miss an event the caller must see: an
+        answer's event is pushed *before* the answer goes to the engine (``_Answer.finish``),
+        and the engine can only react to the answer after it was sent, so by the time the
+        caller holds the notification that follows the answer, the push has happened (the
+        engine's channels order it before). An event pushed while this runs is not lost: it
+        stays filed and the next call returns it, exactly as when the lock is taken.
+        """
+        if thread_id not in self._events:
+            return []
         with self._lock:
             pending = self._events.pop(thread_id, None)
         return list(pending) if pending else []

@@ -175,21 +175,27 @@ class Session(SessionCore):
         self.server_requests.close()
         self._cleanup()
 
+    def ensure_started(self) -> NativeEngine:
+        """The running engine (a ``Codex`` starts it in its constructor); TransportClosedError once closed."""
+        return self.engine()
+
+    # --- generated from AsyncSession's calls by scripts/generate_sync_twins.py; do not edit ---
     def request(self, method: str, params: JsonObject | None) -> JsonObject:
-        """One JSON-RPC request to the engine; errors raise the SDK's exception classes."""
-        engine = self.engine()
+        """One JSON-RPC request to the engine (started first if need be); errors raise the SDK's exception classes."""
+        engine = self.ensure_started()
         payload = _engine.dumps(params)
         return _decode(_engine.call(lambda: engine.request(method, payload)))
 
     def start_turn(self, thread_id: str, params: JsonObject) -> tuple[str, NativeSubscription]:
         """Sends turn/start; returns the turn's id and the thread's event subscription."""
-        engine = self.engine()
+        engine = self.ensure_started()
         self.drain_unrouted()
         # Subscribe before turn/start: the first events can beat the response.
         subscription = _engine.call(lambda: engine.subscribe(thread_id))
         try:
             with self.telemetry.turn_starting(thread_id, params.get("model")) as turn_started:
-                turn_id = str(self.request("turn/start", params)["turn"]["id"])
+                started = self.request("turn/start", params)
+                turn_id = str(started["turn"]["id"])
                 turn_started(turn_id)
         except BaseException:
             subscription.close()
@@ -197,12 +203,14 @@ class Session(SessionCore):
         return turn_id, subscription
 
     def dispatch(self, thread_id: str, turn_id: str, method: str, request_id: str, params: JsonObject) -> None:
-        """Hands a server request of a turn's stream to the dispatcher (user code runs on its pool)."""
+        """Hands a server request of a turn's stream to the dispatcher (user code runs off the stream)."""
         engine = self._engine
         if engine is None:  # closed meanwhile: the engine declined what it still had queued
             return
         with self.telemetry.server_request_scope(thread_id, turn_id, params):
             self.server_requests.dispatch(engine, thread_id, method, request_id, params)
+
+    # --- end generated ---
 
 
 class AsyncSession(SessionCore):
@@ -256,8 +264,9 @@ class AsyncSession(SessionCore):
         self.server_requests.close()
         self._cleanup()
 
+    # --- sync twin source: AsyncSession's calls ---
     async def request(self, method: str, params: JsonObject | None) -> JsonObject:
-        """One JSON-RPC request to the engine (started first if need be)."""
+        """One JSON-RPC request to the engine (started first if need be); errors raise the SDK's exception classes."""
         engine = await self.ensure_started()
         payload = _engine.dumps(params)
         return _decode(await _engine.call_async(lambda: engine.request_async(method, payload)))
@@ -266,10 +275,12 @@ class AsyncSession(SessionCore):
         """Sends turn/start; returns the turn's id and the thread's event subscription."""
         engine = await self.ensure_started()
         self.drain_unrouted()
+        # Subscribe before turn/start: the first events can beat the response.
         subscription = _engine.call(lambda: engine.subscribe(thread_id))
         try:
             with self.telemetry.turn_starting(thread_id, params.get("model")) as turn_started:
-                turn_id = str((await self.request("turn/start", params))["turn"]["id"])
+                started = await self.request("turn/start", params)
+                turn_id = str(started["turn"]["id"])
                 turn_started(turn_id)
         except BaseException:
             subscription.close()
@@ -277,9 +288,11 @@ class AsyncSession(SessionCore):
         return turn_id, subscription
 
     def dispatch(self, thread_id: str, turn_id: str, method: str, request_id: str, params: JsonObject) -> None:
-        """Hands a server request to the dispatcher (user code runs in a task of the running loop)."""
+        """Hands a server request of a turn's stream to the dispatcher (user code runs off the stream)."""
         engine = self._engine
         if engine is None:  # closed meanwhile: the engine declined what it still had queued
             return
         with self.telemetry.server_request_scope(thread_id, turn_id, params):
             self.server_requests.dispatch_async(engine, thread_id, method, request_id, params)
+
+    # --- end sync twin source ---

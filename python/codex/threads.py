@@ -172,8 +172,70 @@ def _spelled_out(*, retry: bool = False) -> Callable[[F], F]:
     return decorate
 
 
+# --- sync twin source: AsyncThread ---
+class AsyncThread(AsyncThreadControls):
+    """A conversation held by :class:`~codex.AsyncCodex`; run turns on it."""
+
+    __slots__ = ("_session", "id")
+
+    def __init__(self, session: AsyncSession, id: str) -> None:  # noqa: A002
+        self._session = session
+        self.id = id
+
+    def __repr__(self) -> str:
+        return f"AsyncThread(id={self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AsyncThread) and other.id == self.id and other._session is self._session
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    async def mcp_status(self) -> list[McpServerStatus]:
+        """This thread's MCP servers and their tools (waits for servers still starting)."""
+        return await mcp_status_async(self._session, self.id)
+
+    @_spelled_out()
+    async def turn(self, input: RunInput, **options: Unpack[TurnOptions]) -> AsyncTurnHandle:  # noqa: A002
+        """Starts a turn and returns its handle; iterate ``stream()`` or ``await run()``.
+
+        ``output_type`` (a pydantic model, dataclass, TypedDict or JSON Schema dict)
+        asks for structured output; ``run()`` then returns it validated as ``result.output``.
+        """
+        request = prepare_turn("AsyncThread.turn", self.id, input, options)
+        started = time.perf_counter()
+        turn_id, subscription = await self._session.start_turn(self.id, request.params)
+        return AsyncTurnHandle(self._session, self.id, turn_id, subscription, request.output, started_s=started)
+
+    @_spelled_out(retry=True)
+    async def run(
+        self,
+        input: RunInput,  # noqa: A002
+        *,
+        retry: RetryPolicy | None = None,
+        **options: Unpack[TurnOptions],
+    ) -> TurnResult:
+        """Runs a whole turn and returns its result.
+
+        With ``retry=RetryPolicy(...)`` a turn that fails with a retryable error is
+        started again (same input); ``result.metrics`` then counts every attempt.
+        """
+        check_option_names("AsyncThread.run", options)
+        check_retry(retry)
+
+        async def attempt() -> TurnResult:
+            handle = await self.turn(input, **options)
+            return await handle.run()
+
+        return await attempt() if retry is None else await retry.run_async(attempt)
+
+
+# --- end sync twin source ---
+
+
+# --- generated from AsyncThread by scripts/generate_sync_twins.py; do not edit ---
 class Thread(ThreadControls):
-    """A conversation in a sync client; run turns on it."""
+    """A conversation held by :class:`~codex.Codex`; run turns on it."""
 
     __slots__ = ("_session", "id")
 
@@ -223,57 +285,10 @@ class Thread(ThreadControls):
         check_retry(retry)
 
         def attempt() -> TurnResult:
-            return self.turn(input, **options).run()
+            handle = self.turn(input, **options)
+            return handle.run()
 
         return attempt() if retry is None else retry.run(attempt)
 
 
-class AsyncThread(AsyncThreadControls):
-    """A conversation in an async client; run turns on it."""
-
-    __slots__ = ("_session", "id")
-
-    def __init__(self, session: AsyncSession, id: str) -> None:  # noqa: A002
-        self._session = session
-        self.id = id
-
-    def __repr__(self) -> str:
-        return f"AsyncThread(id={self.id!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, AsyncThread) and other.id == self.id and other._session is self._session
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-    async def mcp_status(self) -> list[McpServerStatus]:
-        """This thread's MCP servers and their tools (waits for servers still starting)."""
-        return await mcp_status_async(self._session, self.id)
-
-    @_spelled_out()
-    async def turn(self, input: RunInput, **options: Unpack[TurnOptions]) -> AsyncTurnHandle:  # noqa: A002
-        """Starts a turn and returns its handle; iterate ``stream()`` or await ``run()``.
-
-        ``output_type`` works as in :meth:`Thread.turn`.
-        """
-        request = prepare_turn("AsyncThread.turn", self.id, input, options)
-        started = time.perf_counter()
-        turn_id, subscription = await self._session.start_turn(self.id, request.params)
-        return AsyncTurnHandle(self._session, self.id, turn_id, subscription, request.output, started_s=started)
-
-    @_spelled_out(retry=True)
-    async def run(
-        self,
-        input: RunInput,  # noqa: A002
-        *,
-        retry: RetryPolicy | None = None,
-        **options: Unpack[TurnOptions],
-    ) -> TurnResult:
-        """Runs a whole turn and returns its result; ``retry`` works as in :meth:`Thread.run`."""
-        check_option_names("AsyncThread.run", options)
-        check_retry(retry)
-
-        async def attempt() -> TurnResult:
-            return await (await self.turn(input, **options)).run()
-
-        return await attempt() if retry is None else await retry.run_async(attempt)
+# --- end generated ---

@@ -1,9 +1,9 @@
 """The sync twins equal a fresh generation from their async source.
 
-The sync classes of ``thread_admin``, ``thread_controls``, ``login``, ``mcp`` and ``client``
-are written by ``scripts/generate_sync_twins.py`` from the async ones. These fail when a
-generated region is stale (its async source changed) or was edited by hand, until the script
-is rerun and its output committed.
+The sync classes (or methods) of ``_session``, ``client``, ``login``, ``mcp``, ``thread_admin``,
+``thread_controls`` and ``threads`` are written by ``scripts/generate_sync_twins.py`` from the
+async ones. These fail when a generated region is stale (its async source changed) or was
+edited by hand, until the script is rerun and its output committed.
 """
 
 from __future__ import annotations
@@ -46,6 +46,18 @@ def test_every_listed_module_pairs_its_regions(generator: ModuleType) -> None:
 
 def test_the_check_exits_zero_on_the_committed_tree(generator: ModuleType) -> None:
     assert generator.main(["--check"]) == 0
+
+
+def test_the_shells_that_differ_only_by_await_are_generated(generator: ModuleType) -> None:
+    # The session's calls and the thread shells: what is left hand-written truly differs.
+    session = (ROOT / "python" / "codex" / "_session.py").read_text()
+    generated = session[session.index("# --- generated from AsyncSession") : session.index("# --- end generated ---")]
+    for method in ("def request(", "def start_turn(", "def dispatch("):
+        assert method in generated, method
+    threads = (ROOT / "python" / "codex" / "threads.py").read_text()
+    assert "# --- generated from AsyncThread by" in threads
+    assert threads.count("class Thread(") == 1
+    assert "class Thread(" in threads[threads.index("# --- generated from AsyncThread") :]
 
 
 def test_a_hand_edit_inside_a_generated_region_is_caught(generator: ModuleType) -> None:
