@@ -46,6 +46,7 @@ use crate::queue::EventKind;
 use crate::queue::Router;
 use crate::queue::Subscription;
 use crate::queue::UNROUTED;
+use crate::wire::to_wire;
 
 /// JSON-RPC "server error" code used when a server request is declined for lack of an answer.
 const DECLINED_CODE: i64 = -32000;
@@ -479,11 +480,9 @@ fn forget_api_key(home: Option<&Path>) {
 fn dispatch(router: &Router, observers: &Observers, event: InProcessServerEvent) {
     let (kind, wire) = match event {
         InProcessServerEvent::ServerNotification(notification) => {
-            (EventKind::Notification, serde_json::to_value(&notification))
+            (EventKind::Notification, to_wire(&notification))
         }
-        InProcessServerEvent::ServerRequest(request) => {
-            (EventKind::Request, serde_json::to_value(&request))
-        }
+        InProcessServerEvent::ServerRequest(request) => (EventKind::Request, to_wire(&request)),
         InProcessServerEvent::Lagged { skipped } => {
             observers
                 .lagged
@@ -492,37 +491,28 @@ fn dispatch(router: &Router, observers: &Observers, event: InProcessServerEvent)
             return;
         }
     };
-    let mut wire = match wire {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            tracing::warn!("engine event has an unexpected shape: {other}");
-            return;
-        }
+    let wire = match wire {
+        Ok(wire) => wire,
         Err(err) => {
             tracing::warn!("engine event could not be serialized: {err}");
             return;
         }
     };
-    let method = match wire.remove("method") {
-        Some(Value::String(method)) => method,
-        _ => String::new(),
-    };
-    let id = wire.remove("id").map(|id| id.to_string());
-    let params = wire.remove("params").unwrap_or(Value::Null);
-    let thread_id = thread_id_of(&params).map(str::to_owned);
     if kind == EventKind::Notification {
-        observers
-            .active_turns
-            .observe(&method, thread_id.as_deref(), &params);
-        observers.deltas.observe(&method);
+        observers.active_turns.observe(
+            &wire.method,
+            wire.thread_id.as_deref(),
+            wire.turn_id.as_deref(),
+        );
+        observers.deltas.observe(&wire.method);
     }
     let event = Event {
         kind,
-        method,
-        id,
-        params: params.to_string(),
+        method: wire.method,
+        id: wire.id,
+        params: wire.params,
     };
-    if let Some(event) = router.route(thread_id.as_deref(), event) {
+    if let Some(event) = router.route(wire.thread_id.as_deref(), event) {
         if event.kind == EventKind::Request {
             // Nobody is listening for this thread: fail closed.
             router.decline(&event);
@@ -530,14 +520,6 @@ fn dispatch(router: &Router, observers: &Observers, event: InProcessServerEvent)
             router.drop_unrouted(&event);
         }
     }
-}
-
-fn thread_id_of(params: &Value) -> Option<&str> {
-    params
-        .get("threadId")
-        .or_else(|| params.get("thread").and_then(|thread| thread.get("id")))
-        .or_else(|| params.get("conversationId"))
-        .and_then(Value::as_str)
 }
 
 /// Verifies the helper and gives it the file name the sandbox dispatch keys on.

@@ -12,6 +12,7 @@ mod observers;
 mod options;
 mod queue;
 mod runtime;
+mod wire;
 
 pub use engine::Engine;
 pub use engine::EngineStats;

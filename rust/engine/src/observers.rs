@@ -8,8 +8,6 @@ use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use serde_json::Value;
-
 /// What the pump updates besides routing.
 pub(crate) struct Observers {
     pub(crate) lagged: Arc<AtomicU64>,
@@ -23,7 +21,7 @@ pub(crate) struct Observers {
 pub(crate) struct ActiveTurns(Mutex<HashMap<String, String>>);
 
 impl ActiveTurns {
-    pub(crate) fn observe(&self, method: &str, thread_id: Option<&str>, params: &Value) {
+    pub(crate) fn observe(&self, method: &str, thread_id: Option<&str>, turn_id: Option<&str>) {
         let Some(thread_id) = thread_id else {
             return;
         };
@@ -33,11 +31,7 @@ impl ActiveTurns {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match method {
             "turn/started" => {
-                if let Some(turn_id) = params
-                    .get("turn")
-                    .and_then(|turn| turn.get("id"))
-                    .and_then(Value::as_str)
-                {
+                if let Some(turn_id) = turn_id {
                     turns.insert(thread_id.to_owned(), turn_id.to_owned());
                 }
             }
