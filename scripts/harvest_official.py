@@ -1,6 +1,6 @@
 """Re-record the official SDK's transcripts of the contract scenarios.
 
-Runs every scenario of ``codex.testing.scenarios`` through the official SDK
+Runs every scenario of ``tests.contract.scenarios`` through the official SDK
 (``openai-codex==0.163.0`` and ``openai-codex-cli-bin``, installed in their own
 venv) against the testing mock, and writes normalized transcripts to
 ``tests/fixtures/official/<scenario>.json``. Commit the result.
@@ -14,9 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from codex.testing.scenarios import SCENARIOS
-
-# The harvest lives with the fixtures it writes, in tests/contract (not in the package).
+# The harvest and its scenarios live with the fixtures they write, in tests/contract (not in the package).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.contract.parity import (
     DEFAULT_FIXTURES,
@@ -24,6 +22,7 @@ from tests.contract.parity import (
     harvest,
     official_python_available,
 )
+from tests.contract.scenarios import SCENARIOS
 
 
 def main() -> int:

@@ -6,7 +6,7 @@ built-in OpenAI provider, redirected to the loopback mock through ``openai_base_
 ``chatgpt_base_url`` config overrides, as ``tests/e2e/test_openai_backends.py`` does for ours.
 Logged in with a platform API key (``login_api_key``). Every request the mock
 receives (model calls over WebSocket or HTTP, warm-ups, catalog and other requests) is stored
-normalized (:func:`codex.testing.normalize.normalize_backend_requests`): method, path, header
+normalized (:func:`tests.contract.normalize.normalize_backend_requests`): method, path, header
 names and values with ids, keys and tokens replaced by placeholders and versions verbatim, and
 the body's top-level keys. Nothing leaves the machine: the child's proxies point at a dead port.
 
@@ -76,8 +76,7 @@ def _cli_version(official_python: Path) -> str:
 
 
 def harvest(official_python: Path, scratch: Path) -> dict[str, Any]:
-    from codex.testing import MockResponsesServer, responses
-    from codex.testing.backend_requests import (
+    from tests.contract.backend_requests import (
         API_KEY,
         DEAD_PROXY_ENV,
         MODEL,
@@ -87,7 +86,9 @@ def harvest(official_python: Path, scratch: Path) -> dict[str, Any]:
         catalog,
         known_values,
     )
-    from codex.testing.normalize import normalize_backend_requests
+    from tests.contract.normalize import normalize_backend_requests
+
+    from codex.testing import MockResponsesServer, responses
 
     root = Path(tempfile.mkdtemp(prefix="backend-requests-", dir=scratch))
     home, workspace = root / "home", root / "workspace"
@@ -140,7 +141,9 @@ def main() -> int:
     if not args.official_python.exists():
         parser.error(f"no official SDK interpreter at {args.official_python}: pass --official-python")
 
-    from codex.testing.scenario_runner import default_scratch
+    # The backend-request helpers are repository tooling, in tests/contract (not in the package).
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests.contract.scenario_runner import default_scratch
 
     scratch = default_scratch()
     scratch.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ lives beside the contract tests rather than in the package; run it from a clone:
     .venv/bin/python -m tests.contract.parity [--no-harvest] [SCENARIO ...]
 
 The official SDK (``openai_codex`` plus its ``codex`` binary) runs the shared
-scenarios of :mod:`codex.testing.scenarios` in its own interpreter; its
+scenarios of :mod:`tests.contract.scenarios` in its own interpreter; its
 normalized transcripts are stored as fixtures. Ours run the same scenarios
 through the embedded engine and are compared with them. A difference is
 either *allowed* (listed, with its reason, in the allow-list file: the engine
@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import codex
-import codex.testing
-from codex.testing.normalize import signature
+from tests.contract.normalize import signature
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "official"
@@ -264,7 +263,7 @@ def write_fixture(fixtures: Path, transcript: dict[str, Any]) -> Path:
 
 def harvest(official_python: Path, fixtures: Path, names: Sequence[str]) -> list[Path]:
     """Runs the scenarios through the official SDK (its own interpreter) and stores fixtures."""
-    worker = Path(codex.testing.__file__).resolve().parent / "_official_worker.py"
+    worker = Path(__file__).resolve().with_name("official_worker.py")
     done = subprocess.run(
         [str(official_python), str(worker), "--sdk", "official", *names],
         capture_output=True,
@@ -334,8 +333,8 @@ def run_parity(
     allow_list_path: Path = DEFAULT_ALLOW_LIST,
 ) -> tuple[list[ScenarioReport], list[Allowance]]:
     """Runs ``names`` through codex-embedded and compares them with the fixtures."""
-    from codex.testing.scenario_runner import run_scenario
-    from codex.testing.scenarios import SCENARIOS
+    from tests.contract.scenario_runner import run_scenario
+    from tests.contract.scenarios import SCENARIOS
 
     allow_list = load_allow_list(allow_list_path)
     reports = []
@@ -365,7 +364,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Harvests when the official SDK is there, compares, prints the table."""
-    from codex.testing.scenarios import SCENARIOS
+    from tests.contract.scenarios import SCENARIOS
 
     scenarios = SCENARIOS
     names = list(args.scenarios) or list(scenarios)

@@ -1,6 +1,6 @@
 """Golden contract: codex-embedded produces what the official SDK produced, scenario by scenario.
 
-Each scenario of ``codex.testing.scenarios`` runs through the real embedded
+Each scenario of ``tests.contract.scenarios`` runs through the real embedded
 engine against the testing mock; its normalized transcript (turn events, turn
 results or raised errors, files written, requests the engine sent) is compared
 with the official SDK's transcript stored in ``tests/fixtures/official``
@@ -16,8 +16,6 @@ import json
 import pytest
 
 import codex
-from codex.testing.scenario_runner import run_scenario
-from codex.testing.scenarios import SCENARIOS
 from tests.contract.parity import (
     DEFAULT_ALLOW_LIST,
     DEFAULT_FIXTURES,
@@ -27,6 +25,8 @@ from tests.contract.parity import (
     load_allow_list,
     load_fixture,
 )
+from tests.contract.scenario_runner import run_scenario
+from tests.contract.scenarios import SCENARIOS
 
 ALLOW_LIST = load_allow_list(DEFAULT_ALLOW_LIST)
 

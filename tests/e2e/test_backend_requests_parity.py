@@ -5,7 +5,7 @@
 key and no provider of its own: the engine's built-in OpenAI provider, redirected to the loopback
 mock through ``openai_base_url`` (``scripts/harvest_official_requests.py`` records it). Here the
 same turn runs through codex-embedded against the same mock and both are normalized alike
-(:func:`codex.testing.normalize.normalize_backend_requests`): the same requests over the same
+(:func:`tests.contract.normalize.normalize_backend_requests`): the same requests over the same
 transport to the same paths, the same header names and body keys, the same header values except
 the differences listed in ``ALLOWED`` with their reason (docs/compatibility.md, "Requests to
 OpenAI"). An unlisted difference fails, and so does a listed one that is gone.
@@ -22,7 +22,7 @@ import pytest
 
 from codex import Codex, CodexConfig
 from codex.testing import MockResponsesServer, responses
-from codex.testing.backend_requests import (
+from tests.contract.backend_requests import (
     API_KEY,
     DEAD_PROXY_ENV,
     MODEL,
@@ -32,7 +32,7 @@ from codex.testing.backend_requests import (
     catalog,
     known_values,
 )
-from codex.testing.normalize import RequestDifference, compare_backend_requests, normalize_backend_requests
+from tests.contract.normalize import RequestDifference, compare_backend_requests, normalize_backend_requests
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "official" / "backend_requests.json"
 

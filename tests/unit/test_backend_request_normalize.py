@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from codex.testing import RecordedRequest
-from codex.testing.normalize import compare_backend_requests, normalize_backend_requests, normalize_header
+from tests.contract.normalize import compare_backend_requests, normalize_backend_requests, normalize_header
 
 THREAD = "01a241d5-b32d-7233-ae1f-d8393345af59"
 OTHER = "41654037-af44-4860-9e1d-beed46b76dc6"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from codex.testing.normalize import Normalizer, collapse_deltas
+from tests.contract.normalize import Normalizer, collapse_deltas
 from tests.contract.parity import AllowListError, compare_transcripts, judge, load_allow_list
 
 

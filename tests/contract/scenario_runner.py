@@ -25,9 +25,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from codex.testing.responses import ScriptedResponse
+from codex.testing.server import MockResponsesServer, RecordedRequest
+
 from .normalize import Normalizer, collapse_deltas, to_wire
-from .responses import ScriptedResponse
-from .server import MockResponsesServer, RecordedRequest
 
 API_KEY = "sk-contract-not-a-real-key"
 PROVIDER_ID = "codex-embedded"

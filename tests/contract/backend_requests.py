@@ -31,7 +31,7 @@ DEAD_PROXY_ENV = {
 
 def catalog() -> list[dict[str, Any]]:
     """The ChatGPT backend's model catalog, as in ``tests/e2e/test_openai_backends.py``."""
-    from .server import catalog_model
+    from codex.testing.server import catalog_model
 
     return [
         catalog_model(MODEL, minimal_client_version="0.144.0", priority=1),
@@ -45,7 +45,7 @@ def built_in_provider_at(url: str) -> tuple[str, ...]:
 
 
 def known_values(thread_id: str | None, turn_id: str | None) -> dict[str, str]:
-    """This run's values and their placeholders, for :func:`codex.testing.normalize.normalize_header`."""
+    """This run's values and their placeholders, for :func:`tests.contract.normalize.normalize_header`."""
     known = {API_KEY: "<key>"}
     if thread_id:
         known[thread_id] = "<thread>"

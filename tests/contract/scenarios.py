@@ -1,10 +1,10 @@
 """The named contract scenarios, shared by the official-SDK harvest, the contract
-tests and ``python -m tests.contract.parity`` (see :mod:`codex.testing.scenario_runner`).
+tests and ``python -m tests.contract.parity`` (see :mod:`tests.contract.scenario_runner`).
 
 Run as a program (any interpreter that can import the SDK under test and
 ``codex.testing``) it prints transcripts as JSON, one line per scenario::
 
-    python -m codex.testing.scenarios --sdk official [NAME ...]
+    python -m tests.contract.scenarios --sdk official [NAME ...]
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import responses
-from .responses import ScriptedResponse
+from codex.testing import responses
+from codex.testing.responses import ScriptedResponse
+from codex.testing.server import RecordedRequest
+
 from .scenario_runner import (
     ALL_MODES,
     DeltaAction,
@@ -27,7 +29,6 @@ from .scenario_runner import (
     sdk_label,
     sdk_module,
 )
-from .server import RecordedRequest
 
 
 def _plain_text(run: ScenarioRun) -> None:
@@ -354,7 +355,7 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m codex.testing.scenarios", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.contract.scenarios", description=__doc__)
     parser.add_argument("--sdk", choices=("ours", "official"), required=True)
     parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
     args = parser.parse_args(argv)
