@@ -17,7 +17,7 @@ def test_demo_runs_a_command_and_a_patch_and_streams_the_answer(capsys: pytest.C
     assert "mock Responses API: http://127.0.0.1:" in out
     assert "[shell] $ " in out
     assert "[shell] exit 0: hello from the sandbox" in out
-    patch_lines = [line for line in out.splitlines() if line.startswith("[patch] completed: ")]
+    patch_lines = [line for line in out.splitlines() if "[patch] completed: " in line]
     assert len(patch_lines) == 1
     assert patch_lines[0].endswith(cli.DEMO_FILE)
     answer = "".join(cli.DEMO_ANSWER)
