@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeGuard
 
 from .errors import ConfigurationError
 from .events import JsonObject
-from .protocol import ProtocolModel, ProtocolRootModel, model_named
+from .protocol import ProtocolModel, model_named
 
 if TYPE_CHECKING:
+    from .protocol import ProtocolRootModel
     from .protocol.models import SandboxMode
     from .protocol.models import SandboxPolicy as WireSandboxPolicy
 
@@ -165,7 +166,7 @@ class SandboxPolicy:
         """The setting for a generated ``codex.types.SandboxPolicy`` (or one of its variants, or its
         wire JSON). Raises :class:`~codex.ConfigurationError` for what a setting cannot say: an
         external sandbox, a kind this SDK does not know, the ``/tmp`` exclusions."""
-        wire = policy.to_dict() if isinstance(policy, (ProtocolModel, ProtocolRootModel)) else dict(policy)
+        wire = policy.to_dict() if _is_wire_model(policy) else dict(policy)
         mode = _BY_POLICY_TAG.get(str(wire.get("type")))
         if mode is None:
             raise ConfigurationError(f"sandbox policy of type {wire.get('type')!r} cannot be set from this SDK")
@@ -187,10 +188,18 @@ else:
 (a generated ``SandboxMode`` member, a generated ``SandboxPolicy``)."""
 
 
+def _is_wire_model(value: object) -> TypeGuard[ProtocolModel | ProtocolRootModel[Any]]:
+    if isinstance(value, ProtocolModel):
+        return True
+    # A root model exists only once its module is loaded (on first use): not loaded to ask.
+    root = sys.modules.get("codex.protocol._root")
+    return root is not None and isinstance(value, root.ProtocolRootModel)
+
+
 def _as_policy(sandbox: object) -> SandboxPolicy:
     if isinstance(sandbox, SandboxPolicy):
         return sandbox
-    if isinstance(sandbox, (ProtocolModel, ProtocolRootModel)):
+    if _is_wire_model(sandbox):
         return SandboxPolicy.from_wire(sandbox)
     return SandboxPolicy(_as_mode(sandbox, "sandbox"))
 

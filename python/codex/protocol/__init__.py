@@ -26,10 +26,11 @@ import pydantic.main
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema
 
-from ._base import OpenEnum, ProtocolModel, ProtocolRootModel, ProtocolType, adapter
+from ._base import OpenEnum, ProtocolModel, ProtocolType, adapter
 
 if TYPE_CHECKING:
     from . import models
+    from ._root import ProtocolRootModel
     from .registry import (
         CLIENT_REQUEST_PARAMS,
         CLIENT_REQUEST_RESPONSES,
@@ -80,6 +81,8 @@ def __getattr__(name: str) -> Any:
     # PEP 562: the generated modules load on the first access to one of their names.
     if name == "models":
         return importlib.import_module(f"{__name__}.models")
+    if name == "ProtocolRootModel":
+        return importlib.import_module(f"{__name__}._root").ProtocolRootModel
     if name in _SERVER_NAMES:
         value = getattr(server_models(), name)
     elif name in _CLIENT_NAMES:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import json
 from enum import Enum
-from typing import Any, Generic, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from pydantic import BaseModel, ConfigDict, RootModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 
 class ProtocolModel(BaseModel):
@@ -31,25 +31,19 @@ class ProtocolModel(BaseModel):
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
 
-RootT = TypeVar("RootT")
+if TYPE_CHECKING:
+    from ._root import ProtocolRootModel as ProtocolRootModel
 
 
-class ProtocolRootModel(RootModel[RootT], Generic[RootT]):
-    """A protocol union or wrapped scalar, as in ``openai_codex``: ``.root`` is the value.
+def __getattr__(name: str) -> Any:
+    # PEP 562: pydantic completes ``RootModel`` (and so builds its schema machinery and loads
+    # its plugins through importlib.metadata) when it is imported; ``import codex`` defines no
+    # root model, so that cost waits for the first generated module that does.
+    if name == "ProtocolRootModel":
+        from ._root import ProtocolRootModel
 
-    A ``ThreadItem`` is one of these; its ``root`` is the concrete item
-    (``AgentMessageThreadItem``, ...). ``to_dict()`` gives back the wire JSON of the value.
-    """
-
-    model_config = ConfigDict(populate_by_name=True, protected_namespaces=(), defer_build=True)
-
-    def to_dict(self) -> Any:
-        """The engine's wire JSON for this value (a dict for a union of models)."""
-        return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
-
-    def to_json(self) -> str:
-        """The engine's wire JSON for this value (as text)."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return ProtocolRootModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class OpenEnum(str, Enum):
