@@ -8,11 +8,11 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from . import _engine, _validate
+from . import _engine
 from ._dispatch import DEFAULT_APPROVAL_TIMEOUT_S, ServerRequestDispatcher, ThreadBinding
 from ._logging import logger, register_secret, start_engine_logging
 from ._session import AsyncSession, Session, SessionCore
@@ -24,12 +24,15 @@ from .errors import ConfigurationError
 from .events import JsonObject
 from .files import FileStore
 from .login import AccountApi, AsyncAccountApi
-from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides, mcp_startup_errors
-from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_mode, sandbox_thread_config
+from .mcp import McpHttpServer, McpStdioServer, mcp_startup_errors
 from .telemetry import ClientTelemetry
 from .thread_admin import AsyncThreadAdminApi, ThreadAdminApi
+from .thread_params import THREAD_START_DEFAULTS, ThreadStartOptions, spelled_out, thread_start_params
 from .threads import AsyncThread, Thread
 from .tools import Tool, ToolFunction, ToolRegistry, tools_registry
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 class ServerInfo(BaseModel):
@@ -65,50 +68,6 @@ def _metadata(config: CodexConfig) -> InitializeResponse:
         platformFamily="windows" if sys.platform == "win32" else "unix",
         platformOs=sys.platform,
     )
-
-
-def _thread_start_params(
-    *,
-    approval_mode: ApprovalMode,
-    base_instructions: str | None,
-    config: JsonObject | None,
-    cwd: str | None,
-    developer_instructions: str | None,
-    ephemeral: bool | None,
-    model: str | None,
-    model_provider: str | None,
-    personality: str | None,
-    sandbox: SandboxSetting | None,
-    mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None,
-    service_name: str | None,
-    service_tier: str | None,
-    session_start_source: str | None,
-    thread_source: str | None,
-) -> JsonObject:
-    _validate.check_config_dict("config", config)
-    cwd = _validate.check_directory("cwd", cwd)
-    params: dict[str, Any] = dict(approval_settings(approval_mode))
-    # Sandbox options and MCP servers travel as config overrides; explicit config= wins.
-    extra_config = {**sandbox_thread_config(sandbox), **mcp_config_overrides(mcp_servers)}
-    if extra_config:
-        config = {**extra_config, **(config or {})}
-    optional = {
-        "baseInstructions": base_instructions,
-        "config": config,
-        "cwd": cwd,
-        "developerInstructions": developer_instructions,
-        "ephemeral": ephemeral,
-        "model": model,
-        "modelProvider": model_provider,
-        "personality": personality,
-        "sandbox": sandbox_mode(sandbox),
-        "serviceName": service_name,
-        "serviceTier": service_tier,
-        "sessionStartSource": session_start_source,
-        "threadSource": thread_source,
-    }
-    params.update({key: value for key, value in optional.items() if value is not None})
-    return params
 
 
 class _ClientBase:
@@ -207,10 +166,12 @@ class _ClientBase:
             store = self._file_store = FileStore(self._resolved.home / "attachments")
         return store
 
-    def _default_cwd(self, cwd: str | None) -> str | None:
+    @property
+    def _default_cwd(self) -> str | None:
         # The app-server rebuilds each thread's config from the home and overrides,
         # so the client's cwd must travel with every thread/start.
-        return cwd if cwd is not None else self._resolved.options["cwd"]
+        cwd: str | None = self._resolved.options["cwd"]
+        return cwd
 
 
 class Codex(AccountApi, ThreadAdminApi, _ClientBase):
@@ -256,26 +217,13 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
         return self._session.request(method, params)
 
     # -- threads ---------------------------------------------------------------
+    @spelled_out(ThreadStartOptions, **THREAD_START_DEFAULTS)
     def thread_start(
         self,
         *,
-        approval_mode: ApprovalMode = ApprovalMode.auto_review,
-        base_instructions: str | None = None,
-        config: JsonObject | None = None,
-        cwd: str | None = None,
-        developer_instructions: str | None = None,
-        ephemeral: bool | None = None,
-        model: str | None = None,
-        model_provider: str | None = None,
-        personality: str | None = None,
-        sandbox: SandboxSetting | None = None,
-        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
-        service_name: str | None = None,
-        service_tier: str | None = None,
-        session_start_source: str | None = None,
-        thread_source: str | None = None,
         tools: Iterable[Tool | ToolFunction] | None = None,
         approval_callback: ApprovalCallback | None = None,
+        **options: Unpack[ThreadStartOptions],
     ) -> Thread:
         """Creates a conversation thread.
 
@@ -283,23 +231,7 @@ class Codex(AccountApi, ThreadAdminApi, _ClientBase):
         answers this thread's approval requests instead of the client's.
         """
         tool_params, binding = self._thread_tools_params(tools, approval_callback)
-        params = _thread_start_params(
-            approval_mode=approval_mode,
-            base_instructions=base_instructions,
-            config=config,
-            cwd=self._default_cwd(cwd),
-            developer_instructions=developer_instructions,
-            ephemeral=ephemeral,
-            model=model,
-            model_provider=model_provider,
-            personality=personality,
-            sandbox=sandbox,
-            mcp_servers=mcp_servers,
-            service_name=service_name,
-            service_tier=service_tier,
-            session_start_source=session_start_source,
-            thread_source=thread_source,
-        )
+        params = thread_start_params("Codex.thread_start", options, default_cwd=self._default_cwd)
         with self._session.telemetry.thread_starting() as thread_started, mcp_startup_errors():
             started = self._session.request("thread/start", {**params, **tool_params})
             thread_started(started)
@@ -345,26 +277,13 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         return await self._session.request(method, params)
 
     # -- threads ---------------------------------------------------------------
+    @spelled_out(ThreadStartOptions, **THREAD_START_DEFAULTS)
     async def thread_start(
         self,
         *,
-        approval_mode: ApprovalMode = ApprovalMode.auto_review,
-        base_instructions: str | None = None,
-        config: JsonObject | None = None,
-        cwd: str | None = None,
-        developer_instructions: str | None = None,
-        ephemeral: bool | None = None,
-        model: str | None = None,
-        model_provider: str | None = None,
-        personality: str | None = None,
-        sandbox: SandboxSetting | None = None,
-        mcp_servers: Sequence[McpStdioServer | McpHttpServer] | None = None,
-        service_name: str | None = None,
-        service_tier: str | None = None,
-        session_start_source: str | None = None,
-        thread_source: str | None = None,
         tools: Iterable[Tool | ToolFunction] | None = None,
         approval_callback: ApprovalCallback | None = None,
+        **options: Unpack[ThreadStartOptions],
     ) -> AsyncThread:
         """Creates a conversation thread.
 
@@ -372,23 +291,7 @@ class AsyncCodex(AsyncAccountApi, AsyncThreadAdminApi, _ClientBase):
         answers this thread's approval requests instead of the client's.
         """
         tool_params, binding = self._thread_tools_params(tools, approval_callback)
-        params = _thread_start_params(
-            approval_mode=approval_mode,
-            base_instructions=base_instructions,
-            config=config,
-            cwd=self._default_cwd(cwd),
-            developer_instructions=developer_instructions,
-            ephemeral=ephemeral,
-            model=model,
-            model_provider=model_provider,
-            personality=personality,
-            sandbox=sandbox,
-            mcp_servers=mcp_servers,
-            service_name=service_name,
-            service_tier=service_tier,
-            session_start_source=session_start_source,
-            thread_source=thread_source,
-        )
+        params = thread_start_params("AsyncCodex.thread_start", options, default_cwd=self._default_cwd)
         with self._session.telemetry.thread_starting() as thread_started, mcp_startup_errors():
             started = await self._session.request("thread/start", {**params, **tool_params})
             thread_started(started)

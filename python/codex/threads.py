@@ -3,16 +3,16 @@
 Both twins are thin shells around one sans-I/O core: :func:`prepare_turn` checks a turn's
 options and builds its turn/start params; the shells only send them through their session
 (blocking or awaited) and wrap the answer in a turn handle. The turn options are listed
-once, in :class:`TurnOptions`; each method's public signature is built from it.
+once, in :class:`TurnOptions`; each method's public signature is built from it
+(:func:`~codex.thread_params.spelled_out`). The sync ``Thread`` is generated from
+``AsyncThread`` by ``scripts/generate_sync_twins.py``.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from . import _validate
 from .errors import ConfigurationError, NotSupportedError
@@ -23,6 +23,7 @@ from .retry import RetryPolicy
 from .sandbox import ApprovalMode, SandboxSetting, approval_settings, sandbox_policy
 from .structured import OutputSpec
 from .thread_controls import AsyncThreadControls, ThreadControls
+from .thread_params import check_option_names, spelled_out
 from .turns import AsyncTurnHandle, TurnHandle, TurnResult
 
 if TYPE_CHECKING:
@@ -48,9 +49,6 @@ class TurnOptions(TypedDict, total=False):
     turn_service_tier: str | None
     #: A pydantic model, dataclass, TypedDict or JSON Schema dict: ``result.output`` is it, validated.
     output_type: object | None
-
-
-_TURN_OPTIONS = tuple(TurnOptions.__annotations__)
 
 
 def turn_start_params(
@@ -107,13 +105,6 @@ def output_spec(output_type: object | None, output_schema: JsonObject | None) ->
     return OutputSpec(output_type)
 
 
-def check_option_names(caller: str, options: TurnOptions) -> None:
-    unknown = [name for name in options if name not in _TURN_OPTIONS]
-    if unknown:
-        # What Python says for a keyword the signature lacks, as when the options were spelled out.
-        raise TypeError(f"{caller}() got an unexpected keyword argument {unknown[0]!r}")
-
-
 @dataclass(frozen=True, slots=True)
 class TurnRequest:
     """What a shell sends to start a turn, and how its result is parsed."""
@@ -124,7 +115,7 @@ class TurnRequest:
 
 def prepare_turn(caller: str, thread_id: str, input: RunInput, options: TurnOptions) -> TurnRequest:  # noqa: A002
     """The sans-I/O core of ``turn()``: checks the options, builds turn/start's params."""
-    check_option_names(caller, options)
+    check_option_names(caller, options, TurnOptions)
     spec = output_spec(options.get("output_type"), options.get("output_schema"))
     params = turn_start_params(
         thread_id,
@@ -142,34 +133,6 @@ def prepare_turn(caller: str, thread_id: str, input: RunInput, options: TurnOpti
         turn_service_tier=options.get("turn_service_tier"),
     )
     return TurnRequest(params, spec)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _spelled_out(*, retry: bool = False) -> Callable[[F], F]:
-    """Gives a ``(self, input, **options)`` method the signature it would have with every
-    option written out, so ``help()`` and ``inspect.signature`` show the keywords."""
-
-    def decorate(method: F) -> F:
-        keyword = inspect.Parameter.KEYWORD_ONLY
-        names = [*_TURN_OPTIONS, *(("retry",) if retry else ())]
-        # The module's annotations are strings (``from __future__ import annotations``); TypedDict
-        # keeps them as forward references.
-        annotations = {
-            name: getattr(hint, "__forward_arg__", hint) for name, hint in TurnOptions.__annotations__.items()
-        }
-        annotations["retry"] = "RetryPolicy | None"
-        parameters = [
-            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-            inspect.Parameter("input", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="RunInput"),
-            *(inspect.Parameter(name, keyword, default=None, annotation=annotations[name]) for name in names),
-        ]
-        returns = inspect.signature(method).return_annotation
-        method.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
-        return method
-
-    return decorate
 
 
 # --- sync twin source: AsyncThread ---
@@ -195,7 +158,7 @@ class AsyncThread(AsyncThreadControls):
         """This thread's MCP servers and their tools (waits for servers still starting)."""
         return await mcp_status_async(self._session, self.id)
 
-    @_spelled_out()
+    @spelled_out(TurnOptions)
     async def turn(self, input: RunInput, **options: Unpack[TurnOptions]) -> AsyncTurnHandle:  # noqa: A002
         """Starts a turn and returns its handle; iterate ``stream()`` or ``await run()``.
 
@@ -207,7 +170,7 @@ class AsyncThread(AsyncThreadControls):
         turn_id, subscription = await self._session.start_turn(self.id, request.params)
         return AsyncTurnHandle(self._session, self.id, turn_id, subscription, request.output, started_s=started)
 
-    @_spelled_out(retry=True)
+    @spelled_out(TurnOptions)
     async def run(
         self,
         input: RunInput,  # noqa: A002
@@ -220,7 +183,7 @@ class AsyncThread(AsyncThreadControls):
         With ``retry=RetryPolicy(...)`` a turn that fails with a retryable error is
         started again (same input); ``result.metrics`` then counts every attempt.
         """
-        check_option_names("AsyncThread.run", options)
+        check_option_names("AsyncThread.run", options, TurnOptions)
         check_retry(retry)
 
         async def attempt() -> TurnResult:
@@ -256,7 +219,7 @@ class Thread(ThreadControls):
         """This thread's MCP servers and their tools (waits for servers still starting)."""
         return mcp_status(self._session, self.id)
 
-    @_spelled_out()
+    @spelled_out(TurnOptions)
     def turn(self, input: RunInput, **options: Unpack[TurnOptions]) -> TurnHandle:  # noqa: A002
         """Starts a turn and returns its handle; iterate ``stream()`` or call ``run()``.
 
@@ -268,7 +231,7 @@ class Thread(ThreadControls):
         turn_id, subscription = self._session.start_turn(self.id, request.params)
         return TurnHandle(self._session, self.id, turn_id, subscription, request.output, started_s=started)
 
-    @_spelled_out(retry=True)
+    @spelled_out(TurnOptions)
     def run(
         self,
         input: RunInput,  # noqa: A002
@@ -281,7 +244,7 @@ class Thread(ThreadControls):
         With ``retry=RetryPolicy(...)`` a turn that fails with a retryable error is
         started again (same input); ``result.metrics`` then counts every attempt.
         """
-        check_option_names("Thread.run", options)
+        check_option_names("Thread.run", options, TurnOptions)
         check_retry(retry)
 
         def attempt() -> TurnResult:
