@@ -231,6 +231,8 @@ class _TurnSession(_Router, Protocol):
     telemetry: ClientTelemetry
 
     def note_delivery(self) -> None: ...
+    @property
+    def is_open(self) -> bool: ...
 
 
 #: One event as the extension hands it over: (is_request, method, request_id, params_json).
@@ -257,6 +259,14 @@ class _TurnCore:
     @property
     def completed(self) -> bool:
         return self.collector.completed is not None
+
+    def raise_if_ended_by_close(self, session: _TurnSession) -> None:
+        """Closing a client ends its running turns with TransportClosedError. The engine
+        interrupts them as it shuts down, and the stream may see that ``interrupted``
+        completion before it sees the end of the stream: the same error either way."""
+        turn = self.collector.completed
+        if turn is not None and turn.status is events.TurnStatus.interrupted and not session.is_open:
+            raise TransportClosedError("the client was closed while the turn was running")
 
     def consume(self) -> None:
         """Marks the stream as taken: a turn's events can be read once."""
@@ -375,6 +385,7 @@ class TurnHandle:
             if not batch:
                 return
             yield from core.events(session, batch)
+        core.raise_if_ended_by_close(session)
 
     def stream(self) -> TurnStream:
         """This turn's notifications until (and including) ``turn/completed``.
@@ -509,6 +520,7 @@ class AsyncTurnHandle:
                     raise TransportClosedError("the client was closed while the turn was running")
                 for event in core.events(session, batch):
                     yield event
+            core.raise_if_ended_by_close(session)
         except (asyncio.CancelledError, GeneratorExit):
             if not core.completed:
                 with contextlib.suppress(Exception):
