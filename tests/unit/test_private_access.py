@@ -116,7 +116,13 @@ def _is_module(importer: str, node: ast.ImportFrom, name: str) -> bool:
     else:
         target = (node.module or "").split(".")
     directory = PACKAGE_DIR.parent / Path(*target)
-    return (directory / f"{name}.py").exists() or (directory / name).is_dir() or any(directory.glob(f"{name}.*.so"))
+    # The extension module is known by its stub too: before the build there is no .so.
+    return (
+        (directory / f"{name}.py").exists()
+        or (directory / f"{name}.pyi").exists()
+        or (directory / name).is_dir()
+        or any(directory.glob(f"{name}.*.so"))
+    )
 
 
 def _all_accesses() -> dict[tuple[str, str], list[str]]:
