@@ -108,8 +108,15 @@ def check_timeout(name: str, value: object) -> None:
     """None, or a positive finite number of seconds."""
     if value is None:
         return
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not _finite(value) or value <= 0:
         raise ConfigurationError(f"{name} must be a positive number of seconds or None, got {value!r}")
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float (10**400): no timer waits that long
+        return False
 
 
 def check_optional_str(name: str, value: object) -> None:
@@ -172,7 +179,7 @@ def _schema_problem(schema: object, where: str) -> str | None:
     kind = schema.get("type")
     if kind is not None:
         kinds = kind if isinstance(kind, list) else [kind]
-        unknown = [k for k in kinds if k not in _JSON_SCHEMA_TYPES]
+        unknown = [k for k in kinds if not isinstance(k, str) or k not in _JSON_SCHEMA_TYPES]
         if unknown:
             return f"{where}/type {unknown[0]!r} is not one of {', '.join(sorted(_JSON_SCHEMA_TYPES))}"
     properties = schema.get("properties")
