@@ -290,3 +290,14 @@ def test_a_property_is_nullable_after_strict_schema_exactly_when_it_was_optional
             assert wrapped == strict_schema(prop)
         else:
             assert wrapped == {"anyOf": [strict_schema(prop), {"type": "null"}]}
+
+
+def test_boolean_subschemas_pass_through_strict_schema() -> None:
+    schema = {"type": "object", "properties": {"any": True}, "required": ["any"], "anyOf": [True, {"type": "object"}]}
+    assert strict_schema(schema) == {
+        "type": "object",
+        "properties": {"any": True},
+        "required": ["any"],
+        "additionalProperties": False,
+        "anyOf": [True, {"type": "object", "properties": {}, "required": [], "additionalProperties": False}],
+    }
