@@ -44,6 +44,7 @@ class OutputSpec:
         try:
             self._adapter = TypeAdapter(cast(Any, output_type))
             schema = self._adapter.json_schema()
+            self._source_schema: JsonObject = schema
         except Exception as exc:
             raise ConfigurationError(f"cannot build a JSON schema for output_type {output_type!r}: {exc}") from exc
         if schema.get("type") != "object":
@@ -61,6 +62,9 @@ class OutputSpec:
             raise StructuredOutputError(f"the reply is not JSON: {exc}", raw_text=text) from None
         if self._adapter is None:
             return value
+        # The strict schema made every optional field nullable; a null the type itself does
+        # not accept means "left out", so the field's default applies.
+        _drop_nulls_the_type_refuses(value, self._source_schema, self._source_schema.get("$defs", {}))
         try:
             return self._adapter.validate_python(value)
         except ValidationError as exc:
@@ -70,6 +74,48 @@ class OutputSpec:
                 raw_text=text,
                 errors=exc.errors(include_url=False),
             ) from None
+
+
+def _resolve(node: Any, defs: JsonObject) -> Any:
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/$defs/"):
+        node = defs.get(node["$ref"].removeprefix("#/$defs/"), {})
+    return node
+
+
+def _allows_null(node: Any, defs: JsonObject) -> bool:
+    node = _resolve(node, defs)
+    if not isinstance(node, dict):
+        return True
+    kind = node.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    branches = [*node.get("anyOf", []), *node.get("oneOf", [])]
+    return any(_allows_null(branch, defs) for branch in branches)
+
+
+def _drop_nulls_the_type_refuses(value: Any, node: Any, defs: JsonObject) -> None:
+    """Removes ``"field": null`` where the schema had the field optional and not nullable."""
+    node = _resolve(node, defs)
+    if not isinstance(node, dict):
+        return
+    if isinstance(value, dict) and isinstance(node.get("properties"), dict):
+        required = set(node.get("required", []))
+        for name, prop in node["properties"].items():
+            if name not in value:
+                continue
+            if value[name] is None and name not in required and not _allows_null(prop, defs):
+                del value[name]
+            else:
+                _drop_nulls_the_type_refuses(value[name], prop, defs)
+    elif isinstance(value, list) and isinstance(node.get("items"), dict):
+        for item in value:
+            _drop_nulls_the_type_refuses(item, node["items"], defs)
+    elif value is not None:
+        for branch in node.get("anyOf", []):
+            resolved = _resolve(branch, defs)
+            if isinstance(resolved, dict) and ("properties" in resolved or "items" in resolved):
+                _drop_nulls_the_type_refuses(value, resolved, defs)
+                break
 
 
 def strict_schema(schema: JsonObject) -> JsonObject:

@@ -153,15 +153,32 @@ def test_a_matching_reply_becomes_the_output_type() -> None:
     assert OutputSpec(Person).parse('{"name": "Ada"}') == {"name": "Ada"}
 
 
-@pytest.mark.xfail(
-    reason="the schema lets the model send null for a field with a default (quantity: int = 1), "
-    "but the reply is validated against the type, which refuses null",
-    strict=True,
-)
 def test_null_for_a_field_with_a_default_is_accepted_as_the_schema_allows() -> None:
     schema = OutputSpec(Line).schema
     assert {"type": "null"} in schema["properties"]["quantity"]["anyOf"]
     assert OutputSpec(Line).parse('{"sku": "x", "quantity": null}') == Line(sku="x")
+
+
+def test_null_means_the_default_also_inside_lists_and_nested_models() -> None:
+    class Order(BaseModel):
+        lines: list[Line]
+        first: Line | None = None
+
+    parsed = OutputSpec(Order).parse(
+        '{"lines": [{"sku": "a", "quantity": null}, {"sku": "b", "quantity": 2}],'
+        ' "first": {"sku": "c", "quantity": null}}'
+    )
+    assert parsed == Order(lines=[Line(sku="a"), Line(sku="b", quantity=2)], first=Line(sku="c"))
+
+
+def test_null_stays_null_where_the_type_accepts_it_and_is_refused_where_the_field_is_required() -> None:
+    class Note(BaseModel):
+        text: str
+        author: str | None = "me"
+
+    assert OutputSpec(Note).parse('{"text": "t", "author": null}') == Note(text="t", author=None)
+    with pytest.raises(StructuredOutputError, match="does not match Note"):
+        OutputSpec(Note).parse('{"text": null, "author": null}')
 
 
 def test_no_final_message_is_a_structured_output_error_without_raw_text() -> None:
