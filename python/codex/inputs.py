@@ -106,7 +106,14 @@ def to_wire_turn_input(value: object) -> tuple[list[JsonObject], JsonObject | No
     if isinstance(value, ExternalMessage):
         if not isinstance(value.tool_name, str) or not value.tool_name.strip():
             raise ConfigurationError("ExternalMessage.tool_name must be a nonempty string")
-        output = value.content if isinstance(value.content, str) else list(value.content)
+        content = value.content
+        if not isinstance(content, str) and not (
+            isinstance(content, Sequence) and all(isinstance(part, dict) for part in content)
+        ):
+            raise ConfigurationError(
+                f"ExternalMessage.content must be a string or a list of JSON objects, got {type(content).__name__}"
+            )
+        output = content if isinstance(content, str) else list(content)
         tool_output: JsonObject = {"name": value.tool_name, "output": output}
         if value.namespace is not None:
             tool_output["namespace"] = value.namespace
