@@ -85,13 +85,13 @@ class RetryPolicy:
     on_retry: Callable[[RetryAttempt], None] | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
+        if not isinstance(self.max_attempts, int) or isinstance(self.max_attempts, bool) or self.max_attempts < 1:
             raise ConfigurationError(f"max_attempts must be an int >= 1, got {self.max_attempts!r}")
         for name in ("backoff", "max_backoff", "jitter"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or value < 0:
+            if not isinstance(value, int | float) or not value >= 0:  # NaN too
                 raise ConfigurationError(f"{name} must be a number >= 0, got {value!r}")
-        if self.multiplier < 1:
+        if not isinstance(self.multiplier, int | float) or not self.multiplier >= 1:
             raise ConfigurationError(f"multiplier must be >= 1, got {self.multiplier!r}")
         if self.jitter > 1:
             raise ConfigurationError(f"jitter is a fraction of the pause (0..1), got {self.jitter!r}")
