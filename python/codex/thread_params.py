@@ -287,7 +287,9 @@ def goal_set_params(
         raise ConfigurationError("a goal objective must be a nonempty string")
     if objective is None and status is None and token_budget is None:
         raise ConfigurationError("give an objective, a status or a token_budget")
-    if token_budget is not None and (not isinstance(token_budget, int) or token_budget < 1):
+    if token_budget is not None and (
+        not isinstance(token_budget, int) or isinstance(token_budget, bool) or token_budget < 1
+    ):
         raise ConfigurationError(f"token_budget must be a positive int, got {token_budget!r}")
     return _compact({"threadId": thread_id, "objective": objective, "status": status, "tokenBudget": token_budget})
 
