@@ -33,6 +33,7 @@ from codex import (
 )
 from codex._engine import DECLINED_CODE
 from codex.approvals import UnknownRequest
+from codex.errors import TransportClosedError
 from tests.fakes.fake_engine import Event, FakeEngine, ScriptedTurn
 from tests.unit.conftest import FAKE_API_KEY
 
@@ -612,3 +613,70 @@ def test_an_async_client_declines_when_the_raw_handler_raises(fake_engine: FakeE
     (record,) = _resolved(_run_async_client(fake_engine, tmp_path, FILE_CHANGE, approval_handler=handler))
     assert _only_reply(fake_engine) == ("answer", {"decision": "decline"})
     assert (record.source, record.reason) == ("error", "the approval handler raised PermissionError")
+
+
+def test_an_async_client_answers_the_current_time_and_declines_without_a_callback(
+    fake_engine: FakeEngine, tmp_path: Path
+) -> None:
+    def script(turn: ScriptedTurn) -> list[Event]:
+        return [
+            turn.started(),
+            turn.request("currentTime/read"),
+            turn.request(COMMAND, **PARAMS[COMMAND]),
+            turn.completed(),
+        ]
+
+    async def main() -> list[object]:
+        async with AsyncCodex(api_key=FAKE_API_KEY, cwd=str(tmp_path)) as client:
+            fake_engine.script_turn(script)
+            turn = await (await client.thread_start()).turn("go")
+            return [event.payload async for event in turn.stream()]
+
+    (record,) = _resolved(asyncio.run(main()))
+    time_answer, command_answer = fake_engine.answers.values()
+    assert set(time_answer) == {"currentTimeAt"}
+    assert command_answer == {"decision": "decline"}
+    assert (record.request_method, record.source) == (COMMAND, "default")
+
+
+def test_closing_an_async_client_cancels_a_raw_handler_still_deciding(fake_engine: FakeEngine, tmp_path: Path) -> None:
+    cancelled: list[bool] = []
+
+    async def main() -> None:
+        deciding = asyncio.Event()
+
+        async def handler(method: str, params: dict[str, Any]) -> dict[str, Any]:
+            deciding.set()
+            try:
+                await asyncio.Event().wait()  # never decides
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+            return {"decision": "accept"}
+
+        client = AsyncCodex(api_key=FAKE_API_KEY, cwd=str(tmp_path), approval_handler=handler)
+        fake_engine.script_turn(_one_request(COMMAND, **PARAMS[COMMAND]))
+        turn = await (await client.thread_start()).turn("go")
+
+        async def consume() -> None:
+            async for _event in turn.stream():
+                pass
+
+        reader = asyncio.create_task(consume())
+        await deciding.wait()
+        await client.close()
+        with pytest.raises(TransportClosedError):
+            await reader
+
+    asyncio.run(main())
+    assert cancelled == [True]
+    assert fake_engine.answers == {}
+    assert fake_engine.failed_requests == {}  # the engine declines what it still has queued
+
+
+def test_without_a_time_limit_a_slow_callback_is_waited_for(fake_engine: FakeEngine, tmp_path: Path) -> None:
+    with Codex(
+        api_key=FAKE_API_KEY, cwd=str(tmp_path), approval_callback=lambda request: Allow(), approval_timeout=None
+    ) as client:
+        _run_one(client, fake_engine, COMMAND)
+    assert _only_reply(fake_engine) == ("answer", {"decision": "accept"})

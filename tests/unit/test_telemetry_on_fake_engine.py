@@ -205,6 +205,24 @@ def test_commands_record_their_exit_code_and_fail_unless_completed(
     assert "codex.item.status" not in _attributes(commands["cmd-open"])
 
 
+def test_a_successful_tool_call_ends_its_span_without_an_error(
+    fake_engine: FakeEngine, traced: Codex, exporter: InMemorySpanExporter
+) -> None:
+    fake_engine.script_turn(
+        lambda turn: [
+            turn.started(),
+            _started(turn, _tool_item("inProgress")),
+            turn.item_completed(_tool_item("completed", success=True)),
+            turn.completed(),
+        ]
+    )
+    traced.thread_start().run("go")
+    span = _by_name(exporter)["execute_tool lookup"]
+    assert _attributes(span)["codex.item.status"] == "completed"
+    assert "error.type" not in _attributes(span)
+    assert span.status.status_code is StatusCode.UNSET
+
+
 @pytest.mark.parametrize(
     ("info", "error_type"),
     [
@@ -355,6 +373,10 @@ def test_without_opentelemetry_a_client_runs_untraced(
     )
     with Codex(api_key=FAKE_API_KEY, cwd=str(tmp_path), traceparent=TRACEPARENT) as client:
         result = client.thread_start().run("go")
+        thread = client.thread_start()
+        fake_engine.fail_next("turn/start", -32600, "invalid request: bad input")
+        with pytest.raises(InvalidRequestError):
+            thread.run("refused")
     assert result.final_response == "ok"
     assert list(fake_engine.answers.values()) == [{"decision": "decline"}]
     untraced = telemetry.ClientTelemetry(traceparent=TRACEPARENT)
