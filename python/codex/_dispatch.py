@@ -119,19 +119,30 @@ class _Answer:
             if self._sent:
                 return
             self._sent = True
+        answer: str | None = None
+        event = outcome.event
+        if outcome.result is not None:
+            try:
+                answer = json.dumps(outcome.result)
+            except (TypeError, ValueError) as exc:
+                logger.warning("answer to %s is not JSON (%s); declining", self._method, exc)
+                if event is not None:
+                    # The record says what the engine gets: a decline, not the callback's allow.
+                    event = event.model_copy(
+                        update={"allowed": False, "reason": "the answer was not JSON", "source": "invalid"}
+                    )
         if self._span is not None:
-            self._span.finish(outcome.result)
+            self._span.finish(outcome.result if answer is not None else None)
         # The event goes first, so it precedes whatever the engine does next.
-        if outcome.event is not None:
-            self._dispatcher._push_event(self._thread_id, outcome.event)
+        if event is not None:
+            self._dispatcher._push_event(self._thread_id, event)
         try:
-            if outcome.result is not None:
-                self._engine.respond(self._request_id, json.dumps(outcome.result))
+            if answer is not None:
+                self._engine.respond(self._request_id, answer)
+            elif outcome.result is not None:
+                _engine.decline(self._engine, self._method, self._request_id, "the answer was not JSON")
             else:
                 self._engine.fail_request(self._request_id, _engine.DECLINED_CODE, outcome.reason)
-        except (TypeError, ValueError) as exc:
-            logger.warning("answer to %s is not JSON (%s); declining", self._method, exc)
-            _engine.decline(self._engine, self._method, self._request_id, "the answer was not JSON")
         except _engine.NativeError as exc:
             # The turn ended (interrupted, client closed) before the answer: nothing to do.
             logger.debug("could not answer %s: %s", self._method, exc)

@@ -282,9 +282,12 @@ def test_an_answer_that_is_not_json_is_replaced_by_a_decline(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="codex")
     with Codex(api_key=FAKE_API_KEY, cwd=str(tmp_path), approval_callback=lambda request: decision) as client:
-        _run_one(client, fake_engine, method)
+        payloads = _run_one(client, fake_engine, method)
     assert _only_reply(fake_engine) == reply
     assert f"answer to {method} is not JSON" in caplog.text
+    # The record tells what the engine got, not what the callback meant.
+    ((allowed, source, reason),) = [(r.allowed, r.source, r.reason) for r in _resolved(payloads)]
+    assert (allowed, source, reason) == (False, "invalid", "the answer was not JSON")
 
 
 def test_an_unknown_request_kind_is_declined_without_asking_the_callback(
