@@ -9,9 +9,9 @@ exits with can be checked for each outcome.
 from __future__ import annotations
 
 import argparse
-import runpy
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,13 +152,25 @@ def test_a_command_the_parser_accepts_but_main_does_not_know_is_a_usage_error(
 # -- python -m codex ----------------------------------------------------------------------------
 
 
+def run_codex_main_module(run_name: str) -> dict[str, Any]:
+    """``codex/__main__.py`` run as ``runpy.run_module("codex", run_name=...)`` runs it.
+
+    Compiled from its file, not through its loader: when codex-embedded is installed, pytest
+    loads the package's modules with its assertion-rewriting hook (the package holds a pytest
+    plugin), which runpy cannot get code from."""
+    path = Path(cli.__file__).with_name("__main__.py")
+    namespace: dict[str, Any] = {"__name__": run_name, "__package__": "codex", "__file__": str(path)}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    return namespace
+
+
 def test_python_dash_m_codex_runs_main_with_the_process_arguments_and_exits_with_its_status(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(sys, "argv", ["python -m codex", "parity", "--no-harvest"])
     monkeypatch.delitem(sys.modules, "codex.__main__", raising=False)
     with pytest.raises(SystemExit) as exited:
-        runpy.run_module("codex", run_name="__main__", alter_sys=False)
+        run_codex_main_module("__main__")
     assert exited.value.code == 2
     assert capsys.readouterr().err == cli.PARITY_MOVED
 
@@ -169,6 +181,6 @@ def test_importing_codex_main_under_another_name_does_not_run_the_command_line(
     # Fleet workers are spawned processes that import the parent's main module by another name.
     monkeypatch.setattr(sys, "argv", ["worker", "parity"])
     monkeypatch.delitem(sys.modules, "codex.__main__", raising=False)
-    namespace = runpy.run_module("codex", run_name="__mp_main__")
+    namespace = run_codex_main_module("__mp_main__")
     assert namespace["main"] is cli.main
     assert capsys.readouterr().err == ""

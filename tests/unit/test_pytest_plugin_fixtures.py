@@ -8,6 +8,7 @@ what it was wired to, and that it is closed after the test; the e2e suite runs i
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import urllib.error
 import urllib.request
@@ -24,6 +25,11 @@ from tests.fakes.fake_engine import FakeEngine
 pytest_plugins = ["pytester"]
 
 PLUGIN = "codex.testing.pytest_plugin"
+#: The inner run's options: ``-p`` the plugin unless its entry point loads it already
+#: (codex-embedded installed), where a second registration is an error.
+PLUGIN_ARGS: tuple[str, ...] = (
+    () if any(ep.value == PLUGIN for ep in importlib.metadata.entry_points(group="pytest11")) else ("-p", PLUGIN)
+)
 
 
 class FakeEngines:
@@ -107,7 +113,7 @@ def test_codex_mock_is_a_running_server_stopped_after_the_test(pytester: pytest.
             assert codex_mock.pending() == 0
         """
     )
-    result = pytester.runpytest_inprocess("-p", PLUGIN)
+    result = pytester.runpytest_inprocess(*PLUGIN_ARGS)
     result.assert_outcomes(passed=2)
     base_url = read_report(report)["base_url"]
     assert base_url.startswith("http://127.0.0.1:")
@@ -131,7 +137,7 @@ def test_codex_workspace_is_an_empty_directory_under_the_workspaces_root_removed
                 json.dump({{"workspace": str(codex_workspace)}}, out)
         """
     )
-    pytester.runpytest_inprocess("-p", PLUGIN).assert_outcomes(passed=1)
+    pytester.runpytest_inprocess(*PLUGIN_ARGS).assert_outcomes(passed=1)
     workspace = Path(read_report(report)["workspace"])
     assert workspace.name == "workspace"
     root = cache_home / "codex-embedded" / "workspaces"
@@ -154,7 +160,7 @@ def test_two_workspaces_are_never_the_same_directory(pytester: pytest.Pytester, 
             assert SEEN[0] != SEEN[1]
         """
     )
-    pytester.runpytest_inprocess("-p", PLUGIN).assert_outcomes(passed=2)
+    pytester.runpytest_inprocess(*PLUGIN_ARGS).assert_outcomes(passed=2)
     assert list((cache_home / "codex-embedded" / "workspaces").iterdir()) == []
 
 
@@ -175,7 +181,7 @@ def test_codex_client_is_wired_to_the_mock_and_the_workspace_and_closed_after_th
         """
     )
     engines = FakeEngines()
-    pytester.runpytest_inprocess("-p", PLUGIN, plugins=[engines]).assert_outcomes(passed=1)
+    pytester.runpytest_inprocess(*PLUGIN_ARGS, plugins=[engines]).assert_outcomes(passed=1)
     seen = read_report(report)
     (engine,) = engines.engines
     assert engine.options is not None
