@@ -242,7 +242,7 @@ def _make_tool(
         raise ConfigurationError(f"{function!r} is already a tool")
     if not callable(function):
         raise ConfigurationError(f"@tool needs a function, got {function!r}")
-    tool_name: str = name or str(getattr(function, "__name__", ""))
+    tool_name: str = str(getattr(function, "__name__", "")) if name is None else name
     _check_name(tool_name)
     doc: str | None = description if description is not None else inspect.getdoc(function)
     if input is not None:
