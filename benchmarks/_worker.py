@@ -41,6 +41,9 @@ parser.add_argument("--warm-turns", type=int, default=40, help="compare: warm tu
 parser.add_argument("--threads", type=int, default=256, help="concurrent threads, one turn each")
 parser.add_argument("--turns", type=int, default=1000, help="soak: sequential turns")
 parser.add_argument("--turns-per-thread", type=int, default=0, help="soak: new thread every K turns (0: one)")
+parser.add_argument(
+    "--unsubscribe", action="store_true", help="soak: unsubscribe a thread before the next starts (where supported)"
+)
 ARGS = parser.parse_args()
 IMPL: str = ARGS.impl
 BASE_URL: str = ARGS.base_url
@@ -278,6 +281,7 @@ def compare() -> dict[str, Any]:
 
 def soak() -> dict[str, Any]:
     out: dict[str, Any] = {"turns": ARGS.turns, "turns_per_thread": ARGS.turns_per_thread or ARGS.turns}
+    out["unsubscribes"] = bool(ARGS.unsubscribe and hasattr(sdk.Thread, "unsubscribe"))
     window = min(100, max(1, ARGS.turns // 2))
     out["window"] = window
     codex = sdk.Codex(make_config(fresh_home("soak")))
@@ -288,6 +292,9 @@ def soak() -> dict[str, Any]:
     t_start = time.perf_counter()
     for i in range(ARGS.turns):
         if i and i % per_thread == 0:
+            if ARGS.unsubscribe and hasattr(thread, "unsubscribe"):
+                # The engine keeps a thread loaded while a client is subscribed to it.
+                thread.unsubscribe()
             thread = codex.thread_start()
         t0 = time.perf_counter()
         thread.run("plain")

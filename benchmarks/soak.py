@@ -8,7 +8,7 @@ start, the median and p95 latency of the first 100 vs the last 100 turns, then t
 and RSS per thread of N concurrent threads with one turn each, on the same client.
 
     .venv/bin/python benchmarks/soak.py [--turns 1000] [--turns-per-thread K] [--threads 256]
-        [--official-python PATH] [--json FILE|-] [--profile-label NAME]
+        [--unsubscribe] [--official-python PATH] [--json FILE|-] [--profile-label NAME]
 
 Ours only by default; ``--official-python`` also runs the official SDK the same way. By
 default all turns run on one thread, whose history grows by one short exchange per turn (the
@@ -49,6 +49,11 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=1000)
     parser.add_argument("--turns-per-thread", type=int, default=0, help="new thread every K turns (0: one thread)")
     parser.add_argument("--threads", type=int, default=256, help="concurrent threads after the soak")
+    parser.add_argument(
+        "--unsubscribe",
+        action="store_true",
+        help="with --turns-per-thread: unsubscribe each finished thread (ours; the official SDK has no such call)",
+    )
     parser.add_argument("--official-python", help="also run the official SDK with this interpreter")
     parser.add_argument("--profile-label", help="engine build profile of ours, when the file cannot tell")
     parser.add_argument("--json", metavar="FILE", help="all figures as JSON ('-': stdout, table to stderr)")
@@ -68,6 +73,8 @@ def main() -> int:
     print_build(meta, out)
     worker_args = ["--mode", "soak", "--turns", str(args.turns), "--threads", str(args.threads)]
     worker_args += ["--turns-per-thread", str(args.turns_per_thread)]
+    if args.unsubscribe:
+        worker_args.append("--unsubscribe")
     results: dict[str, dict[str, Any]] = {}
     with Mock() as mock:
         meta["mock_round_trip_ms"] = mock.round_trip_ms()
