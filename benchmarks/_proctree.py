@@ -148,8 +148,9 @@ def engine_build_profile(label: str | None = None) -> dict[str, str]:
 
     The extension records no profile name, so it is inferred from its ELF sections: ``dev``
     (not stripped, no debug info), ``profiling`` (not stripped, line tables), ``release``
-    (stripped; ``wheel`` is release with opt-level "s", indistinguishable here, reported as
-    ``wheel`` when the module comes from an installed wheel rather than the editable install).
+    (stripped; ``wheel`` and ``dist`` are release with opt-level "s", without and with LTO,
+    indistinguishable here: an installed wheel is reported as ``dist``, the profile
+    scripts/build_wheel.sh builds by default, an editable install as ``release``).
     ``label`` (``--profile-label``) overrides the inference.
     """
     import importlib.util
@@ -163,7 +164,7 @@ def engine_build_profile(label: str | None = None) -> dict[str, str]:
         sections = elf_sections(origin)
         editable = "site-packages" not in origin.parts
         if ".symtab" not in sections:
-            inferred = "release" if editable else "wheel"
+            inferred = "release" if editable else "dist"
         elif any(name.startswith(".debug_line") for name in sections):
             inferred = "profiling"
         else:

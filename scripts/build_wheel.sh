@@ -7,7 +7,7 @@
 #                        default ~/.cache/codex-embedded/wheel-tools
 #   CODEX_WHEEL_SRC      snapshot of the tree the wheel is built from,
 #                        default ~/.cache/codex-embedded/wheel-src
-#   CODEX_WHEEL_PROFILE  cargo profile, default "wheel" (Cargo.toml)
+#   CODEX_WHEEL_PROFILE  cargo profile, default "dist" (Cargo.toml: fat LTO; "wheel" builds without)
 #   CODEX_WHEEL_TARGET   rust target, default x86_64-unknown-linux-gnu (CI: aarch64-unknown-linux-gnu,
 #                        x86_64-unknown-linux-musl)
 #   CODEX_WHEEL_COMPAT   platform tag, default manylinux_2_28 (musllinux_1_2 for musl targets)
@@ -20,7 +20,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 cache="$HOME/.cache/codex-embedded"
 tools="${CODEX_WHEEL_TOOLS:-$cache/wheel-tools}"
 src="${CODEX_WHEEL_SRC:-$cache/wheel-src}"
-profile="${CODEX_WHEEL_PROFILE:-wheel}"
+profile="${CODEX_WHEEL_PROFILE:-dist}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target-wheel}"
 target="${CODEX_WHEEL_TARGET:-x86_64-unknown-linux-gnu}"
 default_compat="manylinux_2_28"
