@@ -6,11 +6,9 @@ Every wire type here is the generated protocol model (``codex.protocol.models``)
 a ``ReasoningEffort``, ``ThreadGoal`` and ``ThreadGoalStatus`` the engine's goal types. They load
 on first use, not at ``import codex``.
 
-Three responses are still written here: ``ThreadGoalResponse`` (``thread/goal/get`` and
-``thread/goal/set``), ``ThreadGoalClearResponse`` and ``ThreadUnsubscribeResponse``. The thread
-methods that return them bind them when ``codex`` is imported, which must not load the
-generated models; their fields hold the generated types, and
-``tests/unit/test_one_model_per_wire_type.py`` lists them as the exceptions left to remove.
+One response is still written here: ``ThreadGoalResponse`` (``thread/goal/get`` and
+``thread/goal/set``, which the schema types separately). Its fields hold the generated types,
+and ``tests/unit/test_one_model_per_wire_type.py`` lists it among the exceptions left to remove.
 
 Attribute names are snake_case (``response.next_cursor``), the wire names are camelCase,
 and every model keeps fields it does not declare, so a newer engine never breaks a program.
@@ -39,12 +37,14 @@ if TYPE_CHECKING:
         ThreadArchiveResponse,
         ThreadCompactStartResponse,
         ThreadGoal,
+        ThreadGoalClearResponse,
         ThreadGoalStatus,
         ThreadListResponse,
         ThreadReadResponse,
         ThreadRollbackResponse,
         ThreadSetNameResponse,
         ThreadUnarchiveResponse,
+        ThreadUnsubscribeResponse,
         TurnInterruptResponse,
         TurnSteerResponse,
     )
@@ -66,12 +66,14 @@ _GENERATED = {
     "ThreadArchiveResponse": "ThreadArchiveResponse",
     "ThreadCompactStartResponse": "ThreadCompactStartResponse",
     "ThreadGoal": "ThreadGoal",
+    "ThreadGoalClearResponse": "ThreadGoalClearResponse",
     "ThreadGoalStatus": "ThreadGoalStatus",
     "ThreadListResponse": "ThreadListResponse",
     "ThreadReadResponse": "ThreadReadResponse",
     "ThreadRollbackResponse": "ThreadRollbackResponse",
     "ThreadSetNameResponse": "ThreadSetNameResponse",
     "ThreadUnarchiveResponse": "ThreadUnarchiveResponse",
+    "ThreadUnsubscribeResponse": "ThreadUnsubscribeResponse",
     "TurnInterruptResponse": "TurnInterruptResponse",
     "TurnSteerResponse": "TurnSteerResponse",
 }
@@ -86,10 +88,6 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-class ThreadUnsubscribeResponse(WireModel):
-    status: str
-
-
 class ThreadGoalResponse(WireModel):
     """``thread/goal/get`` and ``thread/goal/set``: the goal (None when the thread has none)."""
 
@@ -98,10 +96,6 @@ class ThreadGoalResponse(WireModel):
     else:
         # The generated ThreadGoal, looked up when this model first validates.
         goal: Annotated[Any, LazyModel("ThreadGoal")] | None = None
-
-
-class ThreadGoalClearResponse(WireModel):
-    cleared: bool = False
 
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import api_models
-from .api_models import ThreadGoalClearResponse, ThreadGoalResponse, ThreadUnsubscribeResponse
+from .api_models import ThreadGoalResponse
 from .errors import ConfigurationError
 from .thread_params import goal_set_params, rollback_params
 
@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from ._session import AsyncSession, Session
     from .api_models import (
         ThreadCompactStartResponse,
+        ThreadGoalClearResponse,
         ThreadReadResponse,
         ThreadRollbackResponse,
         ThreadSetNameResponse,
+        ThreadUnsubscribeResponse,
     )
 
 
@@ -62,9 +64,13 @@ class AsyncThreadControls:
         return api_models.ThreadRollbackResponse.model_validate(response)
 
     async def unsubscribe(self) -> ThreadUnsubscribeResponse:
-        """Lets the engine unload this thread; ``thread_resume`` brings it back."""
+        """Stops this client's subscription to the thread's events; ``thread_resume`` subscribes again.
+
+        The embedded engine (codex 0.145) keeps the thread loaded (``thread/loaded/list`` still
+        lists it) until the client closes: memory is not given back (docs/benchmarks.md, soak).
+        """
         response = await self._session.request("thread/unsubscribe", {"threadId": self.id})
-        return ThreadUnsubscribeResponse.model_validate(response)
+        return api_models.ThreadUnsubscribeResponse.model_validate(response)
 
     async def get_goal(self) -> ThreadGoalResponse:
         """The thread's goal (``goal`` is None when it has none)."""
@@ -84,7 +90,7 @@ class AsyncThreadControls:
 
     async def clear_goal(self) -> ThreadGoalClearResponse:
         response = await self._session.request("thread/goal/clear", {"threadId": self.id})
-        return ThreadGoalClearResponse.model_validate(response)
+        return api_models.ThreadGoalClearResponse.model_validate(response)
 
 
 # --- end sync twin source ---
@@ -123,9 +129,13 @@ class ThreadControls:
         return api_models.ThreadRollbackResponse.model_validate(response)
 
     def unsubscribe(self) -> ThreadUnsubscribeResponse:
-        """Lets the engine unload this thread; ``thread_resume`` brings it back."""
+        """Stops this client's subscription to the thread's events; ``thread_resume`` subscribes again.
+
+        The embedded engine (codex 0.145) keeps the thread loaded (``thread/loaded/list`` still
+        lists it) until the client closes: memory is not given back (docs/benchmarks.md, soak).
+        """
         response = self._session.request("thread/unsubscribe", {"threadId": self.id})
-        return ThreadUnsubscribeResponse.model_validate(response)
+        return api_models.ThreadUnsubscribeResponse.model_validate(response)
 
     def get_goal(self) -> ThreadGoalResponse:
         """The thread's goal (``goal`` is None when it has none)."""
@@ -145,7 +155,7 @@ class ThreadControls:
 
     def clear_goal(self) -> ThreadGoalClearResponse:
         response = self._session.request("thread/goal/clear", {"threadId": self.id})
-        return ThreadGoalClearResponse.model_validate(response)
+        return api_models.ThreadGoalClearResponse.model_validate(response)
 
 
 # --- end generated ---

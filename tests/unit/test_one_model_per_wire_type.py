@@ -39,8 +39,6 @@ SDK_TYPES = {
 PENDING = {
     # Wire types still written by hand: bound when `import codex` runs, which must not load the
     # generated models, so they move once their callers look them up at call time.
-    "codex.api_models.ThreadUnsubscribeResponse": "thread_controls.py binds it at import",
-    "codex.api_models.ThreadGoalClearResponse": "thread_controls.py binds it at import",
     "codex.mcp.McpServerStatus": "mcp.py: the wire status plus start-up notices; to subclass the generated one",
     "codex.approvals.CommandApprovalRequest": "approvals.py: typed requests with SDK methods, bound at import",
     "codex.approvals.FileChangeApprovalRequest": "approvals.py: typed requests with SDK methods, bound at import",
