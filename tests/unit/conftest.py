@@ -13,6 +13,7 @@ test creates starts instead of the extension) and ``fake_codex`` (a ``Codex`` on
 from __future__ import annotations
 
 import importlib.abc
+import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 
 import codex.client
-from codex import Codex
+from codex import Codex, _logging
 from codex._session import AsyncSession, Session
 from tests.fakes.fake_engine import FakeEngine
 
@@ -123,3 +124,15 @@ def fake_codex(fake_engine: FakeEngine, tmp_path: Path) -> Iterator[Codex]:
     with Codex(api_key=FAKE_API_KEY, cwd=str(tmp_path)) as client:
         assert fake_engine.options is not None, "the client did not start its engine through the session seam"
         yield client
+
+
+@pytest.fixture
+def codex_logger() -> Iterator[logging.Logger]:
+    """The codex logger, restored (handlers, level, bridge level) afterwards."""
+    logger = logging.getLogger("codex")
+    saved = (list(logger.handlers), logger.level)
+    try:
+        yield logger
+    finally:
+        logger.handlers[:], logger.level = saved
+        _logging.sync_engine_level()

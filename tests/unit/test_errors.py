@@ -26,9 +26,7 @@ from codex import (
     TransportClosedError,
     TurnFailedError,
     TurnInterruptedError,
-    TurnMetrics,
     TurnResult,
-    TurnStatus,
     Usage,
     UsageLimitExceededError,
     is_retryable,
@@ -36,6 +34,7 @@ from codex import (
 )
 from codex.errors import InvalidParamsError, turn_failed_error
 from codex.events import TurnCompletedNotification, parse_notification
+from tests.unit.test_retry_policy import completed_turn_result
 
 # (message, codex_error_info) pairs as this engine reports them (recorded from real turns).
 ENGINE_FAILURES: list[tuple[str, Any, type[TurnFailedError], str | None, int | None, bool]] = [
@@ -214,21 +213,6 @@ def test_delay_is_at_least_retry_after() -> None:
     assert RetryPolicy(backoff=0.1, jitter=0).delay_for(1, error) == 3.0
 
 
-def _result() -> TurnResult:
-    return TurnResult(
-        id="u",
-        status=TurnStatus.completed,
-        error=None,
-        started_at=None,
-        completed_at=None,
-        duration_ms=None,
-        final_response="ok",
-        items=[],
-        usage=None,
-        metrics=TurnMetrics(usage=Usage(input_tokens=5, output_tokens=1, total_tokens=6)),
-    )
-
-
 def _failure(with_usage: Usage | None = None) -> TurnFailedError:
     error = turn_failed_error("x", thread_id="t", turn_id="u", codex_error_info="internalServerError")
     error.usage = with_usage
@@ -243,7 +227,7 @@ def test_policy_run_counts_attempts_and_sums_usage() -> None:
         outcome = outcomes.pop(0)
         if outcome is not None:
             raise outcome
-        return _result()
+        return completed_turn_result(Usage(input_tokens=5, output_tokens=1, total_tokens=6))
 
     result = RetryPolicy(backoff=0, jitter=0, on_retry=heard.append).run(attempt)
     assert result.metrics.attempts == 3

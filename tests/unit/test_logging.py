@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import string
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -15,18 +14,6 @@ from hypothesis import strategies as st
 from codex import _engine, _logging
 
 KEY_ALPHABET = string.ascii_letters + string.digits
-
-
-@pytest.fixture
-def codex_logger() -> Iterator[logging.Logger]:
-    """The codex logger, restored (handlers, level, bridge level) afterwards."""
-    logger = logging.getLogger("codex")
-    saved = (list(logger.handlers), logger.level)
-    try:
-        yield logger
-    finally:
-        logger.handlers[:], logger.level = saved
-        _logging.sync_engine_level()
 
 
 @given(st.text(KEY_ALPHABET, min_size=8, max_size=40))

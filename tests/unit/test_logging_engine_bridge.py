@@ -11,7 +11,6 @@ import logging
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
 
 import pytest
 
@@ -51,16 +50,6 @@ def engine_record(
     fields: list[tuple[str, str]] | None = None,
 ) -> _logging.EngineLogRecord:
     return (level, target, message, fields or [], "thread-1", "turn-1", CREATED, "exec.rs", 42)
-
-
-@pytest.fixture
-def codex_logger() -> Iterator[logging.Logger]:
-    logger = logging.getLogger("codex")
-    saved = (list(logger.handlers), logger.level)
-    try:
-        yield logger
-    finally:
-        logger.handlers[:], logger.level = saved
 
 
 @pytest.fixture

@@ -201,7 +201,8 @@ def test_a_retry_after_that_is_not_a_number_is_ignored(retry_after: object) -> N
 
 
 # -- RetryPolicy.run / run_async ----------------------------------------------------------------
-def _result(usage: Usage | None = None) -> TurnResult:
+def completed_turn_result(usage: Usage | None = None) -> TurnResult:
+    """A completed turn's result, with ``usage`` (default: one input token)."""
     return TurnResult(
         id="u",
         status=TurnStatus.completed,
@@ -223,7 +224,7 @@ def _transient(usage: Usage | None = None) -> TurnFailedError:
 
 
 def test_a_first_success_reports_one_attempt_and_no_errors(pauses: list[float]) -> None:
-    result = RetryPolicy().run(_result)
+    result = RetryPolicy().run(completed_turn_result)
     assert result.metrics.attempts == 1
     assert result.metrics.attempt_errors == []
     assert result.metrics.usage == Usage(input_tokens=1, total_tokens=1)
@@ -254,7 +255,7 @@ def test_retry_if_decides_what_is_retried(pauses: list[float]) -> None:
         outcome = outcomes.pop(0)
         if outcome is not None:
             raise outcome
-        return _result()
+        return completed_turn_result()
 
     policy = RetryPolicy(backoff=1, jitter=0, retry_if=lambda error: isinstance(error, KeyError))
     result = policy.run(attempt)
@@ -271,7 +272,7 @@ def test_on_retry_hears_each_retry_with_the_pause_that_follows(pauses: list[floa
     def attempt() -> TurnResult:
         if raised:
             raise raised.pop(0)
-        return _result()
+        return completed_turn_result()
 
     RetryPolicy(max_attempts=3, backoff=0.25, multiplier=3, jitter=0, on_retry=heard.append).run(attempt)
     assert heard == [RetryAttempt(1, 3, errors[0], 0.25), RetryAttempt(2, 3, errors[1], 0.75)]
@@ -286,7 +287,7 @@ def test_the_async_run_retries_and_sums_the_failed_attempts_usage(pauses: list[f
     async def attempt() -> TurnResult:
         if raised:
             raise raised.pop(0)
-        return _result(Usage(input_tokens=2, output_tokens=3, total_tokens=5))
+        return completed_turn_result(Usage(input_tokens=2, output_tokens=3, total_tokens=5))
 
     result = asyncio.run(RetryPolicy(backoff=0.5, jitter=0).run_async(attempt))
     assert result.metrics.attempts == 3
