@@ -103,10 +103,10 @@ def _require(value: object, enum: type[Enum], name: str) -> None:
 
 def _as_mode(value: object, name: str) -> Sandbox:
     # The generated SandboxMode is the same concept; plain strings stay refused, as before.
-    # Looked up in sys.modules: a SandboxMode member exists only once its models are loaded,
-    # and a wrong value must not cost loading them.
-    models = sys.modules.get("codex.protocol.models")
-    if models is not None and isinstance(value, models.SandboxMode):
+    # A SandboxMode member exists only once its models are loaded, and a wrong value must
+    # not cost loading them.
+    mode_class = _loaded_class("codex.protocol.models", "SandboxMode")
+    if mode_class is not None and isinstance(value, mode_class):
         return Sandbox(value)
     _require(value, Sandbox, name)
     return Sandbox(value)
@@ -192,8 +192,19 @@ def _is_wire_model(value: object) -> TypeGuard[ProtocolModel | ProtocolRootModel
     if isinstance(value, ProtocolModel):
         return True
     # A root model exists only once its module is loaded (on first use): not loaded to ask.
-    root = sys.modules.get("codex.protocol._root")
-    return root is not None and isinstance(value, root.ProtocolRootModel)
+    root_class = _loaded_class("codex.protocol._root", "ProtocolRootModel")
+    return root_class is not None and isinstance(value, root_class)
+
+
+def _loaded_class(module_name: str, class_name: str) -> type | None:
+    """The class if its module has defined it by now, without importing anything.
+
+    A module another thread is importing (the protocol warm-up) is in ``sys.modules``
+    before its body has run: its classes may not exist yet, and then neither can their
+    instances.
+    """
+    found = getattr(sys.modules.get(module_name), class_name, None)
+    return found if isinstance(found, type) else None
 
 
 def _as_policy(sandbox: object) -> SandboxPolicy:

@@ -8,6 +8,8 @@ tags of the generated ``SandboxPolicy`` union. ``codex.sandbox._WIRE`` is the on
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -117,6 +119,21 @@ def test_the_setting_is_not_a_wire_model() -> None:
     ``codex.types.SandboxPolicy`` the wire union it converts to."""
     assert not isinstance(SandboxPolicy(Sandbox.read_only), models.SandboxPolicy)
     assert codex.SandboxPolicy is SandboxPolicy
+
+
+@pytest.mark.parametrize("partial", ["codex.protocol._root", "codex.protocol.models"])
+def test_a_module_another_thread_is_still_importing_is_not_asked_for_its_classes(
+    partial: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The protocol warm-up thread puts a module in ``sys.modules`` before its classes exist;
+    a thread started meanwhile (a fleet worker's first task) must not fail on the missing
+    class (it did: AttributeError "partially initialized module 'codex.protocol._root'")."""
+    monkeypatch.setitem(sys.modules, partial, types.ModuleType(partial))
+    config = sandbox_thread_config(Sandbox.workspace_write)
+    assert config == sandbox_thread_config(SandboxPolicy(Sandbox.workspace_write))
+    assert sandbox_mode(Sandbox.read_only) == "read-only"
+    with pytest.raises(ConfigurationError, match="sandbox must be one of"):
+        sandbox_mode("read-only")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("mode", list(codex.ApprovalMode))
