@@ -6,16 +6,22 @@
 - the OS detection behind the User-Agent (`lsb_release -a`, `getconf LONG_BIT`: processes)
   runs once per process instead of once per turn;
 - a thread start outside any git repository spawns no `git rev-parse --git-dir` to learn it
-  (the codex-git-utils patch); inside one, git is still asked.
+  (the codex-git-utils patch); inside one, git is still asked;
+- a new thread does not look up a stored title (the codex-core patch): the lookup found no
+  rollout for the new id and fell back to a fuzzy search of every session file; a resumed
+  thread still gets its name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +160,49 @@ def test_thread_starts_outside_a_repository_spawn_no_git(
         assert _git_probes(log) == [], "git spawned to learn that there is no repository"
         client.thread_start(cwd=str(repository))
         assert _git_probes(log), "inside a repository the engine still asks git"
+
+
+class _ThreadNames:
+    """Names of this process's threads, sampled in the background (the search's workers live
+    for at least one 10 ms tick of its matcher, far longer than a sampling round)."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        tasks = Path("/proc/self/task")
+        while not self._stop.is_set():
+            for task in tasks.iterdir():
+                with contextlib.suppress(OSError):
+                    self.seen.add((task / "comm").read_text().strip())
+            time.sleep(0.0005)
+
+    def __enter__(self) -> _ThreadNames:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._sampler.join()
+
+
+def test_a_new_thread_does_not_search_the_session_files_for_a_title(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
+) -> None:
+    kwargs = client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "home"))
+    with Codex(**kwargs) as client:  # type: ignore[arg-type]
+        named = client.thread_start()
+        named.run("hi")
+        named.set_name("the named one")
+        with _ThreadNames() as names:
+            for _ in range(5):
+                client.thread_start().run("hi")
+        assert "codex-engine" in " ".join(names.seen), "the sampler saw none of the engine's threads"
+        assert not [name for name in names.seen if name.startswith("nucleo")], "a thread start ran a file search"
+
+    # A resumed thread is still looked up, and keeps its name.
+    with Codex(**kwargs) as client:  # type: ignore[arg-type]
+        resumed = client.thread_resume(named.id)
+        assert resumed.read().thread.name == "the named one"
