@@ -21,4 +21,8 @@ HERMETIC_OVERRIDES: dict[str, object] = {
     "analytics.enabled": False,
     "feedback.enabled": False,
     "check_for_update_on_startup": False,
+    # Gates only the engine's "shadow skill selection" experiment: six lexical rankers score
+    # every skill on every turn and the result feeds telemetry metrics, never the prompt. It
+    # was ~9 % of a warm turn's CPU (docs/benchmarks.md).
+    "features.skill_search": False,
 }
