@@ -10,11 +10,18 @@
 - a new thread does not look up a stored title (the codex-core patch): the lookup found no
   rollout for the new id and fell back to a fuzzy search of every session file; a resumed
   thread still gets its name.
+
+Two costs grew with every turn of a thread: the metadata sync after each rollout append read
+the whole rollout back (the codex-thread-store patch), and the after-agent hook's payload was
+parsed from the whole conversation with no hook set (the codex-hooks / codex-core patch). What
+they fed must still arrive: the listed metadata follows each turn, and a `notify` hook still
+gets every user message.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -26,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from codex import Codex
+from codex import Codex, CodexConfig
 from codex.testing import MockResponsesServer
 
 from .conftest import client_kwargs
@@ -206,3 +213,56 @@ def test_a_new_thread_does_not_search_the_session_files_for_a_title(
     with Codex(**kwargs) as client:  # type: ignore[arg-type]
         resumed = client.thread_resume(named.id)
         assert resumed.read().thread.name == "the named one"
+
+
+def test_the_listed_metadata_follows_every_turn_of_a_thread(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
+) -> None:
+    kwargs = client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "home"))
+    with Codex(**kwargs) as client:  # type: ignore[arg-type]
+        older = client.thread_start()
+        older.run("the older thread")
+        newer = client.thread_start()
+        newer.run("the newer thread")
+        time.sleep(1.1)  # updated_at has a resolution of one second
+        older.run("the older thread again")
+
+        # The state database alone (no rollout scan): the row the per-append sync writes.
+        listed = client.thread_list(use_state_db_only=True, sort_key="updated_at", limit=10).data
+        assert [entry.id for entry in listed][:2] == [older.id, newer.id]
+        by_id = {entry.id: entry for entry in listed}
+        assert by_id[older.id].preview == "the older thread"
+        assert by_id[older.id].updated_at > by_id[newer.id].updated_at
+
+    with Codex(**kwargs) as client:  # type: ignore[arg-type]
+        resumed = client.thread_resume(older.id)
+        assert resumed.run("once more").final_response == "Hello from the mock."
+    texts = codex_mock.response_requests[-1].input_texts()
+    assert texts.index("the older thread") < texts.index("the older thread again") < texts.index("once more")
+
+
+def test_a_notify_hook_still_gets_every_user_message_of_the_thread(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
+) -> None:
+    payloads = tmp_path / "notify.jsonl"
+    writer = "import sys; open(sys.argv[1], 'a').write(sys.argv[2] + chr(10))"
+    notify = f"notify=['{sys.executable}', '-c', \"{writer}\", '{payloads}']"
+    config = CodexConfig(config_overrides=(notify,))
+    with Codex(config, **client_kwargs(codex_mock, codex_workspace)) as client:  # type: ignore[arg-type]
+        thread = client.thread_start()
+        thread.run("first message")
+        thread.run("second message")
+
+    deadline = time.monotonic() + 30
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        lines = payloads.read_text().splitlines() if payloads.exists() else []
+        if len(lines) >= 2:
+            break
+        time.sleep(0.1)
+    assert len(lines) == 2, f"the notify hook ran {len(lines)} times for two turns"
+    last = json.loads(lines[-1])
+    assert last["type"] == "agent-turn-complete"
+    assert last["thread-id"] == thread.id
+    assert last["input-messages"] == ["first message", "second message"]
+    assert last["last-assistant-message"] == "Hello from the mock."
