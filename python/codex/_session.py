@@ -76,9 +76,6 @@ class SessionCore:
         self._unrouted = UnroutedNotifications(_engine.call(engine.subscribe_unrouted))
         self._engine = engine
         self.started = True
-        # The event models load in the background while the caller starts a thread.
-        # (Not before the engine starts: that would compete with it for the CPU.)
-        protocol.warm_up()
 
     def cleanup(self) -> None:
         """Removes a private home now (also done on close, or when the session is collected)."""
@@ -157,6 +154,8 @@ class Session(SessionCore):
 
     def start(self) -> None:
         """Starts the engine; on failure the private home is removed and the error raised."""
+        # A turn's event models load in the background while the engine starts without the GIL.
+        protocol.warm_up()
         try:
             with self.telemetry.span("codex.client.start"):
                 engine = self._start_engine(self._options_json)
@@ -245,6 +244,7 @@ class AsyncSession(SessionCore):
         async with self._init_lock:
             engine = self._engine
             if engine is None:
+                protocol.warm_up()
                 try:
                     with self.telemetry.span("codex.client.start"):
                         engine = await self._start_engine(self._options_json)

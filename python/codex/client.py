@@ -61,7 +61,7 @@ def _merge(config: CodexConfig | None, overrides: dict[str, Any]) -> CodexConfig
     return dataclasses.replace(base, **given) if given else base
 
 
-def _metadata(config: CodexConfig) -> InitializeResponse:
+def _describe_client(config: CodexConfig) -> InitializeResponse:
     return InitializeResponse(
         serverInfo=ServerInfo(name="codex-embedded", version=__version__),
         userAgent=f"{config.client_name}/{__version__}",
@@ -122,8 +122,15 @@ class _ClientBase:
         start_engine_logging()
         self._options = json.dumps(self._resolved.options)
         self._server_requests = server_requests
+        # Built on first read: its validator costs ~25 ms that a client's start-up need not pay.
+        self._metadata_built: InitializeResponse | None = None
         self._session = self._open_session()
-        self._metadata = _metadata(self._config)
+
+    @property
+    def _metadata(self) -> InitializeResponse:
+        if self._metadata_built is None:
+            self._metadata_built = _describe_client(self._config)
+        return self._metadata_built
 
     def _open_session(self) -> SessionCore:
         """This client's session: a ``Codex`` starts the engine now, an ``AsyncCodex`` on first use."""

@@ -15,8 +15,9 @@ def test_demo_runs_a_command_and_a_patch_and_streams_the_answer(capsys: pytest.C
     assert cli.main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "mock Responses API: http://127.0.0.1:" in out
-    assert "[shell] $ " in out
-    assert "[shell] exit 0: hello from the sandbox" in out
+    shell_lines = [line for line in out.splitlines() if line.startswith(("[shell]", "agent> [shell]"))]
+    assert len(shell_lines) == 2, out
+    assert shell_lines[1] == "[shell] exit 0: hello from the sandbox", out
     patch_lines = [line for line in out.splitlines() if "[patch] completed: " in line]
     assert len(patch_lines) == 1
     assert patch_lines[0].endswith(cli.DEMO_FILE)

@@ -11,7 +11,7 @@ model. Every model keeps fields it does not declare, and ``to_dict()`` /
 cost a few hundred milliseconds, which ``import codex`` must not pay); events
 need only the third of them that the engine sends (``_server``), and a turn's own
 events the eighth that every turn streams (``_turn``), which :func:`warm_up` loads
-first, ahead of time, off the caller's thread.
+ahead of time, off the caller's thread, while the engine starts.
 """
 
 from __future__ import annotations
@@ -140,11 +140,13 @@ _warm_up_thread: threading.Thread | None = None
 
 
 def warm_up() -> None:
-    """Loads the models of what the engine sends, and a turn's validators, in a background thread.
+    """Loads the models of what every turn streams, and their validators, in a background thread.
 
-    A client calls this once its engine has started, so that they load while the
-    caller starts a thread (a round trip to the engine, without the GIL): neither
-    ``import codex`` nor the first turn waits for them. Once per process.
+    A client calls this as its engine starts (which runs without the GIL), so that they load
+    meanwhile: neither ``import codex`` nor the first turn waits for them. The rest of what the
+    engine sends (approvals, account and MCP notices, ...) loads when first needed (~40 ms,
+    once): loading it in the background as well would compete with the first turns. Once per
+    process.
     """
     global _warm_up_started, _warm_up_thread
     with _warm_up_lock:
@@ -158,7 +160,7 @@ def warm_up() -> None:
 def _finish_warm_up_before_fork() -> None:
     """A child forked while the warm-up holds pydantic's rebuild lock or a module's import
     lock would wait for that lock forever (the thread does not exist in the child); fork()
-    waits for the warm-up to end instead (it takes well under a second)."""
+    lets the warm-up finish instead (it takes well under a second)."""
     thread = _warm_up_thread
     if thread is not None and thread.ident is not None and thread is not threading.current_thread():
         thread.join(timeout=60.0)
@@ -169,8 +171,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows
 
 
 def _warm_up() -> None:
-    # A concurrent import from another thread waits for this one (import lock): what a turn
-    # streams loads first, so the first turn waits for that only.
+    # A concurrent import from another thread waits for this one (import lock).
     turn = turn_models()
     # Building a validator while another thread builds the same one is only safe
     # with pydantic's rebuild lock (recent versions); without it the first use builds.
@@ -183,5 +184,3 @@ def _warm_up() -> None:
         for model in (*parts, *turn.TURN_NOTIFICATION_PARAMS.values()):
             if isinstance(model, type) and issubclass(model, ProtocolModel):
                 model.model_rebuild()
-    # The rest of what the engine sends (approvals, command output, ...) after that.
-    server_models()
