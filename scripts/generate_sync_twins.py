@@ -21,7 +21,8 @@ The transform works on tokens, so comments and formatting survive: ``async`` bef
 ``def``/``with``/``for`` and every ``await`` are dropped, names are renamed by :data:`RENAMES`
 (in code, docstrings and comments alike; whole words only), dotted names by
 :data:`ATTRIBUTE_RENAMES`, and docstring phrases that must read differently by
-:data:`DOC_PHRASES`. The result is formatted with ruff, so a fresh run is byte-stable. A name
+:data:`DOC_PHRASES`; a line ``import asyncio`` is dropped. The result is formatted with ruff,
+so a fresh run is byte-stable. A name
 the tables miss (anything still async after the transform) is an error, not a silent twin
 that calls a coroutine without awaiting it.
 
@@ -168,6 +169,14 @@ def to_sync(source: str) -> str:
         following = tokens[following_index] if following_index is not None else None
         if token.type == tokenize.NAME:
             drop_async = token.string == "async" and following is not None and following.string in _ASYNC_KEYWORDS
+            if token.string == "import" and following is not None and following.string == "asyncio":
+                # The async source imports asyncio where it uses it; its twin uses none of it.
+                line_end = tokens[following_index + 1] if following_index is not None else None
+                if line_end is not None and line_end.type == tokenize.NEWLINE:
+                    line = token.start[0]
+                    blank_after = tokens[following_index + 2].type == tokenize.NL  # as ruff leaves it
+                    edits.append((line_starts[line - 1], line_starts[line + 1 if blank_after else line], ""))
+                    continue
             if drop_async or token.string == "await":
                 if following is None or following.start[0] != token.start[0]:
                     raise TwinError(f"line {token.start[0]}: {token.string!r} must be followed by code on its line")
@@ -200,7 +209,7 @@ def _still_async(code: str, where: str) -> None:
         if isinstance(node, (ast.AsyncFunctionDef, ast.AsyncFor, ast.AsyncWith, ast.Await)):
             raise TwinError(f"{where}: line {node.lineno} is still async after the transform")
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.alias)):
             name = node.name
         if name is not None and (name.startswith("Async") or name.endswith("_async") or name == "asyncio"):
             raise TwinError(f"{where}: {name!r} has no sync name: add it to RENAMES in scripts/generate_sync_twins.py")

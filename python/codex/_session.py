@@ -12,7 +12,6 @@ closed or collected, so a thread outliving its client object still has its engin
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import threading
@@ -224,6 +223,8 @@ class AsyncSession(SessionCore):
         *,
         start_engine: AsyncEngineStarter | None = None,
     ) -> None:
+        import asyncio
+
         super().__init__(options_json, server_requests, cleanup)
         self.closed = False
         self._init_lock = asyncio.Lock()

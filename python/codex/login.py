@@ -13,7 +13,6 @@ The sync classes are generated from the async ones by ``scripts/generate_sync_tw
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -87,6 +86,8 @@ class AsyncDeviceCodeLoginHandle:
 
 
 async def _wait_async(session: AsyncSession, login_id: str, timeout: float | None) -> AccountLoginCompletedNotification:
+    import asyncio
+
     deadline = _deadline(timeout)
     while True:
         outcome = session.take_login_outcome(login_id)

@@ -9,7 +9,6 @@ can be given to a whole client (``Codex(mcp_servers=[...])``) or to one thread
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import time
@@ -289,6 +288,8 @@ def _settled(statuses: list[McpServerStatus]) -> bool:
 # --- sync twin source: mcp_status_async ---
 async def mcp_status_async(session: AsyncSession, thread_id: str) -> list[McpServerStatus]:
     """The servers of ``thread_id`` (``mcpServerStatus/list`` waits for those still starting)."""
+    import asyncio
+
     response = await session.request("mcpServerStatus/list", {"threadId": thread_id})
     # The failure notice of a server can trail the list's answer by a moment.
     deadline = time.monotonic() + _STARTUP_NOTICE_GRACE_S

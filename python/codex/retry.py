@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -136,6 +135,8 @@ class RetryPolicy:
 
     async def run_async(self, attempt_turn: Callable[[], Awaitable[TurnResult]]) -> TurnResult:
         """Runs ``attempt_turn`` under this policy (async)."""
+        import asyncio
+
         started = time.perf_counter()
         failures: list[Exception] = []
         attempt = 0

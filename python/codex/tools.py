@@ -15,7 +15,6 @@ when it starts.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import itertools
 import threading
@@ -156,6 +155,8 @@ class Tool:
 
     def run_sync(self, arguments: object) -> Any:
         """Validates and runs the tool in this thread (an async tool runs in a fresh event loop)."""
+        import asyncio
+
         args, kwargs = self._bind(arguments)
         if self.is_async:
             return asyncio.run(self.function(*args, **kwargs))
@@ -163,6 +164,8 @@ class Tool:
 
     async def run_async(self, arguments: object) -> Any:
         """Validates and runs the tool; a sync tool runs in a worker thread."""
+        import asyncio
+
         args, kwargs = self._bind(arguments)
         if self.is_async:
             return await self.function(*args, **kwargs)

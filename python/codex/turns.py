@@ -8,7 +8,6 @@ interrupts the turn (Ctrl-C or closing the iterator vs. cancelling the task).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -511,6 +510,8 @@ class AsyncTurnHandle:
         return AsyncTurnStream(self, self._stream())
 
     async def _stream(self) -> AsyncGenerator[Notification, None]:
+        import asyncio
+
         session, core = self._session, self._core
         session.engine()  # a closed client fails here, before the first wait
         try:
