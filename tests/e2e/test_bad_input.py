@@ -67,7 +67,8 @@ def test_unknown_config_keys_are_accepted_as_documented(codex_mock: MockResponse
 
 def test_wrong_helper_is_rejected(codex_mock: MockResponsesServer, codex_workspace: Path) -> None:
     config = CodexConfig(helper_path="/bin/true")
-    with pytest.raises(EngineStartError, match="helper"):
+    # Asked while the configuration builds; its answer still decides the start.
+    with pytest.raises(EngineStartError, match="is not the codex-embedded helper executable"):
         Codex(config, **client_kwargs(codex_mock, codex_workspace))  # type: ignore[arg-type]
 
 

@@ -87,15 +87,20 @@ impl Engine {
     /// Configures and starts an engine. Runs on the engine runtime (large stacks).
     pub async fn start(options: EngineOptions) -> Result<Self, EngineError> {
         let overrides = options.toml_overrides()?;
+        detect_os_in_background();
         std::fs::create_dir_all(&options.codex_home)
             .map_err(|err| EngineError::startup("cannot create the engine home", err))?;
         let home = options
             .codex_home
             .canonicalize()
             .map_err(|err| EngineError::startup("cannot resolve the engine home", err))?;
-        let arg0_paths = match &options.helper {
-            Some(helper) => helper_paths(helper, &home).await?,
-            None => Arg0DispatchPaths::default(),
+        let (arg0_paths, helper_probe) = match &options.helper {
+            Some(helper) => {
+                let (paths, helper) = helper_paths(helper, &home)?;
+                // Answered while the configuration builds; checked before the app-server starts.
+                (paths, Some(tokio::spawn(probe_helper(helper))))
+            }
+            None => (Arg0DispatchPaths::default(), None),
         };
 
         let config = ConfigBuilder::default()
@@ -129,6 +134,11 @@ impl Engine {
         )
         .await?;
         let state_db = codex_vendor::codex_core::init_state_db(&config).await;
+        if let Some(probe) = helper_probe {
+            probe.await.map_err(|err| {
+                EngineError::startup("the helper executable's check did not finish", err)
+            })??;
+        }
         // The built-in OpenAI provider takes its key from the login store; the in-memory
         // store is read first and is keyed by home, so clients with their own homes keep
         // their own keys and nothing reaches auth.json or the environment.
@@ -523,12 +533,35 @@ fn dispatch(router: &Router, observers: &Observers, event: InProcessServerEvent)
 }
 
 /// Verifies the helper and gives it the file name the sandbox dispatch keys on.
-async fn helper_paths(helper: &Path, home: &Path) -> Result<Arg0DispatchPaths, EngineError> {
+/// The engine re-executes the helper for sandboxed work: its paths, and the sandbox alias
+/// (a link in the home) pointing at it. Returns the canonical helper path for [`probe_helper`].
+fn helper_paths(helper: &Path, home: &Path) -> Result<(Arg0DispatchPaths, PathBuf), EngineError> {
     let helper = helper.canonicalize().map_err(|err| {
         EngineError::startup(&format!("helper executable {}", helper.display()), err)
     })?;
-    // The engine never checks this path itself; a wrong one fails much later
-    // with garbage output, so ask the helper who it is now.
+    let dir: PathBuf = home.join(".codex-embedded").join("bin");
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| EngineError::startup("cannot create the helper link directory", err))?;
+    let alias = dir.join("codex-linux-sandbox");
+    match std::fs::read_link(&alias) {
+        Ok(target) if target == helper => {}
+        _ => {
+            let _ = std::fs::remove_file(&alias);
+            std::os::unix::fs::symlink(&helper, &alias)
+                .map_err(|err| EngineError::startup("cannot link the sandbox helper", err))?;
+        }
+    }
+    let paths = Arg0DispatchPaths {
+        codex_self_exe: Some(helper.clone()),
+        codex_linux_sandbox_exe: Some(alias),
+        main_execve_wrapper_exe: None,
+    };
+    Ok((paths, helper))
+}
+
+/// The engine never checks the helper's path itself; a wrong one fails much later with
+/// garbage output, so the helper is asked who it is.
+async fn probe_helper(helper: PathBuf) -> Result<(), EngineError> {
     let output = tokio::process::Command::new(&helper)
         .arg("--codex-embedded-probe")
         .output()
@@ -543,21 +576,21 @@ async fn helper_paths(helper: &Path, home: &Path) -> Result<Arg0DispatchPaths, E
             helper.display()
         )));
     }
-    let dir: PathBuf = home.join(".codex-embedded").join("bin");
-    std::fs::create_dir_all(&dir)
-        .map_err(|err| EngineError::startup("cannot create the helper link directory", err))?;
-    let alias = dir.join("codex-linux-sandbox");
-    match std::fs::read_link(&alias) {
-        Ok(target) if target == helper => {}
-        _ => {
-            let _ = std::fs::remove_file(&alias);
-            std::os::unix::fs::symlink(&helper, &alias)
-                .map_err(|err| EngineError::startup("cannot link the sandbox helper", err))?;
+    Ok(())
+}
+
+/// The app-server's initialize builds the User-Agent, whose OS detection runs `lsb_release -a`
+/// and `getconf LONG_BIT` (on Debian a shell script and a dozen processes, ~9 ms) once per
+/// process. Started first, it runs while the configuration and the state databases load.
+fn detect_os_in_background() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("codex-os-detect".into())
+            .spawn(|| drop(os_info::get()));
+        if let Err(err) = spawned {
+            // The initialize detects it itself then.
+            tracing::debug!("cannot detect the OS in the background: {err}");
         }
-    }
-    Ok(Arg0DispatchPaths {
-        codex_self_exe: Some(helper),
-        codex_linux_sandbox_exe: Some(alias),
-        main_execve_wrapper_exe: None,
-    })
+    });
 }
