@@ -14,6 +14,9 @@ mod queue;
 mod runtime;
 mod wire;
 
+#[cfg(test)]
+mod file_system_patch_tests;
+
 pub use engine::Engine;
 pub use engine::EngineStats;
 pub use error::EngineError;
