@@ -473,11 +473,11 @@ class _CallbackWork(_Work):
         return _declined(self.request, reason, "error", self.method)
 
     def run_sync(self) -> Outcome:
-        import asyncio
-
         try:
             decision: Any = self.callback(self.request)
             if inspect.isawaitable(decision):
+                import asyncio
+
                 decision = asyncio.run(_await(decision))
         except BaseException as exc:  # KeyboardInterrupt too: declined and recorded
             return self._raised(exc)
@@ -533,11 +533,11 @@ class _HandlerWork(_Work):
         return _declined(self.request, f"the approval handler raised {type(exc).__name__}", "error", self.method)
 
     def run_sync(self) -> Outcome:
-        import asyncio
-
         try:
             result: Any = self.handler(self.method, self.params)
             if inspect.isawaitable(result):
+                import asyncio
+
                 result = asyncio.run(_await(result))
         except BaseException as exc:  # KeyboardInterrupt too: declined and recorded
             return self._raised(exc)

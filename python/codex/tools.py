@@ -155,10 +155,10 @@ class Tool:
 
     def run_sync(self, arguments: object) -> Any:
         """Validates and runs the tool in this thread (an async tool runs in a fresh event loop)."""
-        import asyncio
-
         args, kwargs = self._bind(arguments)
         if self.is_async:
+            import asyncio
+
             return asyncio.run(self.function(*args, **kwargs))
         return self.function(*args, **kwargs)
 

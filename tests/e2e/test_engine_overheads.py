@@ -83,6 +83,8 @@ PROGRAM = textwrap.dedent(
         for _ in range(3):
             assert thread.run("again").final_response == "Hello from the mock."
         assert client.thread_start().run("more").final_response == "Hello from the mock."
+    # A program with no async API in it never pays for importing asyncio.
+    assert "asyncio" not in sys.modules, "a sync client imported asyncio"
     """
 )
 
@@ -122,7 +124,7 @@ def test_os_detection_runs_once_per_process(
     assert done.returncode == 0, done.stderr[-3000:]
     assert len([r for r in codex_mock.requests if r.method == "POST"]) == 4
     calls = log.read_text().splitlines()
-    # Detected once (the process asks on its first model request), not once per turn (4 turns).
+    # Detected once (the first client's start asks, on a thread of its own), not once per turn (4 turns).
     assert calls.count("lsb_release -a") == 1, calls
     assert calls.count("getconf LONG_BIT") == 1, calls
     user_agents = {r.headers.get("user-agent", "") for r in codex_mock.requests if r.method == "POST"}
