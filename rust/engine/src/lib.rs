@@ -16,6 +16,8 @@ mod wire;
 
 #[cfg(test)]
 mod file_system_patch_tests;
+#[cfg(test)]
+mod rollout_policy_tests;
 
 pub use engine::Engine;
 pub use engine::EngineStats;
