@@ -146,3 +146,35 @@ THREAD = {
     "source": "appServer",
     "turns": [],
 }
+
+
+def test_the_warm_up_shortens_the_switch_interval_while_it_runs_then_restores_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    during: list[float] = []
+    monkeypatch.setattr(protocol, "_load_turn_models", lambda: during.append(sys.getswitchinterval()))
+    before = sys.getswitchinterval()
+    protocol._warm_up()
+    assert during == [min(before, protocol.WARM_UP_SWITCH_INTERVAL_S)]
+    assert sys.getswitchinterval() == before
+
+
+def test_the_warm_up_leaves_a_switch_interval_set_meanwhile_and_restores_after_a_failure(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = sys.getswitchinterval()
+    try:
+        monkeypatch.setattr(protocol, "_load_turn_models", lambda: sys.setswitchinterval(0.002))
+        protocol._warm_up()
+        assert sys.getswitchinterval() == pytest.approx(0.002)  # the program's own choice stays
+        sys.setswitchinterval(before)
+
+        def failing() -> None:
+            raise RuntimeError("a model failed to load")
+
+        monkeypatch.setattr(protocol, "_load_turn_models", failing)
+        with pytest.raises(RuntimeError):
+            protocol._warm_up()
+        assert sys.getswitchinterval() == before
+    finally:
+        sys.setswitchinterval(before)
