@@ -12,21 +12,8 @@ A drop-in for ``openai_codex``::
 
 from typing import TYPE_CHECKING, Any
 
-from . import policies
 from ._logging import configure_logging
 from ._version import __version__
-from .approvals import (
-    Allow,
-    ApprovalCallback,
-    ApprovalRequest,
-    ApprovalResolved,
-    CommandApprovalRequest,
-    Deny,
-    ElicitationRequest,
-    FileChangeApprovalRequest,
-    PermissionsApprovalRequest,
-    UserInputRequest,
-)
 from .client import AsyncCodex, Codex, InitializeResponse
 from .config import CodexConfig
 from .delivery import DeliveryStats
@@ -95,20 +82,60 @@ from .tools import Tool, ToolHandle, ToolRegistry, tool
 from .turns import AsyncTurnHandle, AsyncTurnStream, TurnHandle, TurnResult, TurnStream
 
 if TYPE_CHECKING:
+    from . import policies
+    from .approvals import (
+        Allow,
+        ApprovalCallback,
+        ApprovalRequest,
+        ApprovalResolved,
+        CommandApprovalRequest,
+        Deny,
+        ElicitationRequest,
+        FileChangeApprovalRequest,
+        PermissionsApprovalRequest,
+        UserInputRequest,
+    )
     from .events import ThreadItem, ThreadTokenUsage, TurnError, TurnStatus
 
-# Generated protocol models: loaded on first use, not at ``import codex`` (see codex.protocol).
-_PROTOCOL_NAMES = frozenset({"ThreadItem", "ThreadTokenUsage", "TurnError", "TurnStatus"})
+# Loaded on first use, not at ``import codex``: the generated protocol models (see
+# codex.protocol), and the approval requests' models with the policies built on them (~8 ms,
+# which a program that answers no approval need not pay; a client loads them when the engine
+# first asks).
+_LAZY_NAMES = {
+    **dict.fromkeys(("ThreadItem", "ThreadTokenUsage", "TurnError", "TurnStatus"), "events"),
+    **dict.fromkeys(
+        (
+            "Allow",
+            "ApprovalCallback",
+            "ApprovalRequest",
+            "ApprovalResolved",
+            "CommandApprovalRequest",
+            "Deny",
+            "ElicitationRequest",
+            "FileChangeApprovalRequest",
+            "PermissionsApprovalRequest",
+            "UserInputRequest",
+        ),
+        "approvals",
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _PROTOCOL_NAMES:
-        from . import events
+    import importlib
 
-        value = getattr(events, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if name == "policies":
+        value: Any = importlib.import_module(f"{__name__}.policies")
+    elif name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

@@ -26,25 +26,11 @@ import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _engine, _validate
 from ._logging import logger
-from .approvals import (
-    APPROVAL_RESOLVED_METHOD,
-    Allow,
-    ApprovalCallback,
-    ApprovalRequest,
-    ApprovalResolved,
-    Deny,
-    DynamicToolCallRequest,
-    ResolutionSource,
-    UnknownRequest,
-    describe,
-    parse_request,
-)
 from .errors import ConfigurationError
 from .events import JsonObject, Notification
 from .telemetry import ClientTelemetry
@@ -62,8 +48,13 @@ from .tools import (
 
 if TYPE_CHECKING:
     # Imported where used, here and in the other modules of ``import codex``: importing asyncio
-    # costs ~16 ms that a program with no async API in it need not pay.
+    # costs ~16 ms that a program with no async API in it need not pay; codex.approvals (its
+    # request models) ~8 ms and the callback pool's concurrent.futures ~1 ms that a client no
+    # request reaches need not pay.
     import asyncio
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from .approvals import ApprovalCallback, ApprovalRequest, ApprovalResolved, ResolutionSource
 
 #: How long an approval callback may take before the request is declined.
 DEFAULT_APPROVAL_TIMEOUT_S = 300.0
@@ -214,6 +205,8 @@ class ServerRequestDispatcher:
 
     # -- events ----------------------------------------------------------------
     def _push_event(self, thread_id: str, event: ApprovalResolved) -> None:
+        from .approvals import APPROVAL_RESOLVED_METHOD
+
         with self._lock:
             # Bounded: records of turns nobody reads (e.g. goal turns) must not pile up.
             pending = self._events.setdefault(thread_id, deque(maxlen=_MAX_PENDING_EVENTS))
@@ -251,6 +244,8 @@ class ServerRequestDispatcher:
         self, engine: _engine.NativeEngine, thread_id: str, method: str, request_id: str, params: JsonObject
     ) -> None:
         """Answers one request for a sync client; user code runs on the pool."""
+        from .approvals import parse_request
+
         if _answered_by_the_sdk(engine, method, request_id):
             return
         answer = _Answer(self, engine, thread_id, method, request_id, params)
@@ -289,6 +284,8 @@ class ServerRequestDispatcher:
         """Answers one request for an async client; user code runs in a task of the running loop."""
         import asyncio
 
+        from .approvals import parse_request
+
         if _answered_by_the_sdk(engine, method, request_id):
             return
         answer = _Answer(self, engine, thread_id, method, request_id, params)
@@ -317,6 +314,8 @@ class ServerRequestDispatcher:
             if self._closed:
                 raise RuntimeError("the client is closed")
             if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
                 self._pool = ThreadPoolExecutor(max_workers=_POOL_WORKERS, thread_name_prefix="codex-callback")
             return self._pool
 
@@ -324,6 +323,8 @@ class ServerRequestDispatcher:
         self, thread_id: str, method: str, params: JsonObject, request: ApprovalRequest
     ) -> Outcome | tuple[_Work, float | None, Callable[[], Outcome]]:
         """An immediate outcome, or the work to run with its timeout and its timeout outcome."""
+        from .approvals import DynamicToolCallRequest, UnknownRequest
+
         if isinstance(request, DynamicToolCallRequest):
             tool = self.find_tool(thread_id, request.tool)
             if tool is None:
@@ -373,6 +374,8 @@ _CRASHED = Outcome(None, "declined: the callback or tool did not return")
 def _record(
     request: ApprovalRequest, method: str, *, allowed: bool, reason: str | None, source: ResolutionSource
 ) -> ApprovalResolved:
+    from .approvals import ApprovalResolved, describe
+
     return ApprovalResolved(
         request_method=method,
         kind=request.kind,
@@ -384,6 +387,8 @@ def _record(
 
 
 def _declined(request: ApprovalRequest, reason: str, source: ResolutionSource, method: str) -> Outcome:
+    from .approvals import Deny
+
     return Outcome(
         request.result_for(Deny(reason)),
         f"declined: {reason}",
@@ -392,6 +397,8 @@ def _declined(request: ApprovalRequest, reason: str, source: ResolutionSource, m
 
 
 def _decided(request: ApprovalRequest, decision: object, method: str, source: ResolutionSource) -> Outcome:
+    from .approvals import Allow, Deny
+
     if not isinstance(decision, (Allow, Deny)):
         logger.warning("approval callback returned %r for %s; declining", type(decision).__name__, method)
         return _declined(request, f"the callback returned {type(decision).__name__}, not Allow/Deny", "invalid", method)

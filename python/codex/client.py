@@ -17,7 +17,6 @@ from ._dispatch import DEFAULT_APPROVAL_TIMEOUT_S, ServerRequestDispatcher, Thre
 from ._logging import logger, register_secret, start_engine_logging
 from ._session import AsyncSession, Session, SessionCore
 from ._version import __version__
-from .approvals import ApprovalCallback
 from .config import CodexConfig, ResolvedConfig, resolve
 from .delivery import DeliveryStats
 from .errors import ConfigurationError
@@ -33,6 +32,8 @@ from .tools import Tool, ToolFunction, ToolRegistry, tools_registry
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from .approvals import ApprovalCallback
 
 
 class ServerInfo(BaseModel):

@@ -17,10 +17,16 @@ from ._version import __version__
 from .errors import ConfigurationError, NotSupportedError
 from .mcp import McpHttpServer, McpStdioServer, mcp_config_overrides
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+
+def _load_toml(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, imported on first use: a client with no ``config.toml`` and no
+    overrides need not pay its ~3 ms at ``import codex``. Bad TOML raises ValueError (its
+    TOMLDecodeError)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    return tomllib.loads(text)
 
 
 @dataclass(slots=True)
@@ -103,8 +109,8 @@ def _parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise ConfigurationError(f"config override {text!r} must look like key=value")
     try:
-        value = tomllib.loads(f"value = {raw}")["value"]
-    except tomllib.TOMLDecodeError:
+        value = _load_toml(f"value = {raw}")["value"]
+    except ValueError:
         # Same rule as `codex -c`: what is not a TOML literal is a string.
         value = raw.strip()
     return key, value
@@ -330,8 +336,8 @@ class _UserConfig:
         except OSError as exc:
             raise ConfigurationError(f"cannot read {path}: {exc}") from exc
         try:
-            table = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            table = _load_toml(text)
+        except ValueError as exc:
             raise ConfigurationError(f"{path} is not valid TOML: {exc}") from exc
         keys = set(_dotted_keys(table))
         profile = table.get("profile")
