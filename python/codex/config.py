@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -138,6 +137,8 @@ class ResolvedConfig:
 
     def cleanup(self) -> None:
         if self.owns_home and os.getpid() == self.owner_pid:
+            import shutil  # here: with its archive modules ~3 ms of ``import codex``
+
             shutil.rmtree(self.home, ignore_errors=True)
 
 

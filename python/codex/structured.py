@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from .errors import CodexError, ConfigurationError
 from .events import JsonObject
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 __all__ = ["StructuredOutputError", "OutputSpec"]
 
@@ -41,6 +44,8 @@ class OutputSpec:
             self._adapter: TypeAdapter[Any] | None = None
             self.schema: JsonObject = copy.deepcopy(output_type)
             return
+        from pydantic import TypeAdapter  # pydantic.type_adapter: only for a turn with an output type
+
         try:
             self._adapter = TypeAdapter(cast(Any, output_type))
             schema = self._adapter.json_schema()

@@ -1,5 +1,7 @@
 """``import codex`` loads what a client needs to start and run turns; the approval requests'
-models, the policies built on them, TOML parsing and the callback pool load on first use.
+models, the policies built on them, TOML parsing, the callback pool, pydantic's TypeAdapter,
+and the file store's temp files and MIME guessing (with shutil's archive modules) load on
+first use.
 
 Each check runs in a fresh interpreter: this test process has long imported everything.
 """
@@ -25,10 +27,20 @@ def _fresh(code: str) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-LOADED_ON_FIRST_USE = ("codex.approvals", "codex.policies", "tomllib", "tomli", "concurrent.futures")
+LOADED_ON_FIRST_USE = (
+    "codex.approvals",
+    "codex.policies",
+    "tomllib",
+    "tomli",
+    "concurrent.futures",
+    "pydantic.type_adapter",
+    "shutil",
+    "tempfile",
+    "mimetypes",
+)
 
 
-def test_import_codex_leaves_approvals_policies_toml_and_the_callback_pool_unloaded() -> None:
+def test_import_codex_leaves_what_a_plain_turn_does_not_use_unloaded() -> None:
     loaded = _fresh(
         f"""
         import json, sys

@@ -7,7 +7,7 @@ import json
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict
 
 
 class ProtocolModel(BaseModel):
@@ -32,6 +32,8 @@ class ProtocolModel(BaseModel):
 
 
 if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
     from ._root import ProtocolRootModel as ProtocolRootModel
 
 
@@ -66,4 +68,6 @@ ProtocolType: TypeAlias = "type[ProtocolModel] | type[ProtocolRootModel[Any]]"
 @functools.cache
 def adapter(protocol_type: ProtocolType) -> TypeAdapter[Any]:
     """A (cached) validator for any protocol type, model or union alike."""
+    from pydantic import TypeAdapter  # pydantic.type_adapter loads with the first one, not at import
+
     return TypeAdapter(cast("type[Any]", protocol_type))
