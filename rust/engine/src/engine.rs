@@ -46,6 +46,7 @@ use crate::queue::EventKind;
 use crate::queue::Router;
 use crate::queue::Subscription;
 use crate::queue::UNROUTED;
+use crate::wire::notification_to_wire;
 use crate::wire::to_wire;
 
 /// JSON-RPC "server error" code used when a server request is declined for lack of an answer.
@@ -490,7 +491,7 @@ fn forget_api_key(home: Option<&Path>) {
 fn dispatch(router: &Router, observers: &Observers, event: InProcessServerEvent) {
     let (kind, wire) = match event {
         InProcessServerEvent::ServerNotification(notification) => {
-            (EventKind::Notification, to_wire(&notification))
+            (EventKind::Notification, notification_to_wire(&notification))
         }
         InProcessServerEvent::ServerRequest(request) => (EventKind::Request, to_wire(&request)),
         InProcessServerEvent::Lagged { skipped } => {

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use codex_vendor::codex_app_server_protocol::ServerNotification;
 use serde::Deserialize;
 use serde::Deserializer;
 use serde::Serialize;
@@ -99,6 +100,31 @@ pub(crate) fn to_wire(event: &impl Serialize) -> Result<WireEvent, String> {
     })
 }
 
+/// [`to_wire`] for a notification. The streamed deltas (nearly every event of a turn) are
+/// written straight from their fields, with nothing to read back: their routing fields are
+/// known (`threadId`; no `turn` object), and their params are what the tagged enum writes.
+pub(crate) fn notification_to_wire(notification: &ServerNotification) -> Result<WireEvent, String> {
+    macro_rules! delta {
+        ($delta:expr) => {
+            Ok(WireEvent {
+                method: notification.to_string(),
+                id: None,
+                params: serde_json::to_string($delta).map_err(|err| err.to_string())?,
+                thread_id: Some($delta.thread_id.clone()),
+                turn_id: None,
+            })
+        };
+    }
+    match notification {
+        ServerNotification::AgentMessageDelta(delta) => delta!(delta),
+        ServerNotification::PlanDelta(delta) => delta!(delta),
+        ServerNotification::ReasoningSummaryTextDelta(delta) => delta!(delta),
+        ServerNotification::ReasoningTextDelta(delta) => delta!(delta),
+        ServerNotification::CommandExecutionOutputDelta(delta) => delta!(delta),
+        other => to_wire(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::Value;
@@ -158,6 +184,31 @@ mod tests {
                 through_value(&event),
                 "{event}"
             );
+        }
+    }
+
+    #[test]
+    fn deltas_written_from_their_fields_match_the_generic_path() {
+        let fields =
+            json!({"threadId": "t1", "turnId": "u", "itemId": "i", "delta": "h\"i\\n\u{e9}\u{1}"});
+        let mut indexed = fields.clone();
+        indexed["summaryIndex"] = json!(2);
+        indexed["contentIndex"] = json!(3);
+        let notifications = [
+            ("item/agentMessage/delta", &fields),
+            ("item/plan/delta", &fields),
+            ("item/reasoning/summaryTextDelta", &indexed),
+            ("item/reasoning/textDelta", &indexed),
+            ("item/commandExecution/outputDelta", &fields),
+            // Not a delta: the generic path.
+            ("thread/closed", &json!({"threadId": "t2"})),
+        ];
+        for (method, params) in notifications {
+            let notification: ServerNotification =
+                serde_json::from_value(json!({"method": method, "params": params})).expect(method);
+            let fast = notification_to_wire(&notification).expect("wire");
+            assert_eq!(fast, to_wire(&notification).expect("wire"), "{method}");
+            assert_eq!(fast.method, method);
         }
     }
 
