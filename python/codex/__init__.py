@@ -100,25 +100,8 @@ if TYPE_CHECKING:
 # Loaded on first use, not at ``import codex``: the generated protocol models (see
 # codex.protocol), and the approval requests' models with the policies built on them (~8 ms,
 # which a program that answers no approval need not pay; a client loads them when the engine
-# first asks).
-_LAZY_NAMES = {
-    **dict.fromkeys(("ThreadItem", "ThreadTokenUsage", "TurnError", "TurnStatus"), "events"),
-    **dict.fromkeys(
-        (
-            "Allow",
-            "ApprovalCallback",
-            "ApprovalRequest",
-            "ApprovalResolved",
-            "CommandApprovalRequest",
-            "Deny",
-            "ElicitationRequest",
-            "FileChangeApprovalRequest",
-            "PermissionsApprovalRequest",
-            "UserInputRequest",
-        ),
-        "approvals",
-    ),
-}
+# first asks). Every other public name not imported above is one of codex.approvals'.
+_PROTOCOL_NAMES = frozenset({"ThreadItem", "ThreadTokenUsage", "TurnError", "TurnStatus"})
 
 
 def __getattr__(name: str) -> Any:
@@ -126,8 +109,10 @@ def __getattr__(name: str) -> Any:
 
     if name == "policies":
         value: Any = importlib.import_module(f"{__name__}.policies")
-    elif name in _LAZY_NAMES:
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+    elif name in _PROTOCOL_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.events"), name)
+    elif name in __all__:
+        value = getattr(importlib.import_module(f"{__name__}.approvals"), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
