@@ -9,7 +9,10 @@
   (the codex-git-utils patch); inside one, git is still asked;
 - a new thread does not look up a stored title (the codex-core patch): the lookup found no
   rollout for the new id and fell back to a fuzzy search of every session file; a resumed
-  thread still gets its name.
+  thread still gets its name;
+- a thread start answers before its skill roots are registered with the file watcher (the
+  app-server patch): the registration (recursive inotify watches) still follows, and is
+  released with the client.
 
 Two costs grew with every turn of a thread: the metadata sync after each rollout append read
 the whole rollout back (the codex-thread-store patch), and the after-agent hook's payload was
@@ -268,3 +271,37 @@ def test_a_notify_hook_still_gets_every_user_message_of_the_thread(
     assert last["thread-id"] == thread.id
     assert last["input-messages"] == ["first message", "second message"]
     assert last["last-assistant-message"] == "Hello from the mock."
+
+
+def _inotify_watched_inodes() -> set[int]:
+    """Inodes this process's inotify instances watch (from /proc/self/fdinfo)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fdinfo"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/self/fdinfo/{fd}").read_text().splitlines():
+                if line.startswith("inotify wd:"):
+                    inodes.add(int(line.split("ino:")[1].split()[0], 16))
+    return inodes
+
+
+def test_a_threads_skill_roots_are_watched_after_its_start_answers(codex_workspace: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with MockResponsesServer() as mock:
+        client = Codex(CodexConfig(codex_home=str(home), **client_kwargs(mock, codex_workspace)))  # type: ignore[arg-type]
+        try:
+            skill_dirs = [Path(root) for root, _dirs, _files in os.walk(home / "skills")]
+            assert home / "skills" / ".system" in skill_dirs  # the bundled system skills
+            inodes = {directory.stat().st_ino for directory in skill_dirs}
+            assert not inodes & _inotify_watched_inodes()
+
+            client.thread_start()
+            deadline = time.monotonic() + 10
+            while not inodes <= _inotify_watched_inodes() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            # Kept, not only made: a registration dropped after its task ends unwatches them.
+            time.sleep(0.3)
+            missing = [str(d) for d in skill_dirs if d.stat().st_ino not in _inotify_watched_inodes()]
+            assert not missing, f"skill directories not watched after the thread started: {missing}"
+        finally:
+            client.close()
+        assert not inodes & _inotify_watched_inodes()
