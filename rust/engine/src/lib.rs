@@ -10,6 +10,7 @@ mod environments;
 mod error;
 mod observers;
 mod options;
+mod prewarm;
 mod queue;
 mod runtime;
 mod wire;
