@@ -10,7 +10,6 @@ mod environments;
 mod error;
 mod observers;
 mod options;
-mod prewarm;
 mod queue;
 mod runtime;
 mod wire;
