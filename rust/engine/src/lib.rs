@@ -18,6 +18,8 @@ mod wire;
 mod file_system_patch_tests;
 #[cfg(test)]
 mod rollout_policy_tests;
+#[cfg(test)]
+mod tls_certificate_patch_tests;
 
 pub use engine::Engine;
 pub use engine::EngineStats;
