@@ -38,7 +38,13 @@ fn ca_certificate(common_name: &str) -> X509 {
         .set_not_after(&Asn1Time::days_from_now(30).expect("time"))
         .expect("not after");
     builder
-        .append_extension(BasicConstraints::new().critical().ca().build().expect("ext"))
+        .append_extension(
+            BasicConstraints::new()
+                .critical()
+                .ca()
+                .build()
+                .expect("ext"),
+        )
         .expect("basic constraints");
     builder.sign(&key, MessageDigest::sha256()).expect("sign");
     builder.build()
@@ -64,7 +70,9 @@ fn a_rustls_client_takes_a_bundles_certificates() {
     for root in der_roots(3) {
         builder = builder.add_root_certificate(root);
     }
-    builder.build().expect("a rustls client with three custom roots");
+    builder
+        .build()
+        .expect("a rustls client with three custom roots");
 }
 
 #[test]
@@ -78,7 +86,9 @@ fn a_native_tls_client_takes_der_and_pem_certificates() {
         builder = builder.add_root_certificate(root);
     }
     // No backend chosen: reqwest's default one, native-tls, gets the OpenSSL copies here.
-    builder.build().expect("a native-tls client with three custom roots");
+    builder
+        .build()
+        .expect("a native-tls client with three custom roots");
 }
 
 #[test]
