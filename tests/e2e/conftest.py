@@ -6,7 +6,9 @@ import os
 import secrets
 import shutil
 import signal
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,27 @@ def outside_dir() -> Iterator[Path]:
     path.mkdir(parents=True)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python_program(
+    program: str, *args: str, env: Mapping[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``program`` in a fresh interpreter from the repository's root and asserts that it
+    exited cleanly: for what happens once per process (the first client, HTTP client, turn)."""
+    done = subprocess.run(
+        [sys.executable, "-c", program, *args],
+        cwd=ROOT,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
 
 
 def client_kwargs(mock: MockResponsesServer, workspace: Path, **extra: object) -> dict[str, object]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from codex.testing import MockResponsesServer
 
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import run_python_program
 
 PROGRAM = textwrap.dedent(
     """\
@@ -65,15 +63,7 @@ def _ca_certificate_pem(common_name: str) -> str:
 def _run_one_turn(mock: MockResponsesServer, workspace: Path, ca_env: dict[str, str]) -> str:
     env = {key: value for key, value in os.environ.items() if key not in ("SSL_CERT_FILE", "CODEX_CA_CERTIFICATE")}
     env.update(ca_env, CODEX_LOG="info")
-    done = subprocess.run(
-        [sys.executable, "-c", PROGRAM, mock.base_url, str(workspace)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = run_python_program(PROGRAM, mock.base_url, str(workspace), env=env)
     assert len([r for r in mock.requests if r.method == "POST"]) == 1
     return done.stderr
 

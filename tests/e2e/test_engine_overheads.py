@@ -39,9 +39,7 @@ import pytest
 from codex import Codex, CodexConfig
 from codex.testing import MockResponsesServer
 
-from .conftest import client_kwargs
-
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import client_kwargs, run_python_program
 
 
 def test_model_requests_of_many_turns_share_one_connection(codex_workspace: Path) -> None:
@@ -115,16 +113,8 @@ def test_os_detection_runs_once_per_process(
         probe.chmod(0o755)
     env = {**os.environ, "PATH": f"{fake_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
 
-    done = subprocess.run(
-        [sys.executable, "-c", PROGRAM, codex_mock.base_url, str(codex_workspace)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    run_python_program(PROGRAM, codex_mock.base_url, str(codex_workspace), env=env)
 
-    assert done.returncode == 0, done.stderr[-3000:]
     assert len([r for r in codex_mock.requests if r.method == "POST"]) == 4
     calls = log.read_text().splitlines()
     # Detected once (the first client's start asks, on a thread of its own), not once per turn (4 turns).

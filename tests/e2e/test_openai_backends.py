@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import codex
 from codex import Codex, CodexConfig, CodexError
 from codex.testing import MockResponsesServer, RecordedRequest, catalog_model, responses
 
+from .conftest import run_python_program
 from .mock_auth import MockAuthServer
 from .test_auth import _start_device_login
 
@@ -71,14 +70,7 @@ with MockResponsesServer() as mock:
 
 
 def test_a_fresh_process_identifies_as_codex_embedded(keyless: None, codex_workspace: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", FRESH_PROCESS_TURN, str(codex_workspace)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
+    done = run_python_program(FRESH_PROCESS_TURN, str(codex_workspace), timeout=120)
     headers = json.loads(done.stdout.strip().splitlines()[-1])
     assert headers["originator"] == "codex_embedded"
     assert headers["user-agent"].startswith(f"codex_embedded/{ENGINE_VERSION} (")
