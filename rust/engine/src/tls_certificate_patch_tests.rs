@@ -91,22 +91,21 @@ fn a_native_tls_client_takes_der_and_pem_certificates() {
         .expect("a native-tls client with three custom roots");
 }
 
+/// The error of building `builder`'s client with one root that is no certificate.
+fn refusal_of_unparsable_root(builder: reqwest::ClientBuilder) -> reqwest::Error {
+    let root = reqwest::Certificate::from_der(NOT_A_CERTIFICATE).expect("parsed when used");
+    builder
+        .add_root_certificate(root)
+        .build()
+        .expect_err("a backend must refuse a root it cannot parse")
+}
+
 #[test]
 fn each_backend_still_refuses_a_certificate_it_cannot_parse() {
-    let native = reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_der(NOT_A_CERTIFICATE).expect("parsed when used"),
-        )
-        .build()
-        .expect_err("native-tls must refuse a root OpenSSL cannot parse");
+    // No backend chosen: native-tls, which must refuse a root OpenSSL cannot parse.
+    let native = refusal_of_unparsable_root(reqwest::Client::builder());
     assert!(native.is_builder(), "{native:?}");
 
-    let rustls = reqwest::Client::builder()
-        .use_rustls_tls()
-        .add_root_certificate(
-            reqwest::Certificate::from_der(NOT_A_CERTIFICATE).expect("parsed when used"),
-        )
-        .build()
-        .expect_err("rustls must refuse a root it cannot parse");
+    let rustls = refusal_of_unparsable_root(reqwest::Client::builder().use_rustls_tls());
     assert!(rustls.is_builder(), "{rustls:?}");
 }
