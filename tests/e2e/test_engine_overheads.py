@@ -210,7 +210,7 @@ def test_a_new_thread_does_not_search_the_session_files_for_a_title(
         assert resumed.read().thread.name == "the named one"
 
 
-def test_the_listed_metadata_follows_every_turn_of_a_thread(
+def test_the_listed_and_read_metadata_follow_every_turn_of_a_thread(
     codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
 ) -> None:
     kwargs = client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "home"))
@@ -228,6 +228,12 @@ def test_the_listed_metadata_follows_every_turn_of_a_thread(
         by_id = {entry.id: entry for entry in listed}
         assert by_id[older.id].preview == "the older thread"
         assert by_id[older.id].updated_at > by_id[newer.id].updated_at
+
+        # thread/read of the loaded thread reports the same last update as the listing (the
+        # rollout's own view of it is its creation time: patched, as the official engine does).
+        read = older.read().thread
+        assert read.updated_at == by_id[older.id].updated_at > read.created_at
+        assert older.read(include_turns=True).thread.updated_at == read.updated_at
 
     with Codex(**kwargs) as client:  # type: ignore[arg-type]
         resumed = client.thread_resume(older.id)
