@@ -1,4 +1,5 @@
-"""Suite-wide hygiene: the suite leaves no sandbox mount points behind in the temp directory.
+"""Suite-wide hygiene: the suite leaves no sandbox mount points behind in the temp directory,
+and keeps the engine's pre-migrated databases in a directory of its own, not the user's cache.
 
 While a sandboxed command runs, the engine's bubblewrap mounts an empty read-only directory over
 ``.git``, ``.agents`` and ``.codex`` in every writable root that lacks them, ``/tmp`` included,
@@ -10,6 +11,8 @@ workspace below it. The session removes the ones that appeared while it ran, and
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import pytest
 
 _MOUNT_POINT_NAMES = (".git", ".agents", ".codex")
 _present_at_start = pytest.StashKey[set[Path]]()
+_templates_dir = pytest.StashKey[str]()
 
 
 def _temp_roots() -> list[Path]:
@@ -29,9 +33,18 @@ def _mount_points() -> set[Path]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_present_at_start] = _mount_points()
+    # Every client of the suite (and the programs it runs) copies its fresh home's databases
+    # from here once the first client made them (codex.config.database_templates_dir).
+    if "CODEX_EMBEDDED_DATABASE_TEMPLATES" not in os.environ:
+        templates = tempfile.mkdtemp(prefix="codex-db-templates-")
+        session.config.stash[_templates_dir] = templates
+        os.environ["CODEX_EMBEDDED_DATABASE_TEMPLATES"] = templates
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    templates = session.config.stash.get(_templates_dir, None)
+    if templates is not None:
+        shutil.rmtree(templates, ignore_errors=True)
     before = session.config.stash.get(_present_at_start, set())
     removed = []
     for path in sorted(_mount_points() - before):

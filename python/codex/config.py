@@ -120,6 +120,24 @@ def default_homes_root() -> Path:
     return Path(cache) / "codex-embedded" / "homes"
 
 
+#: Where pre-migrated copies of a fresh home's databases are kept ("off" or empty: nowhere).
+DATABASE_TEMPLATES_ENV = "CODEX_EMBEDDED_DATABASE_TEMPLATES"
+
+
+def database_templates_dir() -> Path | None:
+    """Where the engine keeps the pre-migrated databases it copies into each fresh home.
+
+    The first client of an engine build migrates its home's SQLite databases and then makes
+    a copy in the background, once; every later fresh home starts from that copy instead of
+    running the migrations again (~20-30 ms of each client's start). None when turned off.
+    """
+    chosen = os.environ.get(DATABASE_TEMPLATES_ENV)
+    if chosen is not None:
+        chosen = chosen.strip()
+        return None if chosen.lower() in ("", "off", "0", "false", "no") else Path(chosen).expanduser()
+    return default_homes_root().parent / "databases"
+
+
 def bundled_helper() -> Path:
     return Path(__file__).resolve().parent / "_bin" / "codex-embedded-helper"
 
@@ -227,6 +245,9 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
         "client_version": config.client_version,
         "experimental_api": config.experimental_api,
     }
+    templates = database_templates_dir()
+    if templates is not None:
+        options["database_templates"] = str(templates)
     if config.exec_server_url is not None:
         url = config.exec_server_url.strip() if isinstance(config.exec_server_url, str) else ""
         if not (url.lower().startswith(("ws://", "wss://")) or url.lower() == "none"):

@@ -4,11 +4,18 @@ A fresh home gets all four files and what they keep still works: threads are lis
 the next client on the same home. A database that cannot be opened is reported by name, the
 engine runs on without its state as it did before the patch, and when several fail the one
 reported is the first in the engine's order (state, logs, goals, memories).
+
+The first client of an engine build keeps a pre-migrated copy of the four databases; later
+fresh homes start from it (the same schema and migrations as a home migrated from scratch), a
+copy that does not fit the engine is replaced, and none is kept when it is turned off.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,3 +69,111 @@ def test_a_database_that_cannot_be_opened_is_reported_and_the_client_runs_on(
     failures = [message for message in caplog.messages if "failed to initialize state runtime" in message]
     assert failures, caplog.messages
     assert f"failed to open {reported} at" in failures[0], failures[0]
+
+
+def _wait_for_template(templates: Path) -> Path:
+    """The build's template directory, once the first client made it in the background."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        made = [path for path in templates.glob("*") if not path.name.startswith(".")]
+        if made and all((made[0] / name).is_file() for name in DATABASES):
+            return made[0]
+        time.sleep(0.05)
+    raise AssertionError(f"no pre-migrated databases appeared in {templates}: {list(templates.iterdir())}")
+
+
+def _schema(database: Path) -> tuple[list[tuple[str, str, str | None]], list[tuple[int, bytes]]]:
+    with sqlite3.connect(database) as connection:
+        tables = connection.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        migrations = connection.execute("SELECT version, checksum FROM _sqlx_migrations ORDER BY version").fetchall()
+    connection.close()
+    return tables, migrations
+
+
+def test_a_fresh_home_starts_from_the_databases_the_first_client_migrated(
+    codex_mock: MockResponsesServer,
+    codex_workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    templates = tmp_path / "templates"
+    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(templates))
+    first_home, seeded_home = tmp_path / "first", tmp_path / "seeded"
+    with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(first_home))) as codex:  # type: ignore[arg-type]
+        template = _wait_for_template(templates)
+        assert codex.thread_start().run("hello").final_response == "Hello from the mock."
+    assert sorted(path.name for path in template.iterdir()) == sorted(DATABASES)
+
+    kwargs = client_kwargs(codex_mock, codex_workspace, codex_home=str(seeded_home))
+    with caplog.at_level(logging.DEBUG, logger="codex.engine"), Codex(**kwargs) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start()
+        assert thread.run("hello").final_response == "Hello from the mock."
+        assert [listed.id for listed in codex.thread_list(limit=10).data] == [thread.id]
+    assert any(f"seeded the databases of {seeded_home}" in message for message in caplog.messages), caplog.messages
+    for name in DATABASES:
+        assert _schema(seeded_home / name) == _schema(first_home / name), name
+
+    with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(seeded_home))) as again:  # type: ignore[arg-type]
+        assert [listed.id for listed in again.thread_list(limit=10).data] == [thread.id]
+        assert again.thread_resume(thread.id).run("more").final_response == "Hello from the mock."
+
+
+def _change_a_migration_checksum(database: Path) -> None:
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = (SELECT MIN(version) FROM _sqlx_migrations)"
+        )
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    ("damaged", "damage"),
+    [
+        # A copy made by an engine whose first migration differs from this one's.
+        ("state_5.sqlite", _change_a_migration_checksum),
+        # A copy cut short on disk.
+        ("goals_1.sqlite", lambda database: database.write_bytes(database.read_bytes()[:100])),
+    ],
+)
+def test_pre_migrated_databases_that_do_not_fit_the_engine_are_migrated_again_and_replaced(
+    codex_mock: MockResponsesServer,
+    codex_workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    damaged: str,
+    damage: Callable[[Path], object],
+) -> None:
+    templates = tmp_path / "templates"
+    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(templates))
+    first_home = tmp_path / "first"
+    with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(first_home))):  # type: ignore[arg-type]
+        template = _wait_for_template(templates)
+    damage(template / damaged)
+
+    home = tmp_path / "home"
+    kwargs = client_kwargs(codex_mock, codex_workspace, codex_home=str(home))
+    with caplog.at_level(logging.WARNING, logger="codex"), Codex(**kwargs) as codex:  # type: ignore[arg-type]
+        thread = codex.thread_start()
+        assert thread.run("hello").final_response == "Hello from the mock."
+        assert [listed.id for listed in codex.thread_list(limit=10).data] == [thread.id]
+        replaced = _wait_for_template(templates)
+    assert any("the pre-migrated databases did not open" in message for message in caplog.messages), caplog.messages
+    for name in DATABASES:
+        assert _schema(home / name) == _schema(first_home / name), name
+        assert _schema(replaced / name) == _schema(first_home / name), name
+
+
+def test_no_pre_migrated_databases_are_kept_when_turned_off(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "templates"
+    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    home = tmp_path / "home"
+    with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(home))) as codex:  # type: ignore[arg-type]
+        assert codex.thread_start().run("hello").final_response == "Hello from the mock."
+    assert sorted(path.name for path in home.glob("*.sqlite")) == sorted(DATABASES)
+    assert not templates.exists()
+    assert not (tmp_path / "cache" / "codex-embedded" / "databases").exists()

@@ -274,3 +274,30 @@ def test_no_exec_server_url_means_no_option(home: Path, tmp_path: Path) -> None:
     options = resolve(CodexConfig(codex_home=str(home), cwd=str(tmp_path))).options
     assert "exec_server_url" not in options
     assert options["cwd"] == str(tmp_path.resolve())
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (None, "{cache}/codex-embedded/databases"),
+        ("~/kept-databases", "{home}/kept-databases"),
+        ("  /srv/templates ", "/srv/templates"),
+        ("off", None),
+        ("", None),
+        ("0", None),
+    ],
+)
+def test_where_pre_migrated_databases_are_kept(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None, expected: str | None
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    if setting is None:
+        monkeypatch.delenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", raising=False)
+    else:
+        monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", setting)
+    options = resolve(CodexConfig(codex_home=str(home))).options
+    if expected is None:
+        assert "database_templates" not in options
+    else:
+        assert options["database_templates"] == expected.format(cache=tmp_path / "cache", home=tmp_path / "user")

@@ -134,7 +134,8 @@ impl Engine {
             runtime_paths,
         )
         .await?;
-        let state_db = codex_vendor::codex_core::init_state_db(&config).await;
+        let templates = options.database_templates.as_deref();
+        let state_db = crate::database_templates::open_state_databases(&config, templates).await;
         if let Some(probe) = helper_probe {
             probe.await.map_err(|err| {
                 EngineError::startup("the helper executable's check did not finish", err)
@@ -216,6 +217,7 @@ impl Engine {
         let deltas = Arc::new(DeltaClock::new());
         let (stop_tx, stop_rx) = oneshot::channel();
         let (stopped_tx, stopped_rx) = watch::channel(false);
+        crate::database_templates::ensure_template(templates);
         tokio::spawn(pump(
             handle,
             router.clone(),

@@ -5,6 +5,7 @@
 //! in-process app-server, forwards JSON requests to it, and pumps its events
 //! into per-thread [`Subscription`] queues that a host drains at its own pace.
 
+mod database_templates;
 mod engine;
 mod environments;
 mod error;

@@ -42,6 +42,10 @@ pub struct EngineOptions {
     /// `CODEX_EXEC_SERVER_*` variables are never read.
     #[serde(default)]
     pub exec_server_url: Option<String>,
+    /// Where pre-migrated copies of a fresh home's state databases are kept (made after the
+    /// first start, copied into each later fresh home). None: every fresh home migrates its own.
+    #[serde(default)]
+    pub database_templates: Option<PathBuf>,
 }
 
 /// A secret that never appears in `Debug` output.

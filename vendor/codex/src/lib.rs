@@ -14,5 +14,6 @@ pub use codex_feedback;
 pub use codex_login;
 pub use codex_protocol;
 pub use codex_rollout;
+pub use codex_state;
 pub use codex_utils_absolute_path;
 pub use codex_utils_path_uri;
