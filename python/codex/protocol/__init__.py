@@ -203,7 +203,29 @@ def _load_turn_models() -> None:
         # so the item kinds are built once instead of once per notification (50 -> 18 ms).
         # (The turn notifications' validators cost ~100 ms on first use: the item and turn
         # models each embed the ThreadItem union.)
-        parts = [*turn.THREAD_ITEM_TYPES.values(), turn.Turn, turn.Thread]
-        for model in (*parts, *turn.TURN_NOTIFICATION_PARAMS.values()):
+        parts = [*turn.THREAD_ITEM_TYPES.values(), turn.Turn]
+        # Then the notifications in the order a turn sends them: a first turn that starts
+        # while this runs parses each event as soon as its validator is built.
+        methods = sorted(turn.TURN_NOTIFICATION_PARAMS, key=_turn_order)
+        for model in (*parts, *(turn.TURN_NOTIFICATION_PARAMS[method] for method in methods)):
             if isinstance(model, type) and issubclass(model, ProtocolModel):
                 model.model_rebuild()
+
+
+#: The notifications of a plain turn, in the order the engine sends them.
+_PLAIN_TURN_METHODS = (
+    "thread/status/changed",
+    "turn/started",
+    "item/started",
+    "item/completed",
+    "item/agentMessage/delta",
+    "thread/tokenUsage/updated",
+    "turn/completed",
+)
+
+
+def _turn_order(method: str) -> tuple[int, str]:
+    try:
+        return (_PLAIN_TURN_METHODS.index(method), method)
+    except ValueError:
+        return (len(_PLAIN_TURN_METHODS), method)

@@ -24,7 +24,7 @@ class AttestationGenerateResponse(ProtocolModel):
     token: Annotated[str, Field(description="Opaque client attestation token.")]
 
 
-class ChatgptAuthTokensRefreshReason(ProtocolRootModel[Literal["unauthorized"]]):
+class ChatgptAuthTokensRefreshReason(ProtocolRootModel[Any]):
     root: Literal["unauthorized"]
 
 
@@ -88,7 +88,7 @@ class UnrecognizedFileChange(ProtocolModel):
     type: str
 
 
-class FileChange(ProtocolRootModel[AddFileChange | DeleteFileChange | UpdateFileChange | UnrecognizedFileChange]):
+class FileChange(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[AddFileChange | DeleteFileChange | UpdateFileChange, Field(discriminator="type")]
         | UnrecognizedFileChange,
@@ -132,7 +132,7 @@ class FuzzyFileSearchMatchType(str, Enum):
     directory = "directory"
 
 
-class Indice(ProtocolRootModel[int]):
+class Indice(ProtocolRootModel[Any]):
     root: Annotated[int, Field(ge=0)]
 
 
@@ -159,11 +159,11 @@ class FuzzyFileSearchSessionUpdatedNotification(ProtocolModel):
     session_id: Annotated[str, Field(alias="sessionId")]
 
 
-class McpElicitationArrayType(ProtocolRootModel[Literal["array"]]):
+class McpElicitationArrayType(ProtocolRootModel[Any]):
     root: Literal["array"]
 
 
-class McpElicitationBooleanType(ProtocolRootModel[Literal["boolean"]]):
+class McpElicitationBooleanType(ProtocolRootModel[Any]):
     root: Literal["boolean"]
 
 
@@ -177,7 +177,7 @@ class McpElicitationNumberType(str, Enum):
     integer = "integer"
 
 
-class McpElicitationObjectType(ProtocolRootModel[Literal["object"]]):
+class McpElicitationObjectType(ProtocolRootModel[Any]):
     root: Literal["object"]
 
 
@@ -188,7 +188,7 @@ class McpElicitationStringFormat(str, Enum):
     date_time = "date-time"
 
 
-class McpElicitationStringType(ProtocolRootModel[Literal["string"]]):
+class McpElicitationStringType(ProtocolRootModel[Any]):
     root: Literal["string"]
 
 
@@ -332,15 +332,7 @@ class UnrecognizedParsedCommand(ProtocolModel):
     cmd: str
 
 
-class ParsedCommand(
-    ProtocolRootModel[
-        ReadParsedCommand
-        | ListFilesParsedCommand
-        | SearchParsedCommand
-        | UnknownParsedCommand
-        | UnrecognizedParsedCommand
-    ]
-):
+class ParsedCommand(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             ReadParsedCommand | ListFilesParsedCommand | SearchParsedCommand | UnknownParsedCommand,
@@ -356,7 +348,7 @@ class PermissionGrantScope(str, Enum):
     session = "session"
 
 
-class RequestId(ProtocolRootModel[str | int]):
+class RequestId(ProtocolRootModel[Any]):
     root: Annotated[str | int, Field(title="RequestId")]
 
 
@@ -447,6 +439,10 @@ class AdditionalNetworkPermissions(ProtocolModel):
     enabled: bool | None = None
 
 
+class AgentPath(ProtocolRootModel[Any]):
+    root: str
+
+
 class AppBranding(ProtocolModel):
     """
     EXPERIMENTAL - app metadata returned by app-list APIs.
@@ -498,7 +494,7 @@ class GranularAskForApproval(ProtocolModel):
     granular: Granular
 
 
-class AskForApproval(ProtocolRootModel[AskForApprovalValue | GranularAskForApproval]):
+class AskForApproval(ProtocolRootModel[Any]):
     root: AskForApprovalValue | GranularAskForApproval
 
 
@@ -517,7 +513,7 @@ class AuthMode(str, Enum):
     bedrock_access_keys = "bedrockAccessKeys"
 
 
-class AutoReviewDecisionSource(ProtocolRootModel[Literal["agent"]]):
+class AutoReviewDecisionSource(ProtocolRootModel[Any]):
     root: Annotated[
         Literal["agent"], Field(description="[UNSTABLE] Source that produced a terminal approval auto-review decision.")
     ]
@@ -609,6 +605,12 @@ class FsChangedNotification(ProtocolModel):
         Field(alias="changedPaths", description="File or directory paths associated with this event."),
     ]
     watch_id: Annotated[str, Field(alias="watchId", description="Watch identifier previously provided to `fs/watch`.")]
+
+
+class GitInfo(ProtocolModel):
+    branch: str | None = None
+    origin_url: Annotated[str | None, Field(alias="originUrl")] = None
+    sha: str | None = None
 
 
 class ApplyPatchGuardianApprovalReviewAction(ProtocolModel):
@@ -739,7 +741,7 @@ class McpServerOauthLoginCompletedNotification(ProtocolModel):
     thread_id: Annotated[str | None, Field(alias="threadId")] = None
 
 
-class McpServerStartupFailureReason(ProtocolRootModel[Literal["reauthenticationRequired"]]):
+class McpServerStartupFailureReason(ProtocolRootModel[Any]):
     root: Literal["reauthenticationRequired"]
 
 
@@ -774,7 +776,7 @@ class ModeKind(str, Enum):
     default = "default"
 
 
-class ModelRerouteReason(ProtocolRootModel[Literal["highRiskCyberActivity"]]):
+class ModelRerouteReason(ProtocolRootModel[Any]):
     root: Literal["highRiskCyberActivity"]
 
 
@@ -796,7 +798,7 @@ class ModelSafetyBufferingUpdatedNotification(ProtocolModel):
     use_cases: Annotated[list[str], Field(alias="useCases")]
 
 
-class ModelVerification(ProtocolRootModel[Literal["trustedAccessForCyber"]]):
+class ModelVerification(ProtocolRootModel[Any]):
     root: Literal["trustedAccessForCyber"]
 
 
@@ -823,7 +825,7 @@ class CustomMultiAgentMode(ProtocolModel):
     custom: str
 
 
-class MultiAgentMode(ProtocolRootModel[MultiAgentModeValue | CustomMultiAgentMode]):
+class MultiAgentMode(ProtocolRootModel[Any]):
     root: Annotated[
         MultiAgentModeValue | CustomMultiAgentMode,
         Field(
@@ -945,7 +947,7 @@ class ReasoningSummaryValue(str, Enum):
     detailed = "detailed"
 
 
-class ReasoningSummary(ProtocolRootModel[ReasoningSummaryValue | Literal["none"]]):
+class ReasoningSummary(ProtocolRootModel[Any]):
     root: Annotated[
         ReasoningSummaryValue | Literal["none"],
         Field(
@@ -1001,15 +1003,7 @@ class UnrecognizedSandboxPolicy(ProtocolModel):
     type: str
 
 
-class SandboxPolicy(
-    ProtocolRootModel[
-        DangerFullAccessSandboxPolicy
-        | ReadOnlySandboxPolicy
-        | ExternalSandboxSandboxPolicy
-        | WorkspaceWriteSandboxPolicy
-        | UnrecognizedSandboxPolicy
-    ]
-):
+class SandboxPolicy(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             DangerFullAccessSandboxPolicy
@@ -1026,6 +1020,18 @@ class SandboxPolicy(
 class ServerRequestResolvedNotification(ProtocolModel):
     request_id: Annotated[RequestId, Field(alias="requestId")]
     thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class SessionSourceValue(str, Enum):
+    cli = "cli"
+    vscode = "vscode"
+    exec = "exec"
+    app_server = "appServer"
+    unknown = "unknown"
+
+
+class CustomSessionSource(ProtocolModel):
+    custom: str
 
 
 class Settings(ProtocolModel):
@@ -1051,6 +1057,16 @@ class SpendControlLimitSnapshot(ProtocolModel):
     remaining_percent: Annotated[int, Field(alias="remainingPercent")]
     resets_at: Annotated[int, Field(alias="resetsAt")]
     used: str
+
+
+class SubAgentSourceValue(str, Enum):
+    review = "review"
+    compact = "compact"
+    memory_consolidation = "memory_consolidation"
+
+
+class OtherSubAgentSource(ProtocolModel):
+    other: str
 
 
 class TerminalInteractionNotification(ProtocolModel):
@@ -1083,6 +1099,12 @@ class ThreadDeletedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
+class ThreadExtra(ProtocolModel):
+    """
+    Extra app-server data for a thread.
+    """
+
+
 class ThreadGoalClearedNotification(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
@@ -1094,6 +1116,15 @@ class ThreadGoalStatus(str, Enum):
     usage_limited = "usageLimited"
     budget_limited = "budgetLimited"
     complete = "complete"
+
+
+class ThreadHistoryMode(str, Enum):
+    legacy = "legacy"
+    paginated = "paginated"
+
+
+class ThreadId(ProtocolRootModel[Any]):
+    root: str
 
 
 class ThreadNameUpdatedNotification(ProtocolModel):
@@ -1186,6 +1217,12 @@ class ThreadRealtimeTranscriptDoneNotification(ProtocolModel):
     role: str
     text: Annotated[str, Field(description="Final complete text for the transcript part.")]
     thread_id: Annotated[str, Field(alias="threadId")]
+
+
+class ThreadSource(OpenEnum):
+    user = "user"
+    subagent = "subagent"
+    memory_consolidation = "memory_consolidation"
 
 
 class ThreadUnarchivedNotification(ProtocolModel):
@@ -1289,9 +1326,7 @@ class McpElicitationLegacyTitledEnumSchema(ProtocolModel):
     type: McpElicitationStringType
 
 
-class McpElicitationMultiSelectEnumSchema(
-    ProtocolRootModel[McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema]
-):
+class McpElicitationMultiSelectEnumSchema(ProtocolRootModel[Any]):
     root: McpElicitationUntitledMultiSelectEnumSchema | McpElicitationTitledMultiSelectEnumSchema
 
 
@@ -1304,9 +1339,7 @@ class McpElicitationNumberSchema(ProtocolModel):
     type: McpElicitationNumberType
 
 
-class McpElicitationSingleSelectEnumSchema(
-    ProtocolRootModel[McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema]
-):
+class McpElicitationSingleSelectEnumSchema(ProtocolRootModel[Any]):
     root: McpElicitationUntitledSingleSelectEnumSchema | McpElicitationTitledSingleSelectEnumSchema
 
 
@@ -1342,17 +1375,7 @@ class NetworkPolicyAmendmentReviewDecision(ProtocolModel):
     network_policy_amendment: NetworkPolicyAmendment1
 
 
-class ReviewDecision(
-    ProtocolRootModel[
-        Literal["approved"]
-        | ApprovedExecpolicyAmendmentReviewDecision
-        | Literal["approved_for_session"]
-        | NetworkPolicyAmendmentReviewDecision
-        | DeniedReviewDecision
-        | Literal["timed_out"]
-        | Literal["abort"]
-    ]
-):
+class ReviewDecision(ProtocolRootModel[Any]):
     root: Annotated[
         Literal["approved"]
         | ApprovedExecpolicyAmendmentReviewDecision
@@ -1488,17 +1511,7 @@ class UnrecognizedFileSystemSpecialPath(ProtocolModel):
     kind: str
 
 
-class FileSystemSpecialPath(
-    ProtocolRootModel[
-        RootFileSystemSpecialPath
-        | MinimalFileSystemSpecialPath
-        | KindFileSystemSpecialPath
-        | TmpdirFileSystemSpecialPath
-        | SlashTmpFileSystemSpecialPath
-        | FileSystemSpecialPath1
-        | UnrecognizedFileSystemSpecialPath
-    ]
-):
+class FileSystemSpecialPath(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             RootFileSystemSpecialPath
@@ -1617,6 +1630,22 @@ class RateLimitSnapshot(ProtocolModel):
     ] = None
 
 
+class ThreadSpawn(ProtocolModel):
+    agent_nickname: str | None = None
+    agent_path: AgentPath | None = None
+    agent_role: str | None = None
+    depth: int
+    parent_thread_id: ThreadId
+
+
+class ThreadSpawnSubAgentSource(ProtocolModel):
+    thread_spawn: ThreadSpawn
+
+
+class SubAgentSource(ProtocolRootModel[Any]):
+    root: SubAgentSourceValue | ThreadSpawnSubAgentSource | OtherSubAgentSource
+
+
 class ThreadGoal(ProtocolModel):
     created_at: Annotated[int, Field(alias="createdAt")]
     objective: str
@@ -1684,16 +1713,7 @@ class ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision(ProtocolModel)
     apply_network_policy_amendment: Annotated[ApplyNetworkPolicyAmendment, Field(alias="applyNetworkPolicyAmendment")]
 
 
-class CommandExecutionApprovalDecision(
-    ProtocolRootModel[
-        Literal["accept"]
-        | Literal["acceptForSession"]
-        | AcceptWithExecpolicyAmendmentCommandExecutionApprovalDecision
-        | ApplyNetworkPolicyAmendmentCommandExecutionApprovalDecision
-        | Literal["decline"]
-        | Literal["cancel"]
-    ]
-):
+class CommandExecutionApprovalDecision(ProtocolRootModel[Any]):
     root: (
         Literal["accept"]
         | Literal["acceptForSession"]
@@ -1712,13 +1732,7 @@ class ExecCommandApprovalResponse(ProtocolModel):
     decision: ReviewDecision
 
 
-class McpElicitationEnumSchema(
-    ProtocolRootModel[
-        McpElicitationSingleSelectEnumSchema
-        | McpElicitationMultiSelectEnumSchema
-        | McpElicitationLegacyTitledEnumSchema
-    ]
-):
+class McpElicitationEnumSchema(ProtocolRootModel[Any]):
     root: (
         McpElicitationSingleSelectEnumSchema
         | McpElicitationMultiSelectEnumSchema
@@ -1726,11 +1740,7 @@ class McpElicitationEnumSchema(
     )
 
 
-class McpElicitationPrimitiveSchema(
-    ProtocolRootModel[
-        McpElicitationEnumSchema | McpElicitationStringSchema | McpElicitationNumberSchema | McpElicitationBooleanSchema
-    ]
-):
+class McpElicitationPrimitiveSchema(ProtocolRootModel[Any]):
     root: (
         McpElicitationEnumSchema | McpElicitationStringSchema | McpElicitationNumberSchema | McpElicitationBooleanSchema
     )
@@ -1775,14 +1785,7 @@ class UnrecognizedMcpServerElicitationRequestParams(ProtocolModel):
     message: str
 
 
-class McpServerElicitationRequestParams(
-    ProtocolRootModel[
-        McpServerElicitationRequestParams1
-        | McpServerElicitationRequestParams2
-        | McpServerElicitationRequestParams3
-        | UnrecognizedMcpServerElicitationRequestParams
-    ]
-):
+class McpServerElicitationRequestParams(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             McpServerElicitationRequestParams1
@@ -1870,11 +1873,7 @@ class UnrecognizedFileSystemPath(ProtocolModel):
     type: str
 
 
-class FileSystemPath(
-    ProtocolRootModel[
-        PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath | UnrecognizedFileSystemPath
-    ]
-):
+class FileSystemPath(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[PathFileSystemPath | GlobPatternFileSystemPath | SpecialFileSystemPath, Field(discriminator="type")]
         | UnrecognizedFileSystemPath,
@@ -1893,6 +1892,14 @@ class HookCompletedNotification(ProtocolModel):
     turn_id: Annotated[str | None, Field(alias="turnId")] = None
 
 
+class SubAgentSessionSource(ProtocolModel):
+    sub_agent: Annotated[SubAgentSource, Field(alias="subAgent")]
+
+
+class SessionSource(ProtocolRootModel[Any]):
+    root: SessionSourceValue | CustomSessionSource | SubAgentSessionSource
+
+
 class AdditionalFileSystemPermissions(ProtocolModel):
     entries: list[FileSystemSandboxEntry] | None = None
     glob_scan_max_depth: Annotated[int | None, Field(alias="globScanMaxDepth", ge=1)] = None
@@ -1907,6 +1914,96 @@ class AdditionalFileSystemPermissions(ProtocolModel):
 class RequestPermissionProfile(ProtocolModel):
     file_system: Annotated[AdditionalFileSystemPermissions | None, Field(alias="fileSystem")] = None
     network: AdditionalNetworkPermissions | None = None
+
+
+class Thread(ProtocolModel):
+    agent_nickname: Annotated[
+        str | None,
+        Field(
+            alias="agentNickname",
+            description="Optional random unique nickname assigned to an AgentControl-spawned sub-agent.",
+        ),
+    ] = None
+    agent_role: Annotated[
+        str | None,
+        Field(
+            alias="agentRole", description="Optional role (agent_role) assigned to an AgentControl-spawned sub-agent."
+        ),
+    ] = None
+    can_accept_direct_input: Annotated[
+        bool | None,
+        Field(
+            alias="canAcceptDirectInput",
+            description="Whether the app server accepts direct turn input for this loaded thread. `None` means the capability is unavailable, such as for an unloaded stored thread.",
+        ),
+    ] = None
+    cli_version: Annotated[str, Field(alias="cliVersion", description="Version of the CLI that created the thread.")]
+    created_at: Annotated[
+        int, Field(alias="createdAt", description="Unix timestamp (in seconds) when the thread was created.")
+    ]
+    cwd: Annotated[AbsolutePathBuf, Field(description="Working directory captured for the thread.")]
+    ephemeral: Annotated[
+        bool, Field(description="Whether the thread is ephemeral and should not be materialized on disk.")
+    ]
+    extra: Annotated[ThreadExtra | None, Field(description="Optional implementation-specific thread data.")] = None
+    forked_from_id: Annotated[
+        str | None,
+        Field(
+            alias="forkedFromId", description="Source thread id when this thread was created by forking another thread."
+        ),
+    ] = None
+    git_info: Annotated[
+        GitInfo | None,
+        Field(alias="gitInfo", description="Optional Git metadata captured when the thread was created."),
+    ] = None
+    history_mode: Annotated[
+        ThreadHistoryMode | None,
+        Field(
+            alias="historyMode", description="Persisted thread history contract selected when this thread was created."
+        ),
+    ] = ThreadHistoryMode.legacy
+    id: Annotated[str, Field(description="Identifier for this thread. Codex-generated thread IDs are UUIDv7.")]
+    model_provider: Annotated[
+        str, Field(alias="modelProvider", description="Model provider used for this thread (for example, 'openai').")
+    ]
+    name: Annotated[str | None, Field(description="Optional user-facing thread title.")] = None
+    parent_thread_id: Annotated[
+        str | None,
+        Field(
+            alias="parentThreadId",
+            description="The ID of the parent thread. This will only be set if this thread is a subagent.",
+        ),
+    ] = None
+    path: Annotated[str | None, Field(description="[UNSTABLE] Path to the thread on disk.")] = None
+    preview: Annotated[str, Field(description="Usually the first user message in the thread, if available.")]
+    recency_at: Annotated[
+        int | None,
+        Field(alias="recencyAt", description="Unix timestamp (in seconds) used for thread recency ordering."),
+    ] = None
+    session_id: Annotated[
+        str, Field(alias="sessionId", description="Session id shared by threads that belong to the same session tree.")
+    ]
+    source: Annotated[
+        SessionSource, Field(description="Origin of the thread (CLI, VSCode, codex exec, codex app-server, etc.).")
+    ]
+    status: Annotated[ThreadStatus, Field(description="Current runtime status for the thread.")]
+    thread_source: Annotated[
+        ThreadSource | None,
+        Field(alias="threadSource", description="Optional analytics source classification for this thread."),
+    ] = None
+    turns: Annotated[
+        list[Turn],
+        Field(
+            description="Only populated on `thread/resume`, `thread/rollback`, `thread/fork`, and `thread/read` (when `includeTurns` is true) responses. For all other responses and notifications returning a Thread, the turns field will be an empty list."
+        ),
+    ]
+    updated_at: Annotated[
+        int, Field(alias="updatedAt", description="Unix timestamp (in seconds) when the thread was last updated.")
+    ]
+
+
+class ThreadStartedNotification(ProtocolModel):
+    thread: Thread
 
 
 class AdditionalPermissionProfile(ProtocolModel):
@@ -2018,17 +2115,7 @@ class UnrecognizedGuardianApprovalReviewAction(ProtocolModel):
     type: str
 
 
-class GuardianApprovalReviewAction(
-    ProtocolRootModel[
-        CommandGuardianApprovalReviewAction
-        | ExecveGuardianApprovalReviewAction
-        | ApplyPatchGuardianApprovalReviewAction
-        | NetworkAccessGuardianApprovalReviewAction
-        | McpToolCallGuardianApprovalReviewAction
-        | RequestPermissionsGuardianApprovalReviewAction
-        | UnrecognizedGuardianApprovalReviewAction
-    ]
-):
+class GuardianApprovalReviewAction(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             CommandGuardianApprovalReviewAction

@@ -15,7 +15,7 @@ from pydantic import Field
 from codex.protocol._base import OpenEnum, ProtocolModel, ProtocolRootModel, ProtocolType
 
 
-class AbsolutePathBuf(ProtocolRootModel[str]):
+class AbsolutePathBuf(ProtocolRootModel[Any]):
     root: Annotated[
         str,
         Field(
@@ -29,10 +29,6 @@ class AgentMessageDeltaNotification(ProtocolModel):
     item_id: Annotated[str, Field(alias="itemId")]
     thread_id: Annotated[str, Field(alias="threadId")]
     turn_id: Annotated[str, Field(alias="turnId")]
-
-
-class AgentPath(ProtocolRootModel[str]):
-    root: str
 
 
 class ByteRange(ProtocolModel):
@@ -180,15 +176,7 @@ class UnrecognizedCommandAction(ProtocolModel):
     command: str
 
 
-class CommandAction(
-    ProtocolRootModel[
-        ReadCommandAction
-        | ListFilesCommandAction
-        | SearchCommandAction
-        | UnknownCommandAction
-        | UnrecognizedCommandAction
-    ]
-):
+class CommandAction(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             ReadCommandAction | ListFilesCommandAction | SearchCommandAction | UnknownCommandAction,
@@ -242,14 +230,7 @@ class UnrecognizedDynamicToolCallOutputContentItem(ProtocolModel):
     type: str
 
 
-class DynamicToolCallOutputContentItem(
-    ProtocolRootModel[
-        InputTextDynamicToolCallOutputContentItem
-        | InputImageDynamicToolCallOutputContentItem
-        | InputAudioDynamicToolCallOutputContentItem
-        | UnrecognizedDynamicToolCallOutputContentItem
-    ]
-):
+class DynamicToolCallOutputContentItem(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             InputTextDynamicToolCallOutputContentItem
@@ -281,12 +262,6 @@ class FileChangeOutputDeltaNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class GitInfo(ProtocolModel):
-    branch: str | None = None
-    origin_url: Annotated[str | None, Field(alias="originUrl")] = None
-    sha: str | None = None
-
-
 class HookPromptFragment(ProtocolModel):
     hook_run_id: Annotated[str, Field(alias="hookRunId")]
     text: str
@@ -299,17 +274,7 @@ class ImageDetail(str, Enum):
     original = "original"
 
 
-class InputModality(str, Enum):
-    """
-    Canonical user-input modality tags advertised by a model.
-    """
-
-    text = "text"
-    image = "image"
-    audio = "audio"
-
-
-class LegacyAppPathString(ProtocolRootModel[str]):
+class LegacyAppPathString(ProtocolRootModel[Any]):
     root: str
 
 
@@ -356,23 +321,6 @@ class MessagePhase(str, Enum):
     partial_answer = "partial_answer"
 
 
-class ModelAvailabilityNux(ProtocolModel):
-    message: str
-
-
-class ModelServiceTier(ProtocolModel):
-    description: str
-    id: str
-    name: str
-
-
-class ModelUpgradeInfo(ProtocolModel):
-    migration_markdown: Annotated[str | None, Field(alias="migrationMarkdown")] = None
-    model: str
-    model_link: Annotated[str | None, Field(alias="modelLink")] = None
-    upgrade_copy: Annotated[str | None, Field(alias="upgradeCopy")] = None
-
-
 class NonSteerableTurnKind(str, Enum):
     review = "review"
     compact = "compact"
@@ -405,9 +353,7 @@ class UnrecognizedPatchChangeKind(ProtocolModel):
     type: str
 
 
-class PatchChangeKind(
-    ProtocolRootModel[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind | UnrecognizedPatchChangeKind]
-):
+class PatchChangeKind(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[AddPatchChangeKind | DeletePatchChangeKind | UpdatePatchChangeKind, Field(discriminator="type")]
         | UnrecognizedPatchChangeKind,
@@ -441,11 +387,6 @@ class ReasoningEffort(OpenEnum):
     ultra = "ultra"
 
 
-class ReasoningEffortOption(ProtocolModel):
-    description: str
-    reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
-
-
 class ReasoningSummaryPartAddedNotification(ProtocolModel):
     item_id: Annotated[str, Field(alias="itemId")]
     summary_index: Annotated[int, Field(alias="summaryIndex")]
@@ -469,33 +410,11 @@ class ReasoningTextDeltaNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class SessionSourceValue(str, Enum):
-    cli = "cli"
-    vscode = "vscode"
-    exec = "exec"
-    app_server = "appServer"
-    unknown = "unknown"
-
-
-class CustomSessionSource(ProtocolModel):
-    custom: str
-
-
 class SubAgentActivityKind(str, Enum):
     started = "started"
     interacted = "interacted"
     interrupted = "interrupted"
     completed = "completed"
-
-
-class SubAgentSourceValue(str, Enum):
-    review = "review"
-    compact = "compact"
-    memory_consolidation = "memory_consolidation"
-
-
-class OtherSubAgentSource(ProtocolModel):
-    other: str
 
 
 class TextElement(ProtocolModel):
@@ -511,21 +430,6 @@ class TextElement(ProtocolModel):
 class ThreadActiveFlag(str, Enum):
     waiting_on_approval = "waitingOnApproval"
     waiting_on_user_input = "waitingOnUserInput"
-
-
-class ThreadExtra(ProtocolModel):
-    """
-    Extra app-server data for a thread.
-    """
-
-
-class ThreadHistoryMode(str, Enum):
-    legacy = "legacy"
-    paginated = "paginated"
-
-
-class ThreadId(ProtocolRootModel[str]):
-    root: str
 
 
 class HookPromptThreadItem(ProtocolModel):
@@ -661,12 +565,6 @@ class ContextCompactionThreadItem(ProtocolModel):
     type: Literal["contextCompaction"]
 
 
-class ThreadSource(OpenEnum):
-    user = "user"
-    subagent = "subagent"
-    memory_consolidation = "memory_consolidation"
-
-
 class NotLoadedThreadStatus(ProtocolModel):
     type: Literal["notLoaded"]
 
@@ -691,15 +589,7 @@ class UnrecognizedThreadStatus(ProtocolModel):
     type: str
 
 
-class ThreadStatus(
-    ProtocolRootModel[
-        NotLoadedThreadStatus
-        | IdleThreadStatus
-        | SystemErrorThreadStatus
-        | ActiveThreadStatus
-        | UnrecognizedThreadStatus
-    ]
-):
+class ThreadStatus(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             NotLoadedThreadStatus | IdleThreadStatus | SystemErrorThreadStatus | ActiveThreadStatus,
@@ -806,18 +696,7 @@ class UnrecognizedUserInput(ProtocolModel):
     type: str
 
 
-class UserInput(
-    ProtocolRootModel[
-        TextUserInput
-        | ImageUserInput
-        | LocalImageUserInput
-        | AudioUserInput
-        | LocalAudioUserInput
-        | SkillUserInput
-        | MentionUserInput
-        | UnrecognizedUserInput
-    ]
-):
+class UserInput(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             TextUserInput
@@ -862,15 +741,7 @@ class UnrecognizedWebSearchAction(ProtocolModel):
     type: str
 
 
-class WebSearchAction(
-    ProtocolRootModel[
-        SearchWebSearchAction
-        | OpenPageWebSearchAction
-        | FindInPageWebSearchAction
-        | OtherWebSearchAction
-        | UnrecognizedWebSearchAction
-    ]
-):
+class WebSearchAction(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             SearchWebSearchAction | OpenPageWebSearchAction | FindInPageWebSearchAction | OtherWebSearchAction,
@@ -893,16 +764,7 @@ class ActiveTurnNotSteerableCodexErrorInfo(ProtocolModel):
     active_turn_not_steerable: Annotated[ActiveTurnNotSteerable, Field(alias="activeTurnNotSteerable")]
 
 
-class CodexErrorInfo(
-    ProtocolRootModel[
-        CodexErrorInfoValue
-        | HttpConnectionFailedCodexErrorInfo
-        | ResponseStreamConnectionFailedCodexErrorInfo
-        | ResponseStreamDisconnectedCodexErrorInfo
-        | ResponseTooManyFailedAttemptsCodexErrorInfo
-        | ActiveTurnNotSteerableCodexErrorInfo
-    ]
-):
+class CodexErrorInfo(ProtocolRootModel[Any]):
     root: Annotated[
         CodexErrorInfoValue
         | HttpConnectionFailedCodexErrorInfo
@@ -930,52 +792,6 @@ class FileUpdateChange(ProtocolModel):
 class MemoryCitation(ProtocolModel):
     entries: list[MemoryCitationEntry]
     thread_ids: Annotated[list[str], Field(alias="threadIds")]
-
-
-class Model(ProtocolModel):
-    additional_speed_tiers: Annotated[
-        list[str] | None, Field(alias="additionalSpeedTiers", description="Deprecated: use `serviceTiers` instead.")
-    ] = []
-    availability_nux: Annotated[ModelAvailabilityNux | None, Field(alias="availabilityNux")] = None
-    default_reasoning_effort: Annotated[ReasoningEffort, Field(alias="defaultReasoningEffort")]
-    default_service_tier: Annotated[
-        str | None,
-        Field(
-            alias="defaultServiceTier",
-            description="Catalog default service tier id for this model, when one is configured.",
-        ),
-    ] = None
-    description: str
-    display_name: Annotated[str, Field(alias="displayName")]
-    hidden: bool
-    id: str
-    input_modalities: Annotated[list[InputModality] | None, Field(alias="inputModalities")] = [
-        InputModality.text,
-        InputModality.image,
-    ]
-    is_default: Annotated[bool, Field(alias="isDefault")]
-    model: str
-    service_tiers: Annotated[list[ModelServiceTier] | None, Field(alias="serviceTiers", validate_default=True)] = []
-    supported_reasoning_efforts: Annotated[list[ReasoningEffortOption], Field(alias="supportedReasoningEfforts")]
-    supports_personality: Annotated[bool | None, Field(alias="supportsPersonality")] = False
-    upgrade: str | None = None
-    upgrade_info: Annotated[ModelUpgradeInfo | None, Field(alias="upgradeInfo")] = None
-
-
-class ThreadSpawn(ProtocolModel):
-    agent_nickname: str | None = None
-    agent_path: AgentPath | None = None
-    agent_role: str | None = None
-    depth: int
-    parent_thread_id: ThreadId
-
-
-class ThreadSpawnSubAgentSource(ProtocolModel):
-    thread_spawn: ThreadSpawn
-
-
-class SubAgentSource(ProtocolRootModel[SubAgentSourceValue | ThreadSpawnSubAgentSource | OtherSubAgentSource]):
-    root: SubAgentSourceValue | ThreadSpawnSubAgentSource | OtherSubAgentSource
 
 
 class UserMessageThreadItem(ProtocolModel):
@@ -1052,29 +868,7 @@ class UnrecognizedThreadItem(ProtocolModel):
     id: str
 
 
-class ThreadItem(
-    ProtocolRootModel[
-        UserMessageThreadItem
-        | HookPromptThreadItem
-        | AgentMessageThreadItem
-        | PlanThreadItem
-        | ReasoningThreadItem
-        | CommandExecutionThreadItem
-        | FileChangeThreadItem
-        | McpToolCallThreadItem
-        | DynamicToolCallThreadItem
-        | CollabAgentToolCallThreadItem
-        | SubAgentActivityThreadItem
-        | WebSearchThreadItem
-        | ImageViewThreadItem
-        | SleepThreadItem
-        | ImageGenerationThreadItem
-        | EnteredReviewModeThreadItem
-        | ExitedReviewModeThreadItem
-        | ContextCompactionThreadItem
-        | UnrecognizedThreadItem
-    ]
-):
+class ThreadItem(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             UserMessageThreadItem
@@ -1161,14 +955,6 @@ class ItemStartedNotification(ProtocolModel):
     turn_id: Annotated[str, Field(alias="turnId")]
 
 
-class SubAgentSessionSource(ProtocolModel):
-    sub_agent: Annotated[SubAgentSource, Field(alias="subAgent")]
-
-
-class SessionSource(ProtocolRootModel[SessionSourceValue | CustomSessionSource | SubAgentSessionSource]):
-    root: SessionSourceValue | CustomSessionSource | SubAgentSessionSource
-
-
 class Turn(ProtocolModel):
     completed_at: Annotated[
         int | None, Field(alias="completedAt", description="Unix timestamp (in seconds) when the turn completed.")
@@ -1200,96 +986,6 @@ class TurnStartedNotification(ProtocolModel):
     turn: Turn
 
 
-class Thread(ProtocolModel):
-    agent_nickname: Annotated[
-        str | None,
-        Field(
-            alias="agentNickname",
-            description="Optional random unique nickname assigned to an AgentControl-spawned sub-agent.",
-        ),
-    ] = None
-    agent_role: Annotated[
-        str | None,
-        Field(
-            alias="agentRole", description="Optional role (agent_role) assigned to an AgentControl-spawned sub-agent."
-        ),
-    ] = None
-    can_accept_direct_input: Annotated[
-        bool | None,
-        Field(
-            alias="canAcceptDirectInput",
-            description="Whether the app server accepts direct turn input for this loaded thread. `None` means the capability is unavailable, such as for an unloaded stored thread.",
-        ),
-    ] = None
-    cli_version: Annotated[str, Field(alias="cliVersion", description="Version of the CLI that created the thread.")]
-    created_at: Annotated[
-        int, Field(alias="createdAt", description="Unix timestamp (in seconds) when the thread was created.")
-    ]
-    cwd: Annotated[AbsolutePathBuf, Field(description="Working directory captured for the thread.")]
-    ephemeral: Annotated[
-        bool, Field(description="Whether the thread is ephemeral and should not be materialized on disk.")
-    ]
-    extra: Annotated[ThreadExtra | None, Field(description="Optional implementation-specific thread data.")] = None
-    forked_from_id: Annotated[
-        str | None,
-        Field(
-            alias="forkedFromId", description="Source thread id when this thread was created by forking another thread."
-        ),
-    ] = None
-    git_info: Annotated[
-        GitInfo | None,
-        Field(alias="gitInfo", description="Optional Git metadata captured when the thread was created."),
-    ] = None
-    history_mode: Annotated[
-        ThreadHistoryMode | None,
-        Field(
-            alias="historyMode", description="Persisted thread history contract selected when this thread was created."
-        ),
-    ] = ThreadHistoryMode.legacy
-    id: Annotated[str, Field(description="Identifier for this thread. Codex-generated thread IDs are UUIDv7.")]
-    model_provider: Annotated[
-        str, Field(alias="modelProvider", description="Model provider used for this thread (for example, 'openai').")
-    ]
-    name: Annotated[str | None, Field(description="Optional user-facing thread title.")] = None
-    parent_thread_id: Annotated[
-        str | None,
-        Field(
-            alias="parentThreadId",
-            description="The ID of the parent thread. This will only be set if this thread is a subagent.",
-        ),
-    ] = None
-    path: Annotated[str | None, Field(description="[UNSTABLE] Path to the thread on disk.")] = None
-    preview: Annotated[str, Field(description="Usually the first user message in the thread, if available.")]
-    recency_at: Annotated[
-        int | None,
-        Field(alias="recencyAt", description="Unix timestamp (in seconds) used for thread recency ordering."),
-    ] = None
-    session_id: Annotated[
-        str, Field(alias="sessionId", description="Session id shared by threads that belong to the same session tree.")
-    ]
-    source: Annotated[
-        SessionSource, Field(description="Origin of the thread (CLI, VSCode, codex exec, codex app-server, etc.).")
-    ]
-    status: Annotated[ThreadStatus, Field(description="Current runtime status for the thread.")]
-    thread_source: Annotated[
-        ThreadSource | None,
-        Field(alias="threadSource", description="Optional analytics source classification for this thread."),
-    ] = None
-    turns: Annotated[
-        list[Turn],
-        Field(
-            description="Only populated on `thread/resume`, `thread/rollback`, `thread/fork`, and `thread/read` (when `includeTurns` is true) responses. For all other responses and notifications returning a Thread, the turns field will be an empty list."
-        ),
-    ]
-    updated_at: Annotated[
-        int, Field(alias="updatedAt", description="Unix timestamp (in seconds) when the thread was last updated.")
-    ]
-
-
-class ThreadStartedNotification(ProtocolModel):
-    thread: Thread
-
-
 TURN_NOTIFICATION_PARAMS: dict[str, ProtocolType] = {
     "error": ErrorNotification,
     "item/agentMessage/delta": AgentMessageDeltaNotification,
@@ -1301,7 +997,6 @@ TURN_NOTIFICATION_PARAMS: dict[str, ProtocolType] = {
     "item/reasoning/summaryTextDelta": ReasoningSummaryTextDeltaNotification,
     "item/reasoning/textDelta": ReasoningTextDeltaNotification,
     "item/started": ItemStartedNotification,
-    "thread/started": ThreadStartedNotification,
     "thread/status/changed": ThreadStatusChangedNotification,
     "thread/tokenUsage/updated": ThreadTokenUsageUpdatedNotification,
     "turn/completed": TurnCompletedNotification,

@@ -24,7 +24,7 @@ class InitializedClientNotification(ProtocolModel):
     method: Literal["initialized"]
 
 
-class ClientNotification(ProtocolRootModel[InitializedClientNotification]):
+class ClientNotification(ProtocolRootModel[Any]):
     root: Annotated[InitializedClientNotification, Field(discriminator="method", title="ClientNotification")]
 
 
@@ -264,13 +264,7 @@ class UnrecognizedAgentMessageInputContent(ProtocolModel):
     type: str
 
 
-class AgentMessageInputContent(
-    ProtocolRootModel[
-        InputTextAgentMessageInputContent
-        | EncryptedContentAgentMessageInputContent
-        | UnrecognizedAgentMessageInputContent
-    ]
-):
+class AgentMessageInputContent(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             InputTextAgentMessageInputContent | EncryptedContentAgentMessageInputContent, Field(discriminator="type")
@@ -436,7 +430,7 @@ class UnrecognizedCapabilityRootLocation(ProtocolModel):
     path: str
 
 
-class CapabilityRootLocation(ProtocolRootModel[EnvironmentCapabilityRootLocation | UnrecognizedCapabilityRootLocation]):
+class CapabilityRootLocation(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             EnvironmentCapabilityRootLocation,
@@ -636,19 +630,7 @@ class UnrecognizedConfigLayerSource(ProtocolModel):
     type: str
 
 
-class ConfigLayerSource(
-    ProtocolRootModel[
-        MdmConfigLayerSource
-        | SystemConfigLayerSource
-        | EnterpriseManagedConfigLayerSource
-        | UserConfigLayerSource
-        | ProjectConfigLayerSource
-        | SessionFlagsConfigLayerSource
-        | LegacyManagedConfigTomlFromFileConfigLayerSource
-        | LegacyManagedConfigTomlFromMdmConfigLayerSource
-        | UnrecognizedConfigLayerSource
-    ]
-):
+class ConfigLayerSource(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             MdmConfigLayerSource
@@ -708,14 +690,7 @@ class UnrecognizedConfiguredHookHandler(ProtocolModel):
     type: str
 
 
-class ConfiguredHookHandler(
-    ProtocolRootModel[
-        CommandConfiguredHookHandler
-        | PromptConfiguredHookHandler
-        | AgentConfiguredHookHandler
-        | UnrecognizedConfiguredHookHandler
-    ]
-):
+class ConfiguredHookHandler(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             CommandConfiguredHookHandler | PromptConfiguredHookHandler | AgentConfiguredHookHandler,
@@ -814,9 +789,7 @@ class UnrecognizedDynamicToolNamespaceTool(ProtocolModel):
     name: str
 
 
-class DynamicToolNamespaceTool(
-    ProtocolRootModel[FunctionDynamicToolNamespaceTool | UnrecognizedDynamicToolNamespaceTool]
-):
+class DynamicToolNamespaceTool(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[FunctionDynamicToolNamespaceTool, Field(discriminator="type")] | UnrecognizedDynamicToolNamespaceTool,
         Field(union_mode="left_to_right"),
@@ -847,9 +820,7 @@ class UnrecognizedDynamicToolSpec(ProtocolModel):
     name: str
 
 
-class DynamicToolSpec(
-    ProtocolRootModel[FunctionDynamicToolSpec | NamespaceDynamicToolSpec | UnrecognizedDynamicToolSpec]
-):
+class DynamicToolSpec(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[FunctionDynamicToolSpec | NamespaceDynamicToolSpec, Field(discriminator="type")]
         | UnrecognizedDynamicToolSpec,
@@ -999,7 +970,7 @@ class ExternalAgentConfigImportResponse(ProtocolModel):
     import_id: Annotated[str, Field(alias="importId")]
 
 
-class ExternalAgentImportedConnectorSource(ProtocolRootModel[Literal["remoteMcpServersConfig"]]):
+class ExternalAgentImportedConnectorSource(ProtocolRootModel[Any]):
     root: Literal["remoteMcpServersConfig"]
 
 
@@ -1020,7 +991,7 @@ class FeedbackUploadResponse(ProtocolModel):
     thread_id: Annotated[str, Field(alias="threadId")]
 
 
-class ForcedChatgptWorkspaceIds(ProtocolRootModel[str | list[str]]):
+class ForcedChatgptWorkspaceIds(ProtocolRootModel[Any]):
     root: Annotated[
         str | list[str], Field(description="Backward-compatible API shape for ChatGPT workspace login restrictions.")
     ]
@@ -1280,6 +1251,16 @@ class HooksListParams(ProtocolModel):
     ] = None
 
 
+class InputModality(str, Enum):
+    """
+    Canonical user-input modality tags advertised by a model.
+    """
+
+    text = "text"
+    image = "image"
+    audio = "audio"
+
+
 class InstalledApp(ProtocolModel):
     """
     Installed connector runtime state.
@@ -1334,7 +1315,7 @@ class UnrecognizedLocalShellAction(ProtocolModel):
     command: list[str]
 
 
-class LocalShellAction(ProtocolRootModel[ExecLocalShellAction | UnrecognizedLocalShellAction]):
+class LocalShellAction(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[ExecLocalShellAction, Field(discriminator="type")] | UnrecognizedLocalShellAction,
         Field(union_mode="left_to_right"),
@@ -1433,16 +1414,7 @@ class UnrecognizedLoginAccountResponse(ProtocolModel):
     type: str
 
 
-class LoginAccountResponse(
-    ProtocolRootModel[
-        ApiKeyv2LoginAccountResponse
-        | Chatgptv2LoginAccountResponse
-        | ChatgptDeviceCodev2LoginAccountResponse
-        | ChatgptAuthTokensv2LoginAccountResponse
-        | AmazonBedrockv2LoginAccountResponse
-        | UnrecognizedLoginAccountResponse
-    ]
-):
+class LoginAccountResponse(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             ApiKeyv2LoginAccountResponse
@@ -1611,6 +1583,10 @@ class MockExperimentalMethodResponse(ProtocolModel):
     echoed: Annotated[str | None, Field(description="Echoes the input `value`.")] = None
 
 
+class ModelAvailabilityNux(ProtocolModel):
+    message: str
+
+
 class ModelListParams(ProtocolModel):
     cursor: Annotated[str | None, Field(description="Opaque pagination cursor returned by a previous call.")] = None
     include_hidden: Annotated[
@@ -1632,6 +1608,19 @@ class ModelProviderCapabilitiesReadResponse(ProtocolModel):
     image_generation: Annotated[bool, Field(alias="imageGeneration")]
     namespace_tools: Annotated[bool, Field(alias="namespaceTools")]
     web_search: Annotated[bool, Field(alias="webSearch")]
+
+
+class ModelServiceTier(ProtocolModel):
+    description: str
+    id: str
+    name: str
+
+
+class ModelUpgradeInfo(ProtocolModel):
+    migration_markdown: Annotated[str | None, Field(alias="migrationMarkdown")] = None
+    model: str
+    model_link: Annotated[str | None, Field(alias="modelLink")] = None
+    upgrade_copy: Annotated[str | None, Field(alias="upgradeCopy")] = None
 
 
 class NetworkDomainPermission(str, Enum):
@@ -1678,7 +1667,7 @@ class NetworkUnixSocketPermission(str, Enum):
     deny = "deny"
 
 
-class PathUri(ProtocolRootModel[str]):
+class PathUri(ProtocolRootModel[Any]):
     root: str
 
 
@@ -1936,11 +1925,7 @@ class UnrecognizedPluginSource(ProtocolModel):
     type: str
 
 
-class PluginSource(
-    ProtocolRootModel[
-        LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource | UnrecognizedPluginSource
-    ]
-):
+class PluginSource(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             LocalPluginSource | GitPluginSource | NpmPluginSource | RemotePluginSource, Field(discriminator="type")
@@ -2076,6 +2061,11 @@ class RealtimeVoicesList(ProtocolModel):
     v2: list[RealtimeVoice]
 
 
+class ReasoningEffortOption(ProtocolModel):
+    description: str
+    reasoning_effort: Annotated[ReasoningEffort, Field(alias="reasoningEffort")]
+
+
 class ReasoningTextReasoningItemContent(ProtocolModel):
     text: str
     type: Literal["reasoning_text"]
@@ -2094,9 +2084,7 @@ class UnrecognizedReasoningItemContent(ProtocolModel):
     text: str
 
 
-class ReasoningItemContent(
-    ProtocolRootModel[ReasoningTextReasoningItemContent | TextReasoningItemContent | UnrecognizedReasoningItemContent]
-):
+class ReasoningItemContent(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[ReasoningTextReasoningItemContent | TextReasoningItemContent, Field(discriminator="type")]
         | UnrecognizedReasoningItemContent,
@@ -2117,9 +2105,7 @@ class UnrecognizedReasoningItemReasoningSummary(ProtocolModel):
     text: str
 
 
-class ReasoningItemReasoningSummary(
-    ProtocolRootModel[SummaryTextReasoningItemReasoningSummary | UnrecognizedReasoningItemReasoningSummary]
-):
+class ReasoningItemReasoningSummary(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[SummaryTextReasoningItemReasoningSummary, Field(discriminator="type")]
         | UnrecognizedReasoningItemReasoningSummary,
@@ -2213,7 +2199,7 @@ class RemoteControlStatusReadResponse(ProtocolModel):
     status: RemoteControlConnectionStatus
 
 
-class ResidencyRequirement(ProtocolRootModel[Literal["us"]]):
+class ResidencyRequirement(ProtocolRootModel[Any]):
     root: Literal["us"]
 
 
@@ -2255,7 +2241,7 @@ class ResourceContent2(ProtocolModel):
     uri: Annotated[str, Field(description="The URI of this resource.")]
 
 
-class ResourceContent(ProtocolRootModel[ResourceContent1 | ResourceContent2]):
+class ResourceContent(ProtocolRootModel[Any]):
     root: Annotated[
         ResourceContent1 | ResourceContent2,
         Field(description="Contents returned when reading a resource from an MCP server."),
@@ -2404,15 +2390,7 @@ class UnrecognizedResponsesApiWebSearchAction(ProtocolModel):
     type: str
 
 
-class ResponsesApiWebSearchAction(
-    ProtocolRootModel[
-        SearchResponsesApiWebSearchAction
-        | OpenPageResponsesApiWebSearchAction
-        | FindInPageResponsesApiWebSearchAction
-        | OtherResponsesApiWebSearchAction
-        | UnrecognizedResponsesApiWebSearchAction
-    ]
-):
+class ResponsesApiWebSearchAction(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             SearchResponsesApiWebSearchAction
@@ -2476,15 +2454,7 @@ class UnrecognizedReviewTarget(ProtocolModel):
     type: str
 
 
-class ReviewTarget(
-    ProtocolRootModel[
-        UncommittedChangesReviewTarget
-        | BaseBranchReviewTarget
-        | CommitReviewTarget
-        | CustomReviewTarget
-        | UnrecognizedReviewTarget
-    ]
-):
+class ReviewTarget(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             UncommittedChangesReviewTarget | BaseBranchReviewTarget | CommitReviewTarget | CustomReviewTarget,
@@ -2789,7 +2759,7 @@ class ThreadItemsListParams(ProtocolModel):
     ] = None
 
 
-class ThreadListCwdFilter(ProtocolRootModel[str | list[str]]):
+class ThreadListCwdFilter(ProtocolRootModel[Any]):
     root: str | list[str]
 
 
@@ -2959,13 +2929,7 @@ class UnrecognizedThreadRealtimeStartTransport(ProtocolModel):
     type: str
 
 
-class ThreadRealtimeStartTransport(
-    ProtocolRootModel[
-        WebsocketThreadRealtimeStartTransport
-        | WebrtcThreadRealtimeStartTransport
-        | UnrecognizedThreadRealtimeStartTransport
-    ]
-):
+class ThreadRealtimeStartTransport(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             WebsocketThreadRealtimeStartTransport | WebrtcThreadRealtimeStartTransport,
@@ -5012,7 +4976,7 @@ class UnrecognizedAccount(ProtocolModel):
     type: str
 
 
-class Account(ProtocolRootModel[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount | UnrecognizedAccount]):
+class Account(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[ApiKeyAccount | ChatgptAccount | AmazonBedrockAccount, Field(discriminator="type")]
         | UnrecognizedAccount,
@@ -5231,15 +5195,7 @@ class UnrecognizedContentItem(ProtocolModel):
     type: str
 
 
-class ContentItem(
-    ProtocolRootModel[
-        InputTextContentItem
-        | InputImageContentItem
-        | InputAudioContentItem
-        | OutputTextContentItem
-        | UnrecognizedContentItem
-    ]
-):
+class ContentItem(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             InputTextContentItem | InputImageContentItem | InputAudioContentItem | OutputTextContentItem,
@@ -5318,15 +5274,7 @@ class UnrecognizedFunctionCallOutputContentItem(ProtocolModel):
     type: str
 
 
-class FunctionCallOutputContentItem(
-    ProtocolRootModel[
-        InputTextFunctionCallOutputContentItem
-        | InputImageFunctionCallOutputContentItem
-        | InputAudioFunctionCallOutputContentItem
-        | EncryptedContentFunctionCallOutputContentItem
-        | UnrecognizedFunctionCallOutputContentItem
-    ]
-):
+class FunctionCallOutputContentItem(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             InputTextFunctionCallOutputContentItem
@@ -5413,16 +5361,7 @@ class UnrecognizedLoginAccountParams(ProtocolModel):
     type: str
 
 
-class LoginAccountParams(
-    ProtocolRootModel[
-        ApiKeyv2LoginAccountParams
-        | Chatgptv2LoginAccountParams
-        | ChatgptDeviceCodev2LoginAccountParams
-        | ChatgptAuthTokensv2LoginAccountParams
-        | AmazonBedrockv2LoginAccountParams
-        | UnrecognizedLoginAccountParams
-    ]
-):
+class LoginAccountParams(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             ApiKeyv2LoginAccountParams
@@ -5461,6 +5400,36 @@ class MigrationDetails(ProtocolModel):
     subagents: Annotated[list[SubagentMigration] | None, Field(validate_default=True)] = []
 
 
+class Model(ProtocolModel):
+    additional_speed_tiers: Annotated[
+        list[str] | None, Field(alias="additionalSpeedTiers", description="Deprecated: use `serviceTiers` instead.")
+    ] = []
+    availability_nux: Annotated[ModelAvailabilityNux | None, Field(alias="availabilityNux")] = None
+    default_reasoning_effort: Annotated[ReasoningEffort, Field(alias="defaultReasoningEffort")]
+    default_service_tier: Annotated[
+        str | None,
+        Field(
+            alias="defaultServiceTier",
+            description="Catalog default service tier id for this model, when one is configured.",
+        ),
+    ] = None
+    description: str
+    display_name: Annotated[str, Field(alias="displayName")]
+    hidden: bool
+    id: str
+    input_modalities: Annotated[list[InputModality] | None, Field(alias="inputModalities")] = [
+        InputModality.text,
+        InputModality.image,
+    ]
+    is_default: Annotated[bool, Field(alias="isDefault")]
+    model: str
+    service_tiers: Annotated[list[ModelServiceTier] | None, Field(alias="serviceTiers", validate_default=True)] = []
+    supported_reasoning_efforts: Annotated[list[ReasoningEffortOption], Field(alias="supportedReasoningEfforts")]
+    supports_personality: Annotated[bool | None, Field(alias="supportsPersonality")] = False
+    upgrade: str | None = None
+    upgrade_info: Annotated[ModelUpgradeInfo | None, Field(alias="upgradeInfo")] = None
+
+
 class ModelListResponse(ProtocolModel):
     data: list[Model]
     next_cursor: Annotated[
@@ -5478,11 +5447,11 @@ class NewThreadModelDefaults(ProtocolModel):
     service_tier: Annotated[str | None, Field(alias="serviceTier")] = None
 
 
-class NullableRemoteControlDisableParams(ProtocolRootModel[RemoteControlDisableParams | None]):
+class NullableRemoteControlDisableParams(ProtocolRootModel[Any]):
     root: Annotated[RemoteControlDisableParams | None, Field(title="Nullable_RemoteControlDisableParams")]
 
 
-class NullableRemoteControlEnableParams(ProtocolRootModel[RemoteControlEnableParams | None]):
+class NullableRemoteControlEnableParams(ProtocolRootModel[Any]):
     root: Annotated[RemoteControlEnableParams | None, Field(title="Nullable_RemoteControlEnableParams")]
 
 
@@ -5690,15 +5659,7 @@ class UnrecognizedScheduledTaskSchedule(ProtocolModel):
     type: str
 
 
-class ScheduledTaskSchedule(
-    ProtocolRootModel[
-        HourlyScheduledTaskSchedule
-        | DailyScheduledTaskSchedule
-        | WeekdaysScheduledTaskSchedule
-        | WeeklyScheduledTaskSchedule
-        | UnrecognizedScheduledTaskSchedule
-    ]
-):
+class ScheduledTaskSchedule(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             HourlyScheduledTaskSchedule
@@ -6587,7 +6548,7 @@ class ConfigValueWriteClientRequest(ProtocolModel):
     params: ConfigValueWriteParams
 
 
-class JSONRPCMessage(ProtocolRootModel[JSONRPCRequest | JSONRPCNotification | JSONRPCResponse | JSONRPCError]):
+class JSONRPCMessage(ProtocolRootModel[Any]):
     root: Annotated[
         JSONRPCRequest | JSONRPCNotification | JSONRPCResponse | JSONRPCError,
         Field(
@@ -6884,7 +6845,7 @@ class ExternalAgentConfigMigrationItem(ProtocolModel):
     item_type: Annotated[ExternalAgentConfigMigrationItemType, Field(alias="itemType")]
 
 
-class FunctionCallOutputBody(ProtocolRootModel[str | list[FunctionCallOutputContentItem]]):
+class FunctionCallOutputBody(ProtocolRootModel[Any]):
     root: str | list[FunctionCallOutputContentItem]
 
 
@@ -7008,27 +6969,7 @@ class UnrecognizedResponseItem(ProtocolModel):
     type: str
 
 
-class ResponseItem(
-    ProtocolRootModel[
-        MessageResponseItem
-        | AgentMessageResponseItem
-        | ReasoningResponseItem
-        | LocalShellCallResponseItem
-        | FunctionCallResponseItem
-        | ToolSearchCallResponseItem
-        | FunctionCallOutputResponseItem
-        | CustomToolCallResponseItem
-        | CustomToolCallOutputResponseItem
-        | ToolSearchOutputResponseItem
-        | WebSearchCallResponseItem
-        | ImageGenerationCallResponseItem
-        | CompactionResponseItem
-        | CompactionTriggerResponseItem
-        | ContextCompactionResponseItem
-        | OtherResponseItem
-        | UnrecognizedResponseItem
-    ]
-):
+class ResponseItem(ProtocolRootModel[Any]):
     root: Annotated[
         Annotated[
             MessageResponseItem
@@ -7706,136 +7647,7 @@ class ExternalAgentConfigImportClientRequest(ProtocolModel):
     params: ExternalAgentConfigImportParams
 
 
-class ClientRequest(
-    ProtocolRootModel[
-        InitializeClientRequest
-        | ThreadStartClientRequest
-        | ThreadResumeClientRequest
-        | ThreadForkClientRequest
-        | ThreadArchiveClientRequest
-        | ThreadDeleteClientRequest
-        | ThreadUnsubscribeClientRequest
-        | ThreadIncrementElicitationClientRequest
-        | ThreadDecrementElicitationClientRequest
-        | ThreadNameSetClientRequest
-        | ThreadGoalSetClientRequest
-        | ThreadGoalGetClientRequest
-        | ThreadGoalClearClientRequest
-        | ThreadMetadataUpdateClientRequest
-        | ThreadSettingsUpdateClientRequest
-        | ThreadMemoryModeSetClientRequest
-        | MemoryResetClientRequest
-        | ThreadUnarchiveClientRequest
-        | ThreadCompactStartClientRequest
-        | ThreadShellCommandClientRequest
-        | ThreadApproveGuardianDeniedActionClientRequest
-        | ThreadBackgroundTerminalsCleanClientRequest
-        | ThreadBackgroundTerminalsListClientRequest
-        | ThreadBackgroundTerminalsTerminateClientRequest
-        | ThreadRollbackClientRequest
-        | ThreadListClientRequest
-        | ThreadSearchClientRequest
-        | ThreadSearchOccurrencesClientRequest
-        | ThreadLoadedListClientRequest
-        | ThreadReadClientRequest
-        | ThreadTurnsListClientRequest
-        | ThreadItemsListClientRequest
-        | ThreadInjectItemsClientRequest
-        | SkillsListClientRequest
-        | SkillsExtraRootsSetClientRequest
-        | HooksListClientRequest
-        | MarketplaceAddClientRequest
-        | MarketplaceRemoveClientRequest
-        | MarketplaceUpgradeClientRequest
-        | PluginListClientRequest
-        | PluginInstalledClientRequest
-        | PluginReadClientRequest
-        | PluginSkillReadClientRequest
-        | PluginShareSaveClientRequest
-        | PluginShareUpdateTargetsClientRequest
-        | PluginShareListClientRequest
-        | PluginShareCheckoutClientRequest
-        | PluginShareDeleteClientRequest
-        | AppReadClientRequest
-        | AppListClientRequest
-        | AppInstalledClientRequest
-        | FsReadFileClientRequest
-        | FsWriteFileClientRequest
-        | FsCreateDirectoryClientRequest
-        | FsGetMetadataClientRequest
-        | FsReadDirectoryClientRequest
-        | FsRemoveClientRequest
-        | FsCopyClientRequest
-        | FsWatchClientRequest
-        | FsUnwatchClientRequest
-        | SkillsConfigWriteClientRequest
-        | PluginInstallClientRequest
-        | PluginUninstallClientRequest
-        | TurnStartClientRequest
-        | TurnSteerClientRequest
-        | TurnInterruptClientRequest
-        | ThreadRealtimeStartClientRequest
-        | ThreadRealtimeAppendAudioClientRequest
-        | ThreadRealtimeAppendTextClientRequest
-        | ThreadRealtimeAppendSpeechClientRequest
-        | ThreadRealtimeStopClientRequest
-        | ThreadRealtimeListVoicesClientRequest
-        | ReviewStartClientRequest
-        | ModelListClientRequest
-        | ModelProviderCapabilitiesReadClientRequest
-        | ExperimentalFeatureListClientRequest
-        | PermissionProfileListClientRequest
-        | ExperimentalFeatureEnablementSetClientRequest
-        | RemoteControlEnableClientRequest
-        | RemoteControlDisableClientRequest
-        | RemoteControlStatusReadClientRequest
-        | RemoteControlPairingStartClientRequest
-        | RemoteControlPairingStatusClientRequest
-        | RemoteControlClientListClientRequest
-        | RemoteControlClientRevokeClientRequest
-        | CollaborationModeListClientRequest
-        | MockExperimentalMethodClientRequest
-        | EnvironmentAddClientRequest
-        | EnvironmentInfoClientRequest
-        | EnvironmentStatusClientRequest
-        | McpServerOauthLoginClientRequest
-        | ConfigMcpServerReloadClientRequest
-        | McpServerStatusListClientRequest
-        | McpServerResourceReadClientRequest
-        | McpServerToolCallClientRequest
-        | WindowsSandboxSetupStartClientRequest
-        | WindowsSandboxReadinessClientRequest
-        | AccountLoginStartClientRequest
-        | AccountLoginCancelClientRequest
-        | AccountLogoutClientRequest
-        | AccountRateLimitsReadClientRequest
-        | AccountRateLimitResetCreditConsumeClientRequest
-        | AccountUsageReadClientRequest
-        | AccountWorkspaceMessagesReadClientRequest
-        | AccountSendAddCreditsNudgeEmailClientRequest
-        | FeedbackUploadClientRequest
-        | CommandExecClientRequest
-        | CommandExecWriteClientRequest
-        | CommandExecTerminateClientRequest
-        | CommandExecResizeClientRequest
-        | ProcessSpawnClientRequest
-        | ProcessWriteStdinClientRequest
-        | ProcessKillClientRequest
-        | ProcessResizePtyClientRequest
-        | ConfigReadClientRequest
-        | ExternalAgentConfigDetectClientRequest
-        | ExternalAgentConfigImportClientRequest
-        | ExternalAgentConfigImportReadHistoriesClientRequest
-        | ConfigValueWriteClientRequest
-        | ConfigBatchWriteClientRequest
-        | ConfigRequirementsReadClientRequest
-        | AccountReadClientRequest
-        | FuzzyFileSearchClientRequest
-        | FuzzyFileSearchSessionStartClientRequest
-        | FuzzyFileSearchSessionUpdateClientRequest
-        | FuzzyFileSearchSessionStopClientRequest
-    ]
-):
+class ClientRequest(ProtocolRootModel[Any]):
     root: Annotated[
         InitializeClientRequest
         | ThreadStartClientRequest
@@ -8003,21 +7815,7 @@ class ItemPermissionsRequestApprovalServerRequest(ProtocolModel):
     params: PermissionsRequestApprovalParams
 
 
-class ServerRequest(
-    ProtocolRootModel[
-        ItemCommandExecutionRequestApprovalServerRequest
-        | ItemFileChangeRequestApprovalServerRequest
-        | ItemToolRequestUserInputServerRequest
-        | McpServerElicitationRequestServerRequest
-        | ItemPermissionsRequestApprovalServerRequest
-        | ItemToolCallServerRequest
-        | AccountChatgptAuthTokensRefreshServerRequest
-        | AttestationGenerateServerRequest
-        | CurrentTimeReadServerRequest
-        | ApplyPatchApprovalServerRequest
-        | ExecCommandApprovalServerRequest
-    ]
-):
+class ServerRequest(ProtocolRootModel[Any]):
     root: Annotated[
         ItemCommandExecutionRequestApprovalServerRequest
         | ItemFileChangeRequestApprovalServerRequest
@@ -8103,80 +7901,7 @@ class ItemAutoApprovalReviewCompletedServerNotification(ProtocolModel):
     params: ItemGuardianApprovalReviewCompletedNotification
 
 
-class ServerNotification(
-    ProtocolRootModel[
-        ErrorServerNotification
-        | ThreadStartedServerNotification
-        | ThreadStatusChangedServerNotification
-        | ThreadArchivedServerNotification
-        | ThreadDeletedServerNotification
-        | ThreadUnarchivedServerNotification
-        | ThreadClosedServerNotification
-        | SkillsChangedServerNotification
-        | ThreadNameUpdatedServerNotification
-        | ThreadGoalUpdatedServerNotification
-        | ThreadGoalClearedServerNotification
-        | ThreadEnvironmentConnectedServerNotification
-        | ThreadEnvironmentDisconnectedServerNotification
-        | ThreadSettingsUpdatedServerNotification
-        | ThreadTokenUsageUpdatedServerNotification
-        | TurnStartedServerNotification
-        | HookStartedServerNotification
-        | TurnCompletedServerNotification
-        | HookCompletedServerNotification
-        | TurnDiffUpdatedServerNotification
-        | TurnPlanUpdatedServerNotification
-        | ItemStartedServerNotification
-        | ItemAutoApprovalReviewStartedServerNotification
-        | ItemAutoApprovalReviewCompletedServerNotification
-        | ItemCompletedServerNotification
-        | ItemAgentMessageDeltaServerNotification
-        | ItemPlanDeltaServerNotification
-        | CommandExecOutputDeltaServerNotification
-        | ProcessOutputDeltaServerNotification
-        | ProcessExitedServerNotification
-        | ItemCommandExecutionOutputDeltaServerNotification
-        | ItemCommandExecutionTerminalInteractionServerNotification
-        | ItemFileChangeOutputDeltaServerNotification
-        | ItemFileChangePatchUpdatedServerNotification
-        | ServerRequestResolvedServerNotification
-        | ItemMcpToolCallProgressServerNotification
-        | McpServerOauthLoginCompletedServerNotification
-        | McpServerStartupStatusUpdatedServerNotification
-        | AccountUpdatedServerNotification
-        | AccountRateLimitsUpdatedServerNotification
-        | AppListUpdatedServerNotification
-        | RemoteControlStatusChangedServerNotification
-        | ExternalAgentConfigImportProgressServerNotification
-        | ExternalAgentConfigImportCompletedServerNotification
-        | FsChangedServerNotification
-        | ItemReasoningSummaryTextDeltaServerNotification
-        | ItemReasoningSummaryPartAddedServerNotification
-        | ItemReasoningTextDeltaServerNotification
-        | ThreadCompactedServerNotification
-        | ModelReroutedServerNotification
-        | ModelVerificationServerNotification
-        | TurnModerationMetadataServerNotification
-        | ModelSafetyBufferingUpdatedServerNotification
-        | WarningServerNotification
-        | GuardianWarningServerNotification
-        | DeprecationNoticeServerNotification
-        | ConfigWarningServerNotification
-        | FuzzyFileSearchSessionUpdatedServerNotification
-        | FuzzyFileSearchSessionCompletedServerNotification
-        | ThreadRealtimeStartedServerNotification
-        | ThreadRealtimeItemAddedServerNotification
-        | ThreadRealtimeTranscriptDeltaServerNotification
-        | ThreadRealtimeTranscriptDoneServerNotification
-        | ThreadRealtimeOutputAudioDeltaServerNotification
-        | ThreadRealtimeSdpServerNotification
-        | ThreadRealtimeErrorServerNotification
-        | ThreadRealtimeClosedServerNotification
-        | WindowsWorldWritableWarningServerNotification
-        | WindowsSandboxSetupCompletedServerNotification
-        | AccountLoginCompletedServerNotification
-    ]
-):
+class ServerNotification(ProtocolRootModel[Any]):
     root: Annotated[
         ErrorServerNotification
         | ThreadStartedServerNotification
