@@ -227,6 +227,10 @@ _JSON_VALIDATORS: dict[str, Callable[[str | bytes], Any]] = {}
 def _json_validator(method: str, model: ProtocolType) -> Callable[[str | bytes], Any]:
     validator = model.__pydantic_validator__
     if not isinstance(validator, SchemaValidator):
+        # The warm-up may be building it: waiting costs less than building it beside it.
+        protocol.wait_for_warm_up()
+        validator = model.__pydantic_validator__
+    if not isinstance(validator, SchemaValidator):
         # Not built yet (defer_build): model_validate_json builds it, in a thread-safe way;
         # the next event of this method finds the real one.
         return model.model_validate_json

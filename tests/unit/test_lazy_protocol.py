@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -114,6 +115,44 @@ def test_warm_up_builds_a_turns_validators_in_the_background() -> None:
         """
     )
     assert built == {"built": True, "server_models_loaded": False}
+
+
+class _RecordingEvent(threading.Event):
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        return super().wait(timeout)
+
+
+def test_a_first_event_waits_for_the_warm_up_rather_than_building_beside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    built = _RecordingEvent()
+    monkeypatch.setattr(protocol, "_plain_turn_built", built)
+    running = threading.Event()
+    warm_up = threading.Thread(target=running.wait, daemon=True)
+    warm_up.start()
+    monkeypatch.setattr(protocol, "_warm_up_thread", warm_up)
+    signal = threading.Timer(0.05, built.set)
+    signal.start()
+    protocol.wait_for_warm_up()
+    assert built.is_set()  # it returned because the warm-up said so
+    assert built.waits == 1
+    protocol.wait_for_warm_up()  # built: no wait
+    assert built.waits == 1
+    running.set()
+    warm_up.join()
+    signal.join()
+
+    built.clear()
+    protocol.wait_for_warm_up()  # a warm-up that ended (or failed) is not waited for
+    monkeypatch.setattr(protocol, "_warm_up_thread", threading.current_thread())
+    protocol.wait_for_warm_up()  # nor by the warm-up itself
+    monkeypatch.setattr(protocol, "_warm_up_thread", None)
+    protocol.wait_for_warm_up()  # nor when none was started
+    assert built.waits == 1
+    assert not built.is_set()
 
 
 def test_results_openai_codex_also_has_are_the_generated_models() -> None:
