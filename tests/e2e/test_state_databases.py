@@ -7,12 +7,14 @@ reported is the first in the engine's order (state, logs, goals, memories).
 
 The first client of an engine build keeps a pre-migrated copy of the four databases; later
 fresh homes start from it (the same schema and migrations as a home migrated from scratch), a
-copy that does not fit the engine is replaced, and none is kept when it is turned off.
+copy that does not fit the engine is replaced, a scratch copy a process left half made is
+removed, and none is kept when it is turned off.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -163,6 +165,23 @@ def test_pre_migrated_databases_that_do_not_fit_the_engine_are_migrated_again_an
     for name in DATABASES:
         assert _schema(home / name) == _schema(first_home / name), name
         assert _schema(replaced / name) == _schema(first_home / name), name
+
+
+def test_scratch_left_by_a_process_that_ended_while_making_a_copy_is_removed(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "templates"
+    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(templates))
+    abandoned, recent = templates / ".scratch-1-1", templates / ".scratch-2-2"
+    for scratch in (abandoned, recent):
+        scratch.mkdir(parents=True)
+        (scratch / "state_5.sqlite").write_bytes(b"half a copy")
+    an_hour_ago = time.time() - 3600
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
+    with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "home"))):  # type: ignore[arg-type]
+        _wait_for_template(templates)
+    assert not abandoned.exists()
+    assert recent.exists()  # another process may still be making it
 
 
 def test_no_pre_migrated_databases_are_kept_when_turned_off(

@@ -126,6 +126,35 @@ fn remove_databases(home: &Path) {
     }
 }
 
+/// Scratch directories are named `.scratch-<pid>-<nanoseconds>`.
+const SCRATCH_PREFIX: &str = ".scratch-";
+
+/// A scratch directory older than this was left by a process that ended while making a
+/// template (making one takes tens of milliseconds).
+const SCRATCH_ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the scratch directories of processes that exited before their template was done.
+fn remove_abandoned_scratch(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let abandoned = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(SCRATCH_PREFIX)
+            && entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > SCRATCH_ABANDONED_AFTER);
+        if abandoned {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Runs the engine's own migrations in a scratch directory beside `target`, closes the
 /// databases (which folds their write-ahead logs in), and moves the files into place in one
 /// rename, so that no client ever sees half a template.
@@ -134,8 +163,9 @@ async fn make_template(target: &Path) -> io::Result<()> {
         .parent()
         .ok_or_else(|| io::Error::other("the template directory has no parent"))?;
     std::fs::create_dir_all(parent)?;
+    remove_abandoned_scratch(parent);
     let scratch = parent.join(format!(
-        ".scratch-{}-{}",
+        "{SCRATCH_PREFIX}{}-{}",
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
