@@ -20,6 +20,8 @@ mod file_system_patch_tests;
 #[cfg(test)]
 mod rollout_policy_tests;
 #[cfg(test)]
+mod skills_load_patch_tests;
+#[cfg(test)]
 mod tls_certificate_patch_tests;
 
 pub use engine::Engine;
