@@ -28,7 +28,8 @@ def _write_skill(home: Path, name: str, text: str) -> Path:
 
 def test_the_first_turn_right_after_a_start_lists_the_threads_skills(codex_workspace: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
-    skill = _write_skill(home, "widget-sorter", "---\nname: widget-sorter\ndescription: Sorts widgets by colour.\n---\n")
+    front_matter = "---\nname: widget-sorter\ndescription: Sorts widgets by colour.\n---\n"
+    skill = _write_skill(home, "widget-sorter", front_matter)
     with MockResponsesServer() as mock:
         with Codex(CodexConfig(codex_home=str(home), **client_kwargs(mock, codex_workspace))) as client:  # type: ignore[arg-type]
             # No pause between the start and the turn: the turn must wait for the skills.
