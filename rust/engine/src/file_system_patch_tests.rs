@@ -1,6 +1,7 @@
-//! The local file system's walk runs whole in one blocking task
-//! (`patches/engine-version/typeduck-codex-utils-rustls-provider-0.6.0.patch`). It must find
-//! what the engine's generic walk finds over the same file system, one operation at a time.
+//! The local file system's walk runs whole in one blocking task, a file read in one, and a
+//! stat in the calling task (`patches/engine-version/typeduck-codex-utils-rustls-provider-0.6.0.patch`).
+//! The walk must find what the engine's generic walk finds over the same file system, one
+//! operation at a time; a read and a stat must answer what the engine's own steps answered.
 
 use std::path::Path;
 use std::path::PathBuf;
@@ -117,4 +118,74 @@ fn the_walk_in_one_task_finds_what_the_generic_walk_finds() {
         )
     });
     assert_eq!(patched, generic);
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn a_read_in_one_task_answers_what_the_steps_answered() {
+    let root = tree("read");
+    let fifo = root.0.join("a/fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let fs = LocalFileSystem::unsandboxed();
+    let read = |path: PathBuf| {
+        runtime()
+            .block_on(fs.read_file(&uri(&path), None))
+            .map_err(|err| (err.kind(), err.to_string()))
+    };
+
+    assert_eq!(read(root.0.join("a/b/two.md")), Ok(b"a/b/two.md".to_vec()));
+    // A symlink reads its target; an empty file reads empty.
+    assert_eq!(read(root.0.join("a/top-link.txt")), Ok(b"top.txt".to_vec()));
+    std::fs::write(root.0.join("empty"), b"").expect("write");
+    assert_eq!(read(root.0.join("empty")), Ok(Vec::new()));
+
+    let missing = read(root.0.join("missing.md")).expect_err("missing");
+    assert_eq!(missing.0, std::io::ErrorKind::NotFound);
+    assert_eq!(
+        read(root.0.join("a/dangling")).expect_err("dangling").0,
+        std::io::ErrorKind::NotFound
+    );
+    // A directory, and a FIFO with no writer (opened without blocking), are not files.
+    for not_a_file in [root.0.join("a"), fifo] {
+        let (kind, message) = read(not_a_file.clone()).expect_err("not a file");
+        assert_eq!(kind, std::io::ErrorKind::InvalidInput, "{message}");
+        assert_eq!(
+            message,
+            format!("path `{}` is not a file", not_a_file.display())
+        );
+    }
+}
+
+#[test]
+fn a_stat_in_the_calling_task_answers_what_the_pool_answered() {
+    let root = tree("stat");
+    let fs = LocalFileSystem::unsandboxed();
+    let runtime = runtime();
+    let stat = |path: PathBuf| runtime.block_on(fs.get_metadata(&uri(&path), None));
+
+    let file = stat(root.0.join("top.txt")).expect("file");
+    assert!(file.is_file && !file.is_directory && !file.is_symlink);
+    assert_eq!(file.size, "top.txt".len() as u64);
+    assert!(file.modified_at_ms > 0);
+    let dir = stat(root.0.join("a")).expect("dir");
+    assert!(dir.is_directory && !dir.is_file && !dir.is_symlink);
+    let link = stat(root.0.join("a/top-link.txt")).expect("symlink");
+    assert!(link.is_file && link.is_symlink);
+    let dir_link = stat(root.0.join("b-link")).expect("directory symlink");
+    assert!(dir_link.is_directory && dir_link.is_symlink);
+    for gone in ["a/dangling", "nothing-here"] {
+        let err = stat(root.0.join(gone)).expect_err(gone);
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{gone}");
+    }
 }
