@@ -215,20 +215,7 @@ def compare() -> dict[str, Any]:
     out["plain_turn_ms"] = (time.perf_counter() - t0) * 1000
 
     # 2,000 deltas (the driver's mock answers "stream" prompts with them).
-    turn = thread.turn("stream")
-    times = []
-    for event in turn.stream():
-        if event.method == "item/agentMessage/delta":
-            times.append(time.perf_counter())
-    out["deltas_received"] = len(times)
-    out["deltas_per_s"] = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
-    if IMPL == "ours":
-        # The engine's own emission rate of the same deltas (timed as they leave it, in Rust).
-        stats = codex.delivery_stats()
-        if stats.turn_text_deltas > 1 and stats.turn_text_delta_span_s > 0:
-            engine_rate = (stats.turn_text_deltas - 1) / stats.turn_text_delta_span_s
-            out["engine_deltas_per_s"] = engine_rate
-            out["deltas_share_of_engine_rate"] = out["deltas_per_s"] / engine_rate
+    out.update(stream_rates(codex, thread, "stream"))
 
     # 16 concurrent turns from Python threads, each on its own thread.
     threads = [codex.thread_start() for _ in range(CONCURRENT)]
@@ -282,6 +269,41 @@ def compare() -> dict[str, Any]:
     return out
 
 
+def long_stream_share() -> dict[str, float]:
+    """Python's share of the engine's rate again, over 20,000 deltas (~100 ms) on a warm client.
+
+    Run after every other measure, the peak RSS included, so that it changes none of them."""
+    out: dict[str, float] = {}
+    codex = sdk.Codex(make_config(fresh_home("long")))
+    thread = codex.thread_start()
+    thread.run("plain")
+    rates = stream_rates(codex, thread, "stream-long")
+    codex.close()
+    for key, value in rates.items():
+        out[f"long_{key}"] = value
+    return out
+
+
+def stream_rates(codex: Any, thread: Any, prompt: str) -> dict[str, float]:
+    """The rate at which a streamed answer's deltas reach Python, and (ours) the engine's own."""
+    out: dict[str, float] = {}
+    turn = thread.turn(prompt)
+    times = []
+    for event in turn.stream():
+        if event.method == "item/agentMessage/delta":
+            times.append(time.perf_counter())
+    out["deltas_received"] = len(times)
+    out["deltas_per_s"] = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+    if IMPL == "ours":
+        # The engine's own emission rate of the same deltas (timed as they leave it, in Rust).
+        stats = codex.delivery_stats()
+        if stats.turn_text_deltas > 1 and stats.turn_text_delta_span_s > 0:
+            engine_rate = (stats.turn_text_deltas - 1) / stats.turn_text_delta_span_s
+            out["engine_deltas_per_s"] = engine_rate
+            out["deltas_share_of_engine_rate"] = out["deltas_per_s"] / engine_rate
+    return out
+
+
 def soak() -> dict[str, Any]:
     out: dict[str, Any] = {"turns": ARGS.turns, "turns_per_thread": ARGS.turns_per_thread or ARGS.turns}
     out["unsubscribes"] = bool(ARGS.unsubscribe and hasattr(sdk.Thread, "unsubscribe"))
@@ -328,6 +350,8 @@ def main() -> None:
     out["sdk_version"] = SDK_VERSION
     out["peak_rss_total_mb"] = SAMPLER.stop()
     out["peak_rss_python_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if ARGS.mode == "compare" and IMPL == "ours":
+        out.update(long_stream_share())
     print(json.dumps(out))
 
 
