@@ -60,6 +60,24 @@ def goal_text(better: str, goal: float | None) -> str:
     return f"≥ {goal:g}x" if better == "higher" else f"≤ 1/{round(1 / goal)}"
 
 
+def report_share(results: list[dict[str, Any]], medians: dict[str, float], prefix: str, text: str, out: Any) -> None:
+    """Prints (and adds to the medians) Python's share of the engine's delta rate, with each worker's."""
+    emitted = [r for r in results if f"{prefix}deltas_share_of_engine_rate" in r]
+    if not emitted:
+        return
+    engine_rate = statistics.median(r[f"{prefix}engine_deltas_per_s"] for r in emitted)
+    share = statistics.median(r[f"{prefix}deltas_share_of_engine_rate"] for r in emitted)
+    each = ", ".join(f"{r[f'{prefix}deltas_share_of_engine_rate']:.2f}" for r in emitted)
+    medians[f"{prefix}engine_deltas_per_s"] = engine_rate
+    medians[f"{prefix}deltas_share_of_engine_rate"] = share
+    met = "met" if share >= 0.95 else "not met"
+    print(
+        f"{text.format(rate=f'{engine_rate:,.0f}')}; Python received them at {share:.2f} of that rate"
+        f" ({each}; goal >= 0.95: {met})",
+        file=out,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=None, help="worker runs per SDK (default 3, --quick 1)")
@@ -133,31 +151,12 @@ def main() -> int:
         cells = f"{official:,.1f} {unit} | {ours:,.1f} {unit} | {ratio:.2f}x | {goal_text(better, goal)} | {met}"
         print(f"| {name} | {cells} |", file=out)
 
-    emitted = [r for r in samples["ours"] if "engine_deltas_per_s" in r]
-    if emitted:
-        engine_rate = statistics.median(r["engine_deltas_per_s"] for r in emitted)
-        share = statistics.median(r["deltas_share_of_engine_rate"] for r in emitted)
-        medians["ours"]["engine_deltas_per_s"] = engine_rate
-        medians["ours"]["deltas_share_of_engine_rate"] = share
-        met = "met" if share >= 0.95 else "not met"
-        print(
-            f"\nours, {STREAM_DELTAS:,} deltas: the engine emitted {engine_rate:,.0f}/s (timed in Rust as they"
-            f" leave it); Python received them at {share:.2f} of that rate (goal >= 0.95: {met})",
-            file=out,
-        )
-    emitted_long = [r for r in samples["ours"] if "long_deltas_share_of_engine_rate" in r]
-    if emitted_long:
-        engine_rate = statistics.median(r["long_engine_deltas_per_s"] for r in emitted_long)
-        share = statistics.median(r["long_deltas_share_of_engine_rate"] for r in emitted_long)
-        shares = ", ".join(f"{r['long_deltas_share_of_engine_rate']:.2f}" for r in emitted_long)
-        medians["ours"]["long_engine_deltas_per_s"] = engine_rate
-        medians["ours"]["long_deltas_share_of_engine_rate"] = share
-        met = "met" if share >= 0.95 else "not met"
-        print(
-            f"ours, {LONG_STREAM_DELTAS:,} deltas (a warm client, ~100 ms of stream): the engine emitted"
-            f" {engine_rate:,.0f}/s; Python received them at {share:.2f} of that rate ({shares}; goal >= 0.95: {met})",
-            file=out,
-        )
+    shares = [
+        ("", f"\nours, {STREAM_DELTAS:,} deltas", "(timed in Rust as they leave it)"),
+        ("long_", f"ours, {LONG_STREAM_DELTAS:,} deltas", "(a warm client, ~100 ms of stream)"),
+    ]
+    for prefix, what, how in shares:
+        report_share(samples["ours"], medians["ours"], prefix, f"{what}: the engine emitted {{rate}}/s {how}", out)
 
     if args.json:
         goals = {key: {"better": better, "ratio": goal} for key, _, _, better, goal in METRICS if goal is not None}
