@@ -1,5 +1,5 @@
-//! The local file system's walk runs whole in one blocking task, a file read in one, and a
-//! stat in the calling task (`patches/engine-version/typeduck-codex-utils-rustls-provider-0.6.0.patch`).
+//! The local file system's walk runs whole in one blocking task, a file read in one, the open
+//! of a streamed read in one, and a stat in the calling task (`patches/engine-version/typeduck-codex-utils-rustls-provider-0.6.0.patch`).
 //! The walk must find what the engine's generic walk finds over the same file system, one
 //! operation at a time; a read and a stat must answer what the engine's own steps answered.
 
@@ -157,6 +157,46 @@ fn a_read_in_one_task_answers_what_the_steps_answered() {
         std::io::ErrorKind::NotFound
     );
     // A directory, and a FIFO with no writer (opened without blocking), are not files.
+    for not_a_file in [root.0.join("a"), fifo] {
+        let (kind, message) = read(not_a_file.clone()).expect_err("not a file");
+        assert_eq!(kind, std::io::ErrorKind::InvalidInput, "{message}");
+        assert_eq!(
+            message,
+            format!("path `{}` is not a file", not_a_file.display())
+        );
+    }
+}
+
+#[test]
+fn a_streamed_read_opened_in_one_task_answers_what_the_steps_answered() {
+    use futures::TryStreamExt;
+
+    let root = tree("stream");
+    let fifo = root.0.join("a/fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    // Larger than one chunk of the stream, so that it arrives in pieces.
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(root.0.join("big.bin"), &big).expect("write");
+    let fs = LocalFileSystem::unsandboxed();
+    let runtime = runtime();
+    let read = |path: PathBuf| {
+        runtime
+            .block_on(async {
+                let stream = fs.read_file_stream(&uri(&path), None).await?;
+                let chunks: Vec<_> = stream.try_collect().await?;
+                Ok::<_, std::io::Error>(chunks.concat())
+            })
+            .map_err(|err| (err.kind(), err.to_string()))
+    };
+
+    assert_eq!(read(root.0.join("big.bin")), Ok(big));
+    assert_eq!(read(root.0.join("a/top-link.txt")), Ok(b"top.txt".to_vec()));
+    let missing = read(root.0.join("missing.md")).expect_err("missing");
+    assert_eq!(missing.0, std::io::ErrorKind::NotFound);
     for not_a_file in [root.0.join("a"), fifo] {
         let (kind, message) = read(not_a_file.clone()).expect_err("not a file");
         assert_eq!(kind, std::io::ErrorKind::InvalidInput, "{message}");
