@@ -41,6 +41,7 @@ METRICS: list[tuple[str, str, str, str, float | None]] = [
     ("client_ready_ms", "client ready (fresh home)", "ms", "lower", None),
     ("thread_start_ms", "thread start", "ms", "lower", 1 / 3),
     ("plain_turn_ms", "one plain turn", "ms", "lower", 1 / 3),
+    ("first_turn_total_ms", "import to first turn done (import + ready + thread start + turn)", "ms", "lower", None),
     ("warm_turn_ms", "warm plain turn (median of {warm})", "ms", "lower", None),
     ("warm_turn_cpu_ms", "CPU per warm plain turn, process tree", "ms", "lower", 1 / 3),
     ("warm_thread_start_ms", "warm thread start (median of {warm})", "ms", "lower", None),
