@@ -64,3 +64,20 @@ def test_a_skill_that_fails_to_load_is_still_logged(
     assert [str(broken) in record.getMessage() for record in failures] == [True]
     assert "fine: Loads." in body
     assert str(broken) not in body
+
+
+def test_closing_a_client_after_its_skills_were_watched_warns_of_nothing(
+    codex_workspace: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A thread start watches the skill roots: the home's skills directory recursively and the
+    # bundled system skills inside it. Closing the client removes the parent's watch first,
+    # which takes the inner one with it (the codex-file-watcher patch, vendor/codex/README.md).
+    with MockResponsesServer() as mock, caplog.at_level(logging.DEBUG, logger="codex.engine"):
+        with Codex(CodexConfig(codex_home=str(tmp_path / "home"), **client_kwargs(mock, codex_workspace))) as client:  # type: ignore[arg-type]
+            client.thread_start().run("hello")
+    watcher = [record for record in caplog.records if record.name == "codex.engine.codex_file_watcher"]
+
+    assert [record.getMessage() for record in watcher if record.levelno >= logging.WARNING] == []
+    assert any("was no longer watched" in record.getMessage() for record in watcher), [
+        record.getMessage() for record in watcher
+    ]
