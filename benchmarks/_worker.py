@@ -276,15 +276,12 @@ def long_stream_share() -> dict[str, float]:
     """Python's share of the engine's rate again, over 20,000 deltas (~100 ms) on a warm client.
 
     Run after every other measure, the peak RSS included, so that it changes none of them."""
-    out: dict[str, float] = {}
     codex = sdk.Codex(make_config(fresh_home("long")))
     thread = codex.thread_start()
     thread.run("plain")
     rates = stream_rates(codex, thread, "stream-long")
     codex.close()
-    for key, value in rates.items():
-        out[f"long_{key}"] = value
-    return out
+    return {f"long_{key}": value for key, value in rates.items()}
 
 
 def stream_rates(codex: Any, thread: Any, prompt: str) -> dict[str, float]:

@@ -128,15 +128,35 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-#[test]
-fn a_read_in_one_task_answers_what_the_steps_answered() {
-    let root = tree("read");
+/// The test tree with a FIFO at `a/fifo` that has no writer (an open that waits for one blocks).
+fn tree_with_fifo(name: &str) -> (TempTree, PathBuf) {
+    let root = tree(name);
     let fifo = root.0.join("a/fifo");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .expect("mkfifo");
     assert!(made.success());
+    (root, fifo)
+}
+
+type ReadOutcome = Result<Vec<u8>, (std::io::ErrorKind, String)>;
+
+/// A directory, and a FIFO with no writer (opened without blocking), are not files.
+fn assert_not_files(read: impl Fn(PathBuf) -> ReadOutcome, paths: [PathBuf; 2]) {
+    for not_a_file in paths {
+        let (kind, message) = read(not_a_file.clone()).expect_err("not a file");
+        assert_eq!(kind, std::io::ErrorKind::InvalidInput, "{message}");
+        assert_eq!(
+            message,
+            format!("path `{}` is not a file", not_a_file.display())
+        );
+    }
+}
+
+#[test]
+fn a_read_in_one_task_answers_what_the_steps_answered() {
+    let (root, fifo) = tree_with_fifo("read");
     let fs = LocalFileSystem::unsandboxed();
     let read = |path: PathBuf| {
         runtime()
@@ -156,28 +176,14 @@ fn a_read_in_one_task_answers_what_the_steps_answered() {
         read(root.0.join("a/dangling")).expect_err("dangling").0,
         std::io::ErrorKind::NotFound
     );
-    // A directory, and a FIFO with no writer (opened without blocking), are not files.
-    for not_a_file in [root.0.join("a"), fifo] {
-        let (kind, message) = read(not_a_file.clone()).expect_err("not a file");
-        assert_eq!(kind, std::io::ErrorKind::InvalidInput, "{message}");
-        assert_eq!(
-            message,
-            format!("path `{}` is not a file", not_a_file.display())
-        );
-    }
+    assert_not_files(read, [root.0.join("a"), fifo]);
 }
 
 #[test]
 fn a_streamed_read_opened_in_one_task_answers_what_the_steps_answered() {
     use futures::TryStreamExt;
 
-    let root = tree("stream");
-    let fifo = root.0.join("a/fifo");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .expect("mkfifo");
-    assert!(made.success());
+    let (root, fifo) = tree_with_fifo("stream");
     // Larger than one chunk of the stream, so that it arrives in pieces.
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(root.0.join("big.bin"), &big).expect("write");
@@ -197,14 +203,7 @@ fn a_streamed_read_opened_in_one_task_answers_what_the_steps_answered() {
     assert_eq!(read(root.0.join("a/top-link.txt")), Ok(b"top.txt".to_vec()));
     let missing = read(root.0.join("missing.md")).expect_err("missing");
     assert_eq!(missing.0, std::io::ErrorKind::NotFound);
-    for not_a_file in [root.0.join("a"), fifo] {
-        let (kind, message) = read(not_a_file.clone()).expect_err("not a file");
-        assert_eq!(kind, std::io::ErrorKind::InvalidInput, "{message}");
-        assert_eq!(
-            message,
-            format!("path `{}` is not a file", not_a_file.display())
-        );
-    }
+    assert_not_files(read, [root.0.join("a"), fifo]);
 }
 
 #[test]
