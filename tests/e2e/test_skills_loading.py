@@ -72,9 +72,13 @@ def test_closing_a_client_after_its_skills_were_watched_warns_of_nothing(
     # A thread start watches the skill roots: the home's skills directory recursively and the
     # bundled system skills inside it. Closing the client removes the parent's watch first,
     # which takes the inner one with it (the codex-file-watcher patch, vendor/codex/README.md).
-    with MockResponsesServer() as mock, caplog.at_level(logging.DEBUG, logger="codex.engine"):
-        with Codex(CodexConfig(codex_home=str(tmp_path / "home"), **client_kwargs(mock, codex_workspace))) as client:  # type: ignore[arg-type]
-            client.thread_start().run("hello")
+    home = str(tmp_path / "home")
+    with (
+        MockResponsesServer() as mock,
+        caplog.at_level(logging.DEBUG, logger="codex.engine"),
+        Codex(CodexConfig(codex_home=home, **client_kwargs(mock, codex_workspace))) as client,  # type: ignore[arg-type]
+    ):
+        client.thread_start().run("hello")
     watcher = [record for record in caplog.records if record.name == "codex.engine.codex_file_watcher"]
 
     assert [record.getMessage() for record in watcher if record.levelno >= logging.WARNING] == []
