@@ -60,6 +60,8 @@ def read_stat(pid: int) -> ProcStat | None:
 
 
 def snapshot_of(stats: dict[int, ProcStat]) -> Snapshot:
+    """RSS and CPU time (user + system) summed over ``stats``. CPU time includes each process's
+    reaped children (cutime + cstime), so a child that exited during the measure still counts."""
     return Snapshot(
         rss_kb=sum(stat.rss_kb for stat in stats.values()),
         cpu_s=sum(stat.cpu_ticks for stat in stats.values()) / CLOCK_TICKS,
@@ -81,15 +83,6 @@ def tree_stats(root: int, exclude: int | None = None) -> dict[int, ProcStat]:
                 changed = True
     tree.discard(exclude if exclude is not None else -1)
     return {pid: stats[pid] for pid in tree if pid in stats}
-
-
-def tree_snapshot(root: int, exclude: int | None = None) -> Snapshot:
-    """RSS and CPU time (user + system) of ``root`` and all its descendants.
-
-    CPU time includes each process's reaped children (cutime + cstime), so a child that
-    exited during the measure still counts. ``exclude`` and its descendants are left out.
-    """
-    return snapshot_of(tree_stats(root, exclude))
 
 
 #: Seconds between two samples, and samples between two full scans of /proc.
