@@ -6,13 +6,15 @@ for datamodel-code-generator, generates the pydantic models, and writes a
 method registry plus the schema's sha256, which ``tests/unit/test_protocol_fresh.py``
 compares against the installed engine.
 
-The models are split in three modules: ``_turn.py`` holds what every turn streams
-(the notifications of ``TURN_METHODS`` and every thread item, with everything reachable
-from them) and their method table; ``_server.py`` re-exports those and adds the rest of
-what the engine sends (notifications, server requests and their answers) with its
-method tables; ``models.py`` re-exports those and adds the rest (client requests and
-responses). A turn's events then load a third of the classes, the first turn waits for
-no more; ``models`` stays the one namespace of all of them.
+The models are split in four modules: ``_turn.py`` holds what every turn streams (the
+notifications of ``TURN_METHODS`` and the thread items of a plain turn, with everything
+reachable from them) and their method table; ``_items.py`` holds the other thread items
+and the models only they reach (``ThreadItem`` is a ``LazyTaggedUnion``: it loads them on
+first sight); ``_server.py`` re-exports both and adds the rest of what the engine sends
+(notifications, server requests and their answers) with its method tables;
+``models.py`` re-exports those and adds the rest (client requests and responses). A plain
+turn's events then load a sixth of the classes, the first turn waits for no more;
+``models`` stays the one namespace of all of them.
 
 The models have the shapes of ``openai_codex``'s generated models, so that official
 code runs unchanged: a union (a ``ThreadItem``, a ``ThreadStatus``) is a root model
@@ -47,15 +49,16 @@ HEADER = (
 SERVER_DOCSTRING = (
     '"""What the engine sends: notifications, server requests and their answers, thread items.\n\n'
     "Every model reachable from those, and the method tables. It re-exports ``_turn`` (what\n"
-    "every turn streams, which a turn's events need alone); ``models`` re-exports it and adds\n"
-    "the client side.\n"
+    "every turn streams, which a turn's events need alone) and ``_items`` (the other thread\n"
+    "items); ``models`` re-exports it and adds the client side.\n"
     '"""'
 )
 TURN_DOCSTRING = (
-    '"""What every turn streams: its notifications and every thread item.\n\n'
+    '"""What every turn streams: its notifications and the thread items of a plain turn.\n\n'
     "Every model reachable from those, and their method table. ``codex.events`` parses a\n"
-    "turn's stream with this module alone; ``_server`` re-exports it and adds the rest of\n"
-    "what the engine sends.\n"
+    "plain turn's stream with this module alone; ``_items`` adds the other thread items\n"
+    "(loaded the first time ``ThreadItem`` sees one), ``_server`` the rest of what the engine\n"
+    "sends.\n"
     '"""'
 )
 # The notifications of most turns (a plain answer, reasoning, commands and patches): their
@@ -79,6 +82,19 @@ TURN_METHODS = (
     "turn/plan/updated",
     "turn/completed",
     "error",
+)
+# Tagged unions whose other variants load on first sight (LazyTaggedUnion), with the tags a
+# plain turn streams: every ThreadItem kind defines ~4 models on average, and a validator of
+# the union builds every kind's (a plain turn's warm-up: 120 classes -> 64, 41 -> 27 ms).
+LAZY_UNIONS = {"ThreadItem": ("userMessage", "agentMessage", "reasoning")}
+# Where the other variants of LAZY_UNIONS are defined.
+ITEMS_MODULE = "codex.protocol._items"
+ITEMS_DOCSTRING = (
+    '"""The thread item kinds a plain turn does not stream, and the models only they reach.\n\n'
+    "``ThreadItem`` (in ``_turn``) loads this module the first time it sees one of them, and\n"
+    "is complete from then on. It imports nothing of ``_turn`` (whose type checking names\n"
+    "these kinds); ``_server`` re-exports both.\n"
+    '"""'
 )
 # The wire envelopes: each is a oneOf of {method, params[, id]} objects.
 ENVELOPES = ("ServerNotification", "ServerRequest", "ClientRequest", "ClientNotification")
@@ -340,10 +356,10 @@ def _render_tables(tables: dict[str, dict[str, str]]) -> list[str]:
     return lines
 
 
-def render_server_tables(sha256: str, tables: dict[str, dict[str, str]]) -> str:
-    """The method tables of what the engine sends, appended to ``_server.py`` (the thread item
-    kinds are in ``_turn.py``)."""
-    server = {table: tables[table] for table in SERVER_TABLES}
+def render_server_tables(sha256: str, tables: dict[str, dict[str, str]], items: dict[str, str]) -> str:
+    """The method tables of what the engine sends and the thread item kinds (``_turn`` and
+    ``_items`` hold them), appended to ``_server.py``."""
+    server = {**{table: tables[table] for table in SERVER_TABLES}, "THREAD_ITEM_TYPES": items}
     lines = [
         "",
         "# sha256 of codex._native.protocol_schema(True) at generation time.",
@@ -597,9 +613,13 @@ def _reachable(references: dict[str, set[str]], roots: set[str]) -> set[str]:
     return reachable
 
 
-def split_models(source: str, turn_roots: set[str], server_roots: set[str]) -> tuple[str, str, str]:
-    """(``_turn.py``, ``_server.py``, ``models.py``): the definitions reachable from
-    ``turn_roots``, those reachable from ``server_roots`` besides, and the rest.
+def split_models(
+    source: str, turn_roots: set[str], server_roots: set[str], lazy: dict[str, set[str]]
+) -> tuple[str, str, str, str]:
+    """(``_turn.py``, ``_items.py``, ``_server.py``, ``models.py``): the definitions reachable
+    from ``turn_roots`` when each union of ``lazy`` (name -> its rare variants) reaches none
+    of its rare variants, those its rare variants reach besides, those reachable from
+    ``server_roots`` besides, and the rest.
 
     Definitions keep their order (datamodel-codegen writes each before its uses); each
     module star-imports the one before it, so ``models.py`` still holds every model.
@@ -609,14 +629,27 @@ def split_models(source: str, turn_roots: set[str], server_roots: set[str]) -> t
     body = [node for node in tree.body if _defined(node)]
     preamble = "".join(lines[: body[0].lineno - 1])
     references = {name: _references(node) for node in body for name in _defined(node)}
-    turn = _reachable(references, turn_roots)
-    server = _reachable(references, server_roots | turn_roots)
-    turn_preamble = preamble.replace(HEADER + "\n", HEADER + "\n" + TURN_DOCSTRING + "\n", 1)
-    server_preamble = preamble.replace(HEADER + "\n", HEADER + "\n" + SERVER_DOCSTRING + "\n", 1)
+    cut = {name: names - lazy.get(name, set()) for name, names in references.items()}
+    turn = _reachable(cut, turn_roots)
+    rare = set().union(*lazy.values())
+    items = _reachable(references, turn_roots | rare) - turn
+    shared = {name for name in items for used in references[name] & turn}
+    if shared:
+        # _turn names these kinds for type checkers: _items importing _turn back would be a cycle.
+        raise SystemExit(f"rare variants {sorted(shared)} use models of _turn: they need a module of their own")
+    server = _reachable(references, server_roots | turn_roots | rare)
+    typing_only = "".join(f"    from {ITEMS_MODULE} import {name}\n" for name in sorted(rare))
     parts: dict[str, list[str]] = {
-        "turn": [turn_preamble.rstrip() + "\nfrom codex.protocol._base import ProtocolType\n\n"],
+        "turn": [
+            _with_docstring(preamble, TURN_DOCSTRING)
+            + "from typing import TYPE_CHECKING\n\nfrom codex.protocol._base import ProtocolType\n"
+            + "from codex.protocol._root import LazyTaggedUnion\n\n"
+            + (f"if TYPE_CHECKING:\n{typing_only}\n" if typing_only else "")
+        ],
+        "items": [_with_docstring(preamble, ITEMS_DOCSTRING) + "\n"],
         "server": [
-            server_preamble.rstrip() + "\nfrom codex.protocol._base import ProtocolType\n",
+            _with_docstring(preamble, SERVER_DOCSTRING) + "from codex.protocol._base import ProtocolType\n",
+            "from codex.protocol._items import *  # noqa: F403\n",
             "from codex.protocol._turn import *  # noqa: F403\n\n",
         ],
         "rest": [preamble, "from codex.protocol._server import *  # noqa: F403\n\n"],
@@ -625,15 +658,102 @@ def split_models(source: str, turn_roots: set[str], server_roots: set[str]) -> t
         end = body[index + 1].lineno - 1 if index + 1 < len(body) else len(lines)
         chunk = "".join(lines[node.lineno - 1 : end])
         name = _defined(node)[0]
-        parts["turn" if name in turn else "server" if name in server else "rest"].append(chunk)
-    return "".join(parts["turn"]), "".join(parts["server"]), "".join(parts["rest"])
+        part = "turn" if name in turn else "items" if name in items else "server" if name in server else "rest"
+        parts[part].append(chunk)
+    return "".join(parts["turn"]), "".join(parts["items"]), "".join(parts["server"]), "".join(parts["rest"])
 
 
-def render_turn_tables(tables: dict[str, dict[str, str]], items: dict[str, str]) -> str:
-    """The method table of a turn's notifications and the thread item kinds, appended to ``_turn.py``."""
+def _with_docstring(preamble: str, docstring: str) -> str:
+    return preamble.replace(HEADER + "\n", HEADER + "\n" + docstring + "\n", 1).rstrip() + "\n"
+
+
+def lazy_unions(source: str, items: dict[str, str]) -> tuple[str, dict[str, set[str]]]:
+    """Makes each union of ``LAZY_UNIONS`` a ``LazyTaggedUnion``: its variants but the common
+    ones become a forward reference (resolved in ``ITEMS_MODULE``, which defines them).
+
+    Returns the source and, for each such union, the names of its rare variants.
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    edits: list[tuple[int, int, str]] = []
+    rare: dict[str, set[str]] = {}
+
+    def span(node: ast.AST) -> tuple[int, int]:
+        assert node.end_lineno is not None
+        assert node.end_col_offset is not None
+        return offsets[node.lineno - 1] + node.col_offset, offsets[node.end_lineno - 1] + node.end_col_offset
+
+    for node in tree.body:
+        if not (isinstance(node, ast.ClassDef) and node.name in LAZY_UNIONS and node.bases):
+            continue
+        root = next(
+            (
+                field.annotation
+                for field in node.body
+                if isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name) and field.target.id == "root"
+            ),
+            None,
+        )
+        # After open_unions: Annotated[Annotated[A | B | ..., Field(discriminator=tag)] | Fallback, Field(...)]
+        outer = root.slice.elts[0] if isinstance(root, ast.Subscript) and isinstance(root.slice, ast.Tuple) else None
+        if not (
+            isinstance(outer, ast.BinOp)
+            and isinstance(outer.left, ast.Subscript)
+            and isinstance(outer.left.slice, ast.Tuple)
+        ):
+            raise SystemExit(f"{node.name}: LAZY_UNIONS names a union that is not an open tagged union")
+        inner, *metadata = outer.left.slice.elts
+        tags = [
+            keyword.value.value
+            for part in metadata
+            if isinstance(part, ast.Call)
+            for keyword in part.keywords
+            if keyword.arg == "discriminator" and isinstance(keyword.value, ast.Constant)
+        ]
+        fallback = ast.unparse(outer.right)
+        names = _members(inner)
+        if not tags or not names:
+            raise SystemExit(f"{node.name}: LAZY_UNIONS names a union that is not an open tagged union")
+        common = {tag: items[tag] for tag in LAZY_UNIONS[node.name]}
+        if set(common.values()) - set(names):
+            raise SystemExit(f"{node.name}: common variants {sorted(common.values())} not all in the union")
+        rare[node.name] = set(names) - set(common.values())
+        start, end = span(inner)
+        edits.append((start, end, json.dumps(" | ".join(names))))
+        start, end = span(node.bases[0])
+        edits.append((start, end, "LazyTaggedUnion"))
+        assert node.end_lineno is not None
+        body_end = offsets[node.end_lineno]
+        table = ", ".join(f'"{tag}": {name}' for tag, name in common.items())
+        edits.append(
+            (
+                body_end,
+                body_end,
+                f'\n    variants_module = "{ITEMS_MODULE}"\n    tag = "{tags[0]}"\n'
+                f"    common_variants = {{{table}}}\n    fallback = {fallback}\n",
+            )
+        )
+    for start, end, text in sorted(edits, reverse=True):
+        source = source[:start] + text + source[end:]
+    return source, rare
+
+
+def render_turn_tables(tables: dict[str, dict[str, str]]) -> str:
+    """The method table of a turn's notifications, appended to ``_turn.py``."""
     notifications = tables["SERVER_NOTIFICATION_PARAMS"]
     table = {method: notifications[method] for method in TURN_METHODS if method in notifications}
-    return "\n".join(_render_tables({"TURN_NOTIFICATION_PARAMS": table, "THREAD_ITEM_TYPES": items})) + "\n"
+    return "\n".join(_render_tables({"TURN_NOTIFICATION_PARAMS": table})) + "\n"
+
+
+def render_completion(lazy: dict[str, set[str]]) -> str:
+    """Appended to ``models.py``: every variant is defined there, so each lazy union is completed
+    (the one namespace of every model has the generated unions' annotations and validators)."""
+    lines = ["", "# Every variant is loaded: each lazy union becomes the generated union itself."]
+    lines.extend(f"{name}.load_variants()" for name in sorted(lazy))
+    return "\n".join(lines) + "\n"
 
 
 def run_codegen(schema: dict[str, Any]) -> str:
@@ -677,21 +797,23 @@ def ruff_format(path: Path, as_path: Path) -> None:
 
 
 def generate(out_dir: Path, schema_text: str | None = None) -> None:
-    """Writes _turn.py, _server.py, models.py and registry.py into ``out_dir`` (its other modules are hand-written)."""
+    """Writes _turn.py, _items.py, _server.py, models.py and registry.py into ``out_dir``
+    (its other modules are hand-written)."""
     schema_text = export_schema() if schema_text is None else schema_text
     flat = flatten(json.loads(schema_text))
     tables, items = registry(flat), thread_item_types(flat)
     server_roots = {name for table in SERVER_TABLES for name in tables[table].values()} | set(items.values())
     notifications = tables["SERVER_NOTIFICATION_PARAMS"]
-    turn_roots = {notifications[method] for method in TURN_METHODS if method in notifications} | set(items.values())
-    turn_source, server_source, models_source = split_models(
-        open_enums(protocol_root_models(open_unions(run_codegen(codegen_input(flat))))), turn_roots, server_roots
-    )
+    turn_roots = {notifications[method] for method in TURN_METHODS if method in notifications}
+    source, lazy = lazy_unions(open_unions(run_codegen(codegen_input(flat))), items)
+    source = open_enums(protocol_root_models(source))
+    turn_source, items_source, server_source, models_source = split_models(source, turn_roots, server_roots, lazy)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {
-        "_turn.py": turn_source + render_turn_tables(tables, items),
-        "_server.py": server_source + render_server_tables(schema_sha256(schema_text), tables),
-        "models.py": models_source,
+        "_turn.py": turn_source + render_turn_tables(tables),
+        "_items.py": items_source,
+        "_server.py": server_source + render_server_tables(schema_sha256(schema_text), tables, items),
+        "models.py": models_source + render_completion(lazy),
         "registry.py": render_registry(tables),
     }
     for name, text in written.items():

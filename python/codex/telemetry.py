@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import events
+from . import events, protocol
 from ._logging import correlation
 from ._version import __version__
 from .errors import ConfigurationError
@@ -141,6 +141,8 @@ class TurnTrace:
                 self._items[item.root.id] = opened
 
     def _open_item_span(self, wrapped: ThreadItem) -> Span | None:
+        if not protocol.other_item_kinds_loaded():
+            return None  # a plain turn's item: no tool call (their kinds load with the first)
         item = wrapped.root
         if isinstance(item, events.DynamicToolCallThreadItem):
             return self._child(

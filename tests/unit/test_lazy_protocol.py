@@ -71,7 +71,13 @@ def test_other_events_load_only_what_the_engine_sends() -> None:
         print(json.dumps(sorted(m for m in sys.modules if m.startswith("codex.protocol."))))
         """
     )
-    assert loaded == ["codex.protocol._base", "codex.protocol._root", "codex.protocol._server", "codex.protocol._turn"]
+    assert loaded == [
+        "codex.protocol._base",
+        "codex.protocol._items",
+        "codex.protocol._root",
+        "codex.protocol._server",
+        "codex.protocol._turn",
+    ]
 
 
 def test_lazy_names_are_the_generated_classes() -> None:
@@ -106,15 +112,17 @@ def test_warm_up_builds_a_turns_validators_in_the_background() -> None:
         protocol._warm_up_thread.join(timeout=60)
         turn = protocol.turn_models()
         models = list(turn.TURN_NOTIFICATION_PARAMS.values())
-        models += list(turn.THREAD_ITEM_TYPES.values())
+        models += list(turn.ThreadItem.common_variants.values())
         print(json.dumps({
             "built": all(m.__pydantic_complete__ for m in models),
-            # What only approvals and rarer notices need loads when first needed.
+            # What only approvals and rarer notices need loads when first needed, and so do
+            # the thread item kinds a plain turn does not stream.
             "server_models_loaded": "codex.protocol._server" in sys.modules,
+            "other_item_kinds_loaded": "codex.protocol._items" in sys.modules,
         }))
         """
     )
-    assert built == {"built": True, "server_models_loaded": False}
+    assert built == {"built": True, "server_models_loaded": False, "other_item_kinds_loaded": False}
 
 
 class _RecordingEvent(threading.Event):

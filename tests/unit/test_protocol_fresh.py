@@ -16,7 +16,7 @@ from codex.protocol import SCHEMA_SHA256
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "python" / "codex" / "protocol"
-GENERATED = ("_turn.py", "_server.py", "models.py", "registry.py")
+GENERATED = ("_turn.py", "_items.py", "_server.py", "models.py", "registry.py")
 
 
 def _generator() -> ModuleType:

@@ -9,9 +9,10 @@ model. Every model keeps fields it does not declare, and ``to_dict()`` /
 
 ``models`` and the registry tables are imported on first use (a thousand classes
 cost a few hundred milliseconds, which ``import codex`` must not pay); events
-need only the third of them that the engine sends (``_server``), and a turn's own
-events the eighth that every turn streams (``_turn``), which :func:`warm_up` loads
-ahead of time, off the caller's thread, while the engine starts.
+need only the third of them that the engine sends (``_server``), and a plain turn's
+own events the sixteenth that every turn streams (``_turn``), which :func:`warm_up`
+loads ahead of time, off the caller's thread, while the engine starts. The other thread
+item kinds (``_items``) load the first time a ``ThreadItem`` is one of them.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ __all__ = [
     "model_named",
     "models",
     "notification_model",
+    "other_item_kinds_loaded",
     "server_models",
     "turn_models",
     "wait_for_warm_up",
@@ -106,12 +108,28 @@ def server_models() -> ModuleType:
 
 
 def model_named(name: str) -> Any:
-    """The generated model (or union) called ``name``, loading only what it needs."""
+    """The generated model (or union) called ``name``, loading only what it needs.
+
+    A union whose rare variants load on first sight (``ThreadItem``) is completed first: what
+    a program looks up by name has the generated union's annotation and schema at once.
+    """
+    from ._root import LazyTaggedUnion
+
     for module in (turn_models, server_models):
         loaded = module()
         if hasattr(loaded, name):
-            return getattr(loaded, name)
+            value = getattr(loaded, name)
+            if isinstance(value, type) and issubclass(value, LazyTaggedUnion):
+                value.load_variants()
+            return value
     return getattr(__getattr__("models"), name)
+
+
+def other_item_kinds_loaded() -> bool:
+    """Whether the thread item kinds a plain turn does not stream (commands, patches, tool calls,
+    ...) are loaded; until they are, no item is one of them, so code that only looks for those
+    kinds can skip a plain turn's items without loading them."""
+    return bool(turn_models().ThreadItem.variants_loaded())
 
 
 def notification_model(method: str) -> Any:
@@ -225,9 +243,10 @@ def _load_turn_models() -> None:
     if getattr(pydantic.main, "_rebuild_lock", None) is not None:
         # What the notifications contain first: a complete model's validator is reused,
         # so the item kinds are built once instead of once per notification (50 -> 18 ms).
-        # (The turn notifications' validators cost ~100 ms on first use: the item and turn
-        # models each embed the ThreadItem union.)
-        parts = [*turn.THREAD_ITEM_TYPES.values(), turn.Turn]
+        # (The item and turn models each embed the ThreadItem union, whose kinds but a plain
+        # turn's load on first sight.)
+        union = turn.ThreadItem
+        parts = [*union.common_variants.values(), union.fallback, turn.Turn]
         # Then a plain turn's notifications (a first turn that starts meanwhile waits for
         # them: wait_for_warm_up), then the rest of what a turn may send.
         table = turn.TURN_NOTIFICATION_PARAMS

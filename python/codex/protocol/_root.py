@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
-from typing import Any, Generic, TypeVar
+import sys
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import ConfigDict, RootModel
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, GetJsonSchemaHandler, RootModel, ValidationError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 RootT = TypeVar("RootT")
 
@@ -26,3 +32,97 @@ class ProtocolRootModel(RootModel[RootT], Generic[RootT]):
     def to_json(self) -> str:
         """The engine's wire JSON for this value (as text)."""
         return json.dumps(self.to_dict(), separators=(",", ":"))
+
+
+class LazyTaggedUnion(ProtocolRootModel[Any]):
+    """A tagged union whose rare variants are defined in another module, loaded on first sight.
+
+    Building a validator for a union builds every variant's, and defining a variant defines
+    every model it reaches: for a ``ThreadItem`` (18 kinds), ~60 classes of which a plain
+    turn uses none. So the generated union names its common variants (``common_variants``,
+    tag -> class) and writes the others as a forward reference to ``variants_module``, which
+    defines them (and imports nothing of this union's module).
+    Until that module is loaded, a model embedding the union validates it by its tag: a
+    common variant at once, a rare one after loading the module (once), an unknown tag or a
+    value no variant accepts as ``fallback`` (what the full union does, left to right).
+    Loading the module completes the union: from then on it is the generated union itself,
+    with its annotation, validator and JSON schema. Anything that asks the union class for
+    its own validator, serializer or fields loads it first.
+    """
+
+    variants_module: ClassVar[str]
+    tag: ClassVar[str]
+    common_variants: ClassVar[Mapping[str, type[BaseModel]]]
+    fallback: ClassVar[type[BaseModel]]
+
+    @classmethod
+    def variants_loaded(cls) -> bool:
+        return cls.__pydantic_fields_complete__
+
+    @classmethod
+    def load_variants(cls) -> None:
+        """Loads the rare variants and completes this union with them."""
+        if not cls.variants_loaded():
+            cls.model_rebuild()
+
+    @classmethod
+    def model_rebuild(
+        cls,
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: Any = None,
+    ) -> bool | None:
+        # The forward reference names the variants' module's classes, the rest are this one's.
+        namespace = {**vars(importlib.import_module(cls.variants_module)), **vars(sys.modules[cls.__module__])}
+        return super().model_rebuild(force=force, raise_errors=raise_errors, _types_namespace=namespace)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        if cls.variants_loaded():
+            return handler(source)
+        return core_schema.model_schema(
+            cls,
+            core_schema.with_info_plain_validator_function(cls._validate_variant),
+            root_model=True,
+            config=core_schema.CoreConfig(title=cls.__name__),
+            # The reference the generated union's schema has (pydantic's form), so that a JSON
+            # schema names it as a definition either way.
+            ref=f"{cls.__module__}.{cls.__qualname__}:{id(cls)}",
+            metadata={"pydantic_js_functions": [cls._full_json_schema]},
+        )
+
+    @classmethod
+    def _validate_variant(cls, value: Any, info: core_schema.ValidationInfo) -> Any:
+        if isinstance(value, BaseModel):
+            if isinstance(value, (*cls.common_variants.values(), cls.fallback)):
+                return value
+            cls.load_variants()
+            return cls.__pydantic_validator__.validate_python(value, context=info.context).root
+        tag = value.get(cls.tag) if isinstance(value, dict) else None
+        variant = cls.common_variants.get(tag) if isinstance(tag, str) else None
+        if variant is None and isinstance(value, dict):
+            cls.load_variants()
+            return cls.__pydantic_validator__.validate_python(value, context=info.context).root
+        if variant is not None:
+            try:
+                return variant.__pydantic_validator__.validate_python(value, context=info.context)
+            except ValidationError:
+                pass  # the full union's next choice, left to right
+        return cls.fallback.__pydantic_validator__.validate_python(value, context=info.context)
+
+    @classmethod
+    def _full_json_schema(cls, _schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        # The generated union's JSON schema: that of its root, with the definitions it uses.
+        cls.load_variants()
+        full = cls.__pydantic_core_schema__
+        definitions = full["definitions"] if full["type"] == "definitions" else []
+        model = full["schema"] if full["type"] == "definitions" else full
+        if model["type"] != "model":
+            raise TypeError(f"{cls.__name__}: unexpected core schema {model['type']!r}")
+        json_schema = handler(core_schema.definitions_schema(model["schema"], definitions))
+        json_schema.setdefault("title", cls.__name__)
+        if cls.__doc__:
+            json_schema.setdefault("description", inspect.cleandoc(cls.__doc__))
+        return json_schema

@@ -3,8 +3,8 @@
 """What the engine sends: notifications, server requests and their answers, thread items.
 
 Every model reachable from those, and the method tables. It re-exports ``_turn`` (what
-every turn streams, which a turn's events need alone); ``models`` re-exports it and adds
-the client side.
+every turn streams, which a turn's events need alone) and ``_items`` (the other thread
+items); ``models`` re-exports it and adds the client side.
 """
 
 from enum import Enum
@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from codex.protocol._base import OpenEnum, ProtocolModel, ProtocolRootModel, ProtocolType
+from codex.protocol._items import *  # noqa: F403
 from codex.protocol._turn import *  # noqa: F403
 
 
@@ -2281,4 +2282,25 @@ SERVER_REQUEST_RESPONSES: dict[str, ProtocolType] = {
     "item/tool/call": DynamicToolCallResponse,
     "item/tool/requestUserInput": ToolRequestUserInputResponse,
     "mcpServer/elicitation/request": McpServerElicitationRequestResponse,
+}
+
+THREAD_ITEM_TYPES: dict[str, ProtocolType] = {
+    "agentMessage": AgentMessageThreadItem,
+    "collabAgentToolCall": CollabAgentToolCallThreadItem,
+    "commandExecution": CommandExecutionThreadItem,
+    "contextCompaction": ContextCompactionThreadItem,
+    "dynamicToolCall": DynamicToolCallThreadItem,
+    "enteredReviewMode": EnteredReviewModeThreadItem,
+    "exitedReviewMode": ExitedReviewModeThreadItem,
+    "fileChange": FileChangeThreadItem,
+    "hookPrompt": HookPromptThreadItem,
+    "imageGeneration": ImageGenerationThreadItem,
+    "imageView": ImageViewThreadItem,
+    "mcpToolCall": McpToolCallThreadItem,
+    "plan": PlanThreadItem,
+    "reasoning": ReasoningThreadItem,
+    "sleep": SleepThreadItem,
+    "subAgentActivity": SubAgentActivityThreadItem,
+    "userMessage": UserMessageThreadItem,
+    "webSearch": WebSearchThreadItem,
 }

@@ -7979,3 +7979,7 @@ class ServerNotification(ProtocolRootModel[Any]):
             title="ServerNotification",
         ),
     ]
+
+
+# Every variant is loaded: each lazy union becomes the generated union itself.
+ThreadItem.load_variants()
