@@ -277,6 +277,8 @@ def test_ray_backend_two_actors_on_a_local_instance_then_a_cancelled_fleet(
         results = list(run_fleet(tasks, **options))  # type: ignore[arg-type]
         # The fleet used the connection it found and left it open.
         assert ray.is_initialized()
+        # Its actors go (Ray ends their processes asynchronously): the next fleet's count is its own.
+        _wait_for(lambda: not _actor_processes(), "the first fleet's actor processes to exit", 60)
 
         # Cancelling: dispatching stops, running turns are cancelled inside the actors.
         cancel = threading.Event()
