@@ -195,3 +195,35 @@ def test_the_union_validates_by_itself_before_its_kinds_are_loaded() -> None:
 def test_a_value_that_is_no_item_at_all_is_rejected(value: object) -> None:
     with pytest.raises(ValidationError):
         models.ItemStartedNotification.model_validate({**BASE, "item": value})
+
+
+def test_threads_that_meet_a_rare_kind_together_all_get_it() -> None:
+    seen = _fresh(
+        """
+        import json, sys, threading
+        from codex import protocol
+        turn = protocol.turn_models()
+        started = turn.ItemStartedNotification
+        started.model_rebuild()  # the lazy validator, built before any rare kind is loaded
+        base = {"threadId": "t", "turnId": "u", "startedAtMs": 1}
+        item = json.loads(sys.argv[1])
+        barrier = threading.Barrier(8)
+        kinds, errors = [], []
+
+        def meet() -> None:
+            barrier.wait()
+            try:
+                kinds.append(type(started.model_validate({**base, "item": item}).item.root).__name__)
+            except Exception as error:
+                errors.append(repr(error))
+
+        workers = [threading.Thread(target=meet) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        print(json.dumps([sorted(set(kinds)), len(kinds), errors, turn.ThreadItem.variants_loaded()]))
+        """,
+        json.dumps(COMMAND),
+    )
+    assert seen == [["CommandExecutionThreadItem"], 8, [], True]

@@ -6,6 +6,7 @@ import importlib
 import inspect
 import json
 import sys
+import threading
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -34,6 +35,21 @@ class ProtocolRootModel(RootModel[RootT], Generic[RootT]):
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
 
+#: The lazy unions completed with their rare variants (pydantic's own flag for this is recent).
+_COMPLETED: set[type[BaseModel]] = set()
+_COMPLETING = threading.RLock()
+
+
+class _Completing(threading.local):
+    """The unions this thread is completing: their own schema is then the generated union's."""
+
+    def __init__(self) -> None:
+        self.unions: set[type[BaseModel]] = set()
+
+
+_COMPLETING_NOW = _Completing()
+
+
 class LazyTaggedUnion(ProtocolRootModel[Any]):
     """A tagged union whose rare variants are defined in another module, loaded on first sight.
 
@@ -57,11 +73,12 @@ class LazyTaggedUnion(ProtocolRootModel[Any]):
 
     @classmethod
     def variants_loaded(cls) -> bool:
-        return cls.__pydantic_fields_complete__
+        """Whether the rare variants are loaded and this union completed with them."""
+        return cls in _COMPLETED
 
     @classmethod
     def load_variants(cls) -> None:
-        """Loads the rare variants and completes this union with them."""
+        """Loads the rare variants and completes this union with them (once; thread-safe)."""
         if not cls.variants_loaded():
             cls.model_rebuild()
 
@@ -74,14 +91,24 @@ class LazyTaggedUnion(ProtocolRootModel[Any]):
         _parent_namespace_depth: int = 2,
         _types_namespace: Any = None,
     ) -> bool | None:
-        # The forward reference names the variants' module's classes, the rest are this one's.
-        namespace = {**vars(importlib.import_module(cls.variants_module)), **vars(sys.modules[cls.__module__])}
-        return super().model_rebuild(force=force, raise_errors=raise_errors, _types_namespace=namespace)
+        # Two threads may meet their first rare variant together (pydantic before 2.11 does not
+        # serialize rebuilds itself).
+        with _COMPLETING:
+            # The forward reference names the variants' module's classes, the rest are this one's.
+            namespace = {**vars(importlib.import_module(cls.variants_module)), **vars(sys.modules[cls.__module__])}
+            _COMPLETING_NOW.unions.add(cls)
+            try:
+                rebuilt = super().model_rebuild(force=force, raise_errors=raise_errors, _types_namespace=namespace)
+            finally:
+                _COMPLETING_NOW.unions.discard(cls)
+            if rebuilt is not False:
+                _COMPLETED.add(cls)
+            return rebuilt
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        if cls.variants_loaded():
-            return handler(source)
+        if cls.variants_loaded() or cls in _COMPLETING_NOW.unions:
+            return handler(source)  # the generated union's own schema
         return core_schema.model_schema(
             cls,
             core_schema.with_info_plain_validator_function(cls._validate_variant),
