@@ -632,11 +632,11 @@ def split_models(
     cut = {name: names - lazy.get(name, set()) for name, names in references.items()}
     turn = _reachable(cut, turn_roots)
     rare = set().union(*lazy.values())
-    items = _reachable(references, turn_roots | rare) - turn
-    shared = {name for name in items for used in references[name] & turn}
+    items = _reachable(references, rare) - turn
+    shared = {name for name in items if references[name] & turn}
     if shared:
         # _turn names these kinds for type checkers: _items importing _turn back would be a cycle.
-        raise SystemExit(f"rare variants {sorted(shared)} use models of _turn: they need a module of their own")
+        raise SystemExit(f"{sorted(shared)} (in _items) use models of _turn: those need a module of their own")
     server = _reachable(references, server_roots | turn_roots | rare)
     typing_only = "".join(f"    from {ITEMS_MODULE} import {name}\n" for name in sorted(rare))
     parts: dict[str, list[str]] = {
@@ -717,6 +717,8 @@ def lazy_unions(source: str, items: dict[str, str]) -> tuple[str, dict[str, set[
         names = _members(inner)
         if not tags or not names:
             raise SystemExit(f"{node.name}: LAZY_UNIONS names a union that is not an open tagged union")
+        if node.name != "ThreadItem":
+            raise SystemExit(f"{node.name}: only ThreadItem's variants (thread_item_types) are known by tag here")
         common = {tag: items[tag] for tag in LAZY_UNIONS[node.name]}
         if set(common.values()) - set(names):
             raise SystemExit(f"{node.name}: common variants {sorted(common.values())} not all in the union")
