@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex import Codex, Sandbox, TurnStatus
+from codex.events import _JSON_VALIDATORS as CACHED_VALIDATORS
 from codex.events import Notification, ThreadItem, UnknownNotification, parse_notification_json
 from codex.protocol import SERVER_NOTIFICATION_PARAMS, THREAD_ITEM_TYPES, ProtocolModel
 from codex.testing import MockResponsesServer, responses
@@ -29,7 +31,26 @@ def test_every_event_of_a_turn_is_typed_and_round_trips(
         received.append((method, wire, event))
         return event
 
+    fast_path: list[str] = []
+
+    class RecordingValidators(dict[str, Callable[[str | bytes], Any]]):
+        """The cached validators the stream's text-delta fast path takes, recording too."""
+
+        def get(self, method: str, default: Any = None) -> Any:
+            validate = CACHED_VALIDATORS.get(method, default)
+            if validate is None:
+                return None
+
+            def recording_validate(params_json: str | bytes) -> Any:
+                payload = validate(params_json)
+                received.append((method, json.loads(params_json), Notification(method, payload)))
+                fast_path.append(method)
+                return payload
+
+            return recording_validate
+
     monkeypatch.setattr("codex.turns.parse_notification_json", recording_parse)
+    monkeypatch.setattr("codex.turns._JSON_VALIDATORS", RecordingValidators())
     codex_mock.enqueue(
         responses.exec_command("echo typed > typed.txt && cat typed.txt", login=False),
         responses.apply_patch(responses.add_file_patch("patched.txt", "one\ntwo")),
@@ -41,6 +62,8 @@ def test_every_event_of_a_turn_is_typed_and_round_trips(
     assert turn.run().status is TurnStatus.completed
     assert (codex_workspace / "patched.txt").read_text() == "one\ntwo\n"
     assert [event for _, _, event in received] == streamed
+    # The text deltas after the first took the fast path (the first one cached its validator).
+    assert set(fast_path) == {"item/agentMessage/delta"}
     methods = Counter(method for method, _, _ in received)
     assert {
         "turn/started",
