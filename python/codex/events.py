@@ -260,6 +260,28 @@ def parse_notification_json(method: str, params_json: str | bytes) -> Notificati
         return parse_notification(method, json.loads(params_json))
 
 
+#: The method of the assistant's text deltas: most of a streamed turn's events.
+AGENT_MESSAGE_DELTA = "item/agentMessage/delta"
+
+
+def parse_turn_text_delta(params_json: str | bytes, turn_id: str) -> Notification | None:
+    """An ``item/agentMessage/delta`` of turn ``turn_id``, by its cached validator alone: a
+    turn stream's fast path for its own text deltas (1.39 -> 1.13 us per delta through the
+    stream's loop, docs/benchmarks.md). None when the general path must decode it: no validator
+    cached yet (:func:`parse_notification_json` caches it), another turn's delta, or params
+    the model refuses."""
+    validate = _JSON_VALIDATORS.get(AGENT_MESSAGE_DELTA)
+    if validate is None:
+        return None
+    try:
+        payload = validate(params_json)
+    except ValueError:
+        return None
+    if payload.turn_id != turn_id:
+        return None
+    return Notification(AGENT_MESSAGE_DELTA, payload)
+
+
 def _parse_error_event(method: str, params_json: str | bytes, validate: Callable[[str | bytes], Any]) -> Notification:
     # Every turn ends with turn/completed, and most without an error: with no error there
     # is no text to scrub, and the one-pass result is what scrubbing then validating gives.

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 from . import _constants, api_models, events, protocol
 from .errors import TransportClosedError, turn_failed_error
 from .events import (
-    _JSON_VALIDATORS,
+    AGENT_MESSAGE_DELTA,
     JsonObject,
     Notification,
     NotificationPayload,
     UnknownNotification,
     parse_notification_json,
+    parse_turn_text_delta,
 )
 from .inputs import Input, to_wire_input
 from .metrics import TurnMetrics, Usage
@@ -188,7 +189,6 @@ def _turn_id_of(params: dict[str, Any]) -> str | None:
 # None for a method routed on the dict (no model, or one where the turn id is optional).
 _Route: TypeAlias = "tuple[str | None, str | None] | None"
 _ROUTES: dict[str, _Route] = {}
-_AGENT_MESSAGE_DELTA = "item/agentMessage/delta"
 
 
 def _route_of(method: str) -> _Route:
@@ -313,21 +313,13 @@ class _TurnCore:
             own = router.sdk_events(thread_id)
             if own:
                 yield from own
-            if method == _AGENT_MESSAGE_DELTA:
-                # Most of a streamed turn's events: what _decode and add do with one of this
-                # turn's own deltas, inline (its validator once parse_notification_json cached
-                # it). 1.39 -> 1.09 us per delta through this loop (docs/benchmarks.md).
-                validate = _JSON_VALIDATORS.get(method)
-                if validate is not None:
-                    try:
-                        payload = validate(params_json)
-                    except ValueError:
-                        payload = None
-                    if payload is not None and payload.turn_id == turn_id:
-                        delta = Notification(method, payload)
-                        collector.add_text_delta(delta)
-                        yield delta
-                        continue
+            if method == AGENT_MESSAGE_DELTA:
+                # Most of a streamed turn's events: what _decode and add do with this turn's own.
+                delta = parse_turn_text_delta(params_json, turn_id)
+                if delta is not None:
+                    collector.add_text_delta(delta)
+                    yield delta
+                    continue
             event = self._decode(router, method, params_json)
             if event is None:
                 continue

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex import Codex, Sandbox, TurnStatus
-from codex.events import _JSON_VALIDATORS as CACHED_VALIDATORS
-from codex.events import Notification, ThreadItem, UnknownNotification, parse_notification_json
+from codex.events import (
+    Notification,
+    ThreadItem,
+    UnknownNotification,
+    parse_notification_json,
+    parse_turn_text_delta,
+)
 from codex.protocol import SERVER_NOTIFICATION_PARAMS, THREAD_ITEM_TYPES, ProtocolModel
 from codex.testing import MockResponsesServer, responses
 
@@ -33,24 +37,15 @@ def test_every_event_of_a_turn_is_typed_and_round_trips(
 
     fast_path: list[str] = []
 
-    class RecordingValidators(dict[str, Callable[[str | bytes], Any]]):
-        """The cached validators the stream's text-delta fast path takes, recording too."""
-
-        def get(self, method: str, default: Any = None) -> Any:
-            validate = CACHED_VALIDATORS.get(method, default)
-            if validate is None:
-                return None
-
-            def recording_validate(params_json: str | bytes) -> Any:
-                payload = validate(params_json)
-                received.append((method, json.loads(params_json), Notification(method, payload)))
-                fast_path.append(method)
-                return payload
-
-            return recording_validate
+    def recording_text_delta(params_json: str | bytes, turn_id: str) -> Notification | None:
+        event = parse_turn_text_delta(params_json, turn_id)
+        if event is not None:
+            received.append((event.method, json.loads(params_json), event))
+            fast_path.append(event.method)
+        return event
 
     monkeypatch.setattr("codex.turns.parse_notification_json", recording_parse)
-    monkeypatch.setattr("codex.turns._JSON_VALIDATORS", RecordingValidators())
+    monkeypatch.setattr("codex.turns.parse_turn_text_delta", recording_text_delta)
     codex_mock.enqueue(
         responses.exec_command("echo typed > typed.txt && cat typed.txt", login=False),
         responses.apply_patch(responses.add_file_patch("patched.txt", "one\ntwo")),

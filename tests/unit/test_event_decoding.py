@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codex import _logging
+from codex import _logging, events
 from codex.events import (
     AgentMessageDeltaNotification,
     ErrorNotification,
@@ -274,3 +274,20 @@ def test_server_requests_are_dispatched_with_their_params() -> None:
         ("thread-1", "turn-1", "item/tool/call", "7", request),
         ("thread-1", "turn-1", "item/tool/call", "null", request),
     ]
+
+
+def test_the_text_delta_fast_path_leaves_to_the_general_path_what_it_cannot_take(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wire = {"threadId": "t", "turnId": "u", "itemId": "i", "delta": "hi"}
+    text = json.dumps(wire)
+    monkeypatch.setattr(events, "_JSON_VALIDATORS", {})
+    assert events.parse_turn_text_delta(text, "u") is None  # no validator cached yet
+    general = events.parse_notification_json(events.AGENT_MESSAGE_DELTA, text)  # caches it
+    fast = events.parse_turn_text_delta(text, "u")
+    assert fast == general
+    assert fast is not None
+    assert fast.to_dict() == {"method": "item/agentMessage/delta", "params": wire}
+    assert events.parse_turn_text_delta(text, "another turn") is None
+    assert events.parse_turn_text_delta(json.dumps({"threadId": "t", "turnId": "u"}), "u") is None
+    assert events.parse_turn_text_delta("not json", "u") is None
