@@ -1,5 +1,6 @@
 """Suite-wide hygiene: the suite leaves no sandbox mount points behind in the temp directory,
-and keeps the engine's pre-migrated databases in a directory of its own, not the user's cache.
+and keeps the engine's pre-migrated databases and OS detection in a directory of its own, not the
+user's cache.
 
 While a sandboxed command runs, the engine's bubblewrap mounts an empty read-only directory over
 ``.git``, ``.agents`` and ``.codex`` in every writable root that lacks them, ``/tmp`` included,
@@ -39,6 +40,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         templates = tempfile.mkdtemp(prefix="codex-db-templates-")
         session.config.stash[_templates_dir] = templates
         os.environ["CODEX_EMBEDDED_DATABASE_TEMPLATES"] = templates
+        if "CODEX_EMBEDDED_OS_DETECTION_CACHE" not in os.environ:
+            os.environ["CODEX_EMBEDDED_OS_DETECTION_CACHE"] = str(Path(templates) / "os-detection.json")
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

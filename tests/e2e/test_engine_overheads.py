@@ -124,6 +124,68 @@ def test_os_detection_runs_once_per_process(
     assert len(user_agents) == 1
 
 
+ONE_TURN = textwrap.dedent(
+    """
+    import sys
+    from codex import Codex
+
+    base_url, workspace = sys.argv[1:3]
+    with Codex(base_url=base_url, api_key="sk-e2e-test-key", cwd=workspace) as client:
+        assert client.thread_start().run("hello").final_response == "Hello from the mock."
+    """
+)
+
+
+def test_the_os_detection_is_kept_for_the_next_process_until_what_it_read_changes(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
+) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    log = tmp_path / "probes.log"
+    for name in ("lsb_release", "getconf"):
+        probe = fake_bin / name
+        probe.write_text(FAKE_PROBE.format(log=log))
+        probe.chmod(0o755)
+    kept = tmp_path / "cache" / "os-detection.json"
+    env = {
+        **os.environ,
+        "PATH": f"{fake_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "CODEX_EMBEDDED_OS_DETECTION_CACHE": str(kept),
+    }
+
+    def run_one_process() -> tuple[list[str], str]:
+        before = len(codex_mock.requests)
+        run_python_program(ONE_TURN, codex_mock.base_url, str(codex_workspace), env=env)
+        posts = [r for r in codex_mock.requests[before:] if r.method == "POST"]
+        assert len(posts) == 1
+        return log.read_text().splitlines(), posts[0].headers.get("user-agent", "")
+
+    calls, user_agent = run_one_process()
+    assert calls == ["lsb_release -a", "getconf LONG_BIT"]
+    assert "(Debian 13" in user_agent, user_agent
+    assert json.loads(kept.read_text())["info"]["version"] == {"Semantic": [13, 0, 0]}
+
+    # The next process takes the kept answer: no program runs, the same User-Agent.
+    calls, again = run_one_process()
+    assert calls == ["lsb_release -a", "getconf LONG_BIT"]
+    assert again == user_agent
+
+    # An upgrade (here: another lsb_release) is detected anew, and kept.
+    upgraded = fake_bin / "lsb_release"
+    upgraded.write_text(FAKE_PROBE.format(log=log).replace("13", "14"))
+    calls, after_upgrade = run_one_process()
+    assert calls[2:] == ["lsb_release -a", "getconf LONG_BIT"]
+    assert "(Debian 14" in after_upgrade, after_upgrade
+    assert json.loads(kept.read_text())["info"]["version"] == {"Semantic": [14, 0, 0]}
+
+    # Turned off, every process detects again and nothing is written.
+    written = kept.stat().st_mtime_ns
+    env["CODEX_EMBEDDED_OS_DETECTION_CACHE"] = "off"
+    calls, _ = run_one_process()
+    assert calls[4:] == ["lsb_release -a", "getconf LONG_BIT"]
+    assert kept.stat().st_mtime_ns == written
+
+
 GIT_SPY = textwrap.dedent(
     """\
     #!/bin/sh

@@ -301,3 +301,28 @@ def test_where_pre_migrated_databases_are_kept(
         assert "database_templates" not in options
     else:
         assert options["database_templates"] == expected.format(cache=tmp_path / "cache", home=tmp_path / "user")
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        (None, "{cache}/codex-embedded/os-detection.json"),
+        ("~/os.json", "{home}/os.json"),
+        ("off", None),
+        ("", None),
+    ],
+)
+def test_where_the_os_detection_is_kept(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None, expected: str | None
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    if setting is None:
+        monkeypatch.delenv("CODEX_EMBEDDED_OS_DETECTION_CACHE", raising=False)
+    else:
+        monkeypatch.setenv("CODEX_EMBEDDED_OS_DETECTION_CACHE", setting)
+    options = resolve(CodexConfig(codex_home=str(home))).options
+    if expected is None:
+        assert "os_detection_cache" not in options
+    else:
+        assert options["os_detection_cache"] == expected.format(cache=tmp_path / "cache", home=tmp_path / "user")

@@ -88,7 +88,7 @@ impl Engine {
     /// Configures and starts an engine. Runs on the engine runtime (large stacks).
     pub async fn start(options: EngineOptions) -> Result<Self, EngineError> {
         let overrides = options.toml_overrides()?;
-        detect_os_in_background();
+        crate::os_detection::detect_os(options.os_detection_cache.as_deref());
         std::fs::create_dir_all(&options.codex_home)
             .map_err(|err| EngineError::startup("cannot create the engine home", err))?;
         let home = options
@@ -580,20 +580,4 @@ async fn probe_helper(helper: PathBuf) -> Result<(), EngineError> {
         )));
     }
     Ok(())
-}
-
-/// The app-server's initialize builds the User-Agent, whose OS detection runs `lsb_release -a`
-/// and `getconf LONG_BIT` (on Debian a shell script and a dozen processes, ~9 ms) once per
-/// process. Started first, it runs while the configuration and the state databases load.
-fn detect_os_in_background() {
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    STARTED.call_once(|| {
-        let spawned = std::thread::Builder::new()
-            .name("codex-os-detect".into())
-            .spawn(|| drop(os_info::get()));
-        if let Err(err) = spawned {
-            // The initialize detects it itself then.
-            tracing::debug!("cannot detect the OS in the background: {err}");
-        }
-    });
 }

@@ -11,6 +11,7 @@ mod environments;
 mod error;
 mod observers;
 mod options;
+mod os_detection;
 mod queue;
 mod runtime;
 mod wire;

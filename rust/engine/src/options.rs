@@ -46,6 +46,10 @@ pub struct EngineOptions {
     /// first start, copied into each later fresh home). None: every fresh home migrates its own.
     #[serde(default)]
     pub database_templates: Option<PathBuf>,
+    /// Where the OS detection behind the User-Agent is kept across processes (a file). None:
+    /// every process detects it again.
+    #[serde(default)]
+    pub os_detection_cache: Option<PathBuf>,
 }
 
 /// A secret that never appears in `Debug` output.
