@@ -4,7 +4,8 @@
 - one HTTP client, so a client's model requests share one kept-alive connection instead of
   building a client (root certificates included) and connecting for every request;
 - the OS detection behind the User-Agent (`lsb_release -a`, `getconf LONG_BIT`: processes)
-  runs once per process instead of once per turn;
+  runs once per process instead of once per turn, and the next process takes its answer from
+  the kept detection until what it read changes;
 - a thread start outside any git repository spawns no `git rev-parse --git-dir` to learn it
   (the codex-git-utils patch); inside one, git is still asked;
 - a new thread does not look up a stored title (the codex-core patch): the lookup found no
