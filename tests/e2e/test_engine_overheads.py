@@ -102,9 +102,9 @@ FAKE_PROBE = textwrap.dedent(
 )
 
 
-def test_os_detection_runs_once_per_process(
-    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
-) -> None:
+def fake_os_probes(tmp_path: Path) -> tuple[Path, Path]:
+    """A directory of fake ``lsb_release`` and ``getconf`` programs (Debian 13), and the log
+    where each records its calls."""
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
     log = tmp_path / "probes.log"
@@ -112,6 +112,13 @@ def test_os_detection_runs_once_per_process(
         probe = fake_bin / name
         probe.write_text(FAKE_PROBE.format(log=log))
         probe.chmod(0o755)
+    return fake_bin, log
+
+
+def test_os_detection_runs_once_per_process(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
+) -> None:
+    fake_bin, log = fake_os_probes(tmp_path)
     env = {**os.environ, "PATH": f"{fake_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
 
     run_python_program(PROGRAM, codex_mock.base_url, str(codex_workspace), env=env)
@@ -140,13 +147,7 @@ ONE_TURN = textwrap.dedent(
 def test_the_os_detection_is_kept_for_the_next_process_until_what_it_read_changes(
     codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path
 ) -> None:
-    fake_bin = tmp_path / "bin"
-    fake_bin.mkdir()
-    log = tmp_path / "probes.log"
-    for name in ("lsb_release", "getconf"):
-        probe = fake_bin / name
-        probe.write_text(FAKE_PROBE.format(log=log))
-        probe.chmod(0o755)
+    fake_bin, log = fake_os_probes(tmp_path)
     kept = tmp_path / "cache" / "os-detection.json"
     env = {
         **os.environ,

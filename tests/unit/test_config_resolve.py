@@ -276,53 +276,44 @@ def test_no_exec_server_url_means_no_option(home: Path, tmp_path: Path) -> None:
     assert options["cwd"] == str(tmp_path.resolve())
 
 
+#: What the engine keeps on the machine across clients: (variable, option, default file name).
+KEPT_ON_THE_MACHINE = [
+    ("CODEX_EMBEDDED_DATABASE_TEMPLATES", "database_templates", "databases"),
+    ("CODEX_EMBEDDED_OS_DETECTION_CACHE", "os_detection_cache", "os-detection.json"),
+]
+
+
+@pytest.mark.parametrize(("variable", "option", "default"), KEPT_ON_THE_MACHINE)
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [
-        (None, "{cache}/codex-embedded/databases"),
-        ("~/kept-databases", "{home}/kept-databases"),
-        ("  /srv/templates ", "/srv/templates"),
+        (None, "{cache}/codex-embedded/{default}"),
+        ("~/kept", "{home}/kept"),
+        ("  /srv/kept ", "/srv/kept"),
         ("off", None),
         ("", None),
         ("0", None),
     ],
 )
-def test_where_pre_migrated_databases_are_kept(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None, expected: str | None
+def test_where_what_the_engine_keeps_across_clients_is_kept(
+    home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    option: str,
+    default: str,
+    setting: str | None,
+    expected: str | None,
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     if setting is None:
-        monkeypatch.delenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", raising=False)
+        monkeypatch.delenv(variable, raising=False)
     else:
-        monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", setting)
+        monkeypatch.setenv(variable, setting)
     options = resolve(CodexConfig(codex_home=str(home))).options
     if expected is None:
-        assert "database_templates" not in options
+        assert option not in options
     else:
-        assert options["database_templates"] == expected.format(cache=tmp_path / "cache", home=tmp_path / "user")
-
-
-@pytest.mark.parametrize(
-    ("setting", "expected"),
-    [
-        (None, "{cache}/codex-embedded/os-detection.json"),
-        ("~/os.json", "{home}/os.json"),
-        ("off", None),
-        ("", None),
-    ],
-)
-def test_where_the_os_detection_is_kept(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str | None, expected: str | None
-) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    if setting is None:
-        monkeypatch.delenv("CODEX_EMBEDDED_OS_DETECTION_CACHE", raising=False)
-    else:
-        monkeypatch.setenv("CODEX_EMBEDDED_OS_DETECTION_CACHE", setting)
-    options = resolve(CodexConfig(codex_home=str(home))).options
-    if expected is None:
-        assert "os_detection_cache" not in options
-    else:
-        assert options["os_detection_cache"] == expected.format(cache=tmp_path / "cache", home=tmp_path / "user")
+        where = expected.format(cache=tmp_path / "cache", home=tmp_path / "user", default=default)
+        assert options[option] == where
