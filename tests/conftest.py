@@ -21,7 +21,7 @@ import pytest
 
 _MOUNT_POINT_NAMES = (".git", ".agents", ".codex")
 _present_at_start = pytest.StashKey[set[Path]]()
-_templates_dir = pytest.StashKey[str]()
+_kept_dir = pytest.StashKey[str]()
 
 
 def _temp_roots() -> list[Path]:
@@ -36,18 +36,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_present_at_start] = _mount_points()
     # Every client of the suite (and the programs it runs) copies its fresh home's databases
     # from here once the first client made them (codex.config.database_templates_dir).
-    if "CODEX_EMBEDDED_DATABASE_TEMPLATES" not in os.environ:
-        templates = tempfile.mkdtemp(prefix="codex-db-templates-")
-        session.config.stash[_templates_dir] = templates
-        os.environ["CODEX_EMBEDDED_DATABASE_TEMPLATES"] = templates
-        if "CODEX_EMBEDDED_OS_DETECTION_CACHE" not in os.environ:
-            os.environ["CODEX_EMBEDDED_OS_DETECTION_CACHE"] = str(Path(templates) / "os-detection.json")
+    kept = tempfile.mkdtemp(prefix="codex-kept-")
+    session.config.stash[_kept_dir] = kept
+    os.environ.setdefault("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(Path(kept) / "databases"))
+    os.environ.setdefault("CODEX_EMBEDDED_OS_DETECTION_CACHE", str(Path(kept) / "os-detection.json"))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    templates = session.config.stash.get(_templates_dir, None)
-    if templates is not None:
-        shutil.rmtree(templates, ignore_errors=True)
+    kept = session.config.stash.get(_kept_dir, None)
+    if kept is not None:
+        shutil.rmtree(kept, ignore_errors=True)
     before = session.config.stash.get(_present_at_start, set())
     removed = []
     for path in sorted(_mount_points() - before):

@@ -180,11 +180,19 @@ def test_the_os_detection_is_kept_for_the_next_process_until_what_it_read_change
     assert "(Debian 14" in after_upgrade, after_upgrade
     assert json.loads(kept.read_text())["info"]["version"] == {"Semantic": [14, 0, 0]}
 
+    # A kept file that is not a detection (damaged, or written by something else) is detected
+    # over, and replaced.
+    kept.write_text("not a detection")
+    calls, after_damage = run_one_process()
+    assert calls[4:] == ["lsb_release -a", "getconf LONG_BIT"]
+    assert after_damage == after_upgrade
+    assert json.loads(kept.read_text())["info"]["version"] == {"Semantic": [14, 0, 0]}
+
     # Turned off, every process detects again and nothing is written.
     written = kept.stat().st_mtime_ns
     env["CODEX_EMBEDDED_OS_DETECTION_CACHE"] = "off"
     calls, _ = run_one_process()
-    assert calls[4:] == ["lsb_release -a", "getconf LONG_BIT"]
+    assert calls[6:] == ["lsb_release -a", "getconf LONG_BIT"]
     assert kept.stat().st_mtime_ns == written
 
 
