@@ -41,6 +41,9 @@ parser.add_argument("--turns-per-thread", type=int, default=0, help="soak: new t
 parser.add_argument(
     "--unsubscribe", action="store_true", help="soak: unsubscribe a thread before the next starts (where supported)"
 )
+parser.add_argument(
+    "--unload-after-ms", type=int, help="ours: CodexConfig.unload_idle_threads_after_ms (default: the engine's)"
+)
 ARGS = parser.parse_args()
 IMPL: str = ARGS.impl
 BASE_URL: str = ARGS.base_url
@@ -91,7 +94,8 @@ if IMPL == "ours":
     SDK_VERSION = sdk.__version__
 
     def make_config(home: Path) -> Any:
-        return sdk.CodexConfig(codex_home=str(home), base_url=BASE_URL, api_key=KEY, stream_max_retries=0)
+        extra = {} if ARGS.unload_after_ms is None else {"unload_idle_threads_after_ms": ARGS.unload_after_ms}
+        return sdk.CodexConfig(codex_home=str(home), base_url=BASE_URL, api_key=KEY, stream_max_retries=0, **extra)
 else:
     import openai_codex as sdk  # type: ignore[import-not-found, no-redef]
 
@@ -318,7 +322,8 @@ def soak() -> dict[str, Any]:
     for i in range(ARGS.turns):
         if i and i % per_thread == 0:
             if ARGS.unsubscribe and hasattr(thread, "unsubscribe"):
-                # The engine keeps a thread loaded while a client is subscribed to it.
+                # The engine keeps a thread loaded while a client is subscribed to it, and
+                # unloads it once idle without one for --unload-after-ms (ours) or 30 minutes.
                 thread.unsubscribe()
             thread = codex.thread_start()
         t0 = time.perf_counter()

@@ -8,11 +8,14 @@ start, the median and p95 latency of the first 100 vs the last 100 turns, then t
 and RSS per thread of N concurrent threads with one turn each, on the same client.
 
     .venv/bin/python benchmarks/soak.py [--turns 1000] [--turns-per-thread K] [--threads 256]
-        [--unsubscribe] [--official-python PATH] [--json FILE|-] [--profile-label NAME]
+        [--unsubscribe [--unload-after-ms N]] [--official-python PATH] [--json FILE|-]
+        [--profile-label NAME]
 
 Ours only by default; ``--official-python`` also runs the official SDK the same way. By
 default all turns run on one thread, whose history grows by one short exchange per turn (the
 engine resends it every turn); ``--turns-per-thread K`` starts a new thread every K turns.
+With ``--unsubscribe`` each finished thread is unsubscribed; the engine unloads it once idle
+without a subscriber for 30 minutes, or for ``--unload-after-ms`` (ours only).
 """
 
 from __future__ import annotations
@@ -54,6 +57,11 @@ def main() -> int:
         action="store_true",
         help="with --turns-per-thread: unsubscribe each finished thread (ours; the official SDK has no such call)",
     )
+    parser.add_argument(
+        "--unload-after-ms",
+        type=int,
+        help="ours: unload a thread idle without a subscriber after N ms (CodexConfig.unload_idle_threads_after_ms)",
+    )
     parser.add_argument("--official-python", help="also run the official SDK with this interpreter")
     parser.add_argument("--profile-label", help="engine build profile of ours, when the file cannot tell")
     parser.add_argument("--json", metavar="FILE", help="all figures as JSON ('-': stdout, table to stderr)")
@@ -75,6 +83,9 @@ def main() -> int:
     worker_args += ["--turns-per-thread", str(args.turns_per_thread)]
     if args.unsubscribe:
         worker_args.append("--unsubscribe")
+    if args.unload_after_ms is not None:
+        worker_args += ["--unload-after-ms", str(args.unload_after_ms)]
+        meta["unload_after_ms"] = args.unload_after_ms
     results: dict[str, dict[str, Any]] = {}
     with Mock() as mock:
         meta["mock_round_trip_ms"] = mock.round_trip_ms()

@@ -70,6 +70,11 @@ class CodexConfig:
     channel_capacity: int = _constants.ENGINE_CHANNEL_CAPACITY
     mcp_servers: Sequence[McpStdioServer | McpHttpServer] = ()
     exec_server_url: str | None = None
+    #: How long a thread stays loaded in the engine once it has no subscriber (after
+    #: ``Thread.unsubscribe()``) and no running turn; None keeps the engine's 30 minutes.
+    #: A client that starts and drops many threads gets their memory back sooner; an unloaded
+    #: thread comes back with ``thread_resume``.
+    unload_idle_threads_after_ms: int | None = None
 
     def __post_init__(self) -> None:
         # Wrong types fail here, typed, not later as a TypeError deep inside the client.
@@ -197,6 +202,9 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
         )
     if config.channel_capacity < 1024:
         raise ConfigurationError("channel_capacity must be at least 1024 (the engine drops events when full)")
+    unload_after = config.unload_idle_threads_after_ms
+    if unload_after is not None and unload_after < 0:
+        raise ConfigurationError(f"unload_idle_threads_after_ms must be a non-negative int, got {unload_after!r}")
 
     home_value = config.codex_home or env.get("CODEX_HOME")
     if home_value is not None:
@@ -263,6 +271,7 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
         "client_title": config.client_title,
         "client_version": config.client_version,
         "experimental_api": config.experimental_api,
+        "thread_unload_delay_ms": config.unload_idle_threads_after_ms,
     }
     templates = database_templates_dir()
     if templates is not None:

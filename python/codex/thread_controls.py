@@ -66,8 +66,9 @@ class AsyncThreadControls:
     async def unsubscribe(self) -> ThreadUnsubscribeResponse:
         """Stops this client's subscription to the thread's events; ``thread_resume`` subscribes again.
 
-        The embedded engine (codex 0.145) keeps the thread loaded (``thread/loaded/list`` still
-        lists it) until the client closes: memory is not given back (docs/benchmarks.md, soak).
+        The engine unloads the thread once it has had no subscriber and no running turn for
+        ``CodexConfig.unload_idle_threads_after_ms`` (by default 30 minutes, as the official
+        engine); until then it stays in memory and ``read()`` reports it loaded.
         """
         response = await self._session.request("thread/unsubscribe", {"threadId": self.id})
         return api_models.ThreadUnsubscribeResponse.model_validate(response)
@@ -131,8 +132,9 @@ class ThreadControls:
     def unsubscribe(self) -> ThreadUnsubscribeResponse:
         """Stops this client's subscription to the thread's events; ``thread_resume`` subscribes again.
 
-        The embedded engine (codex 0.145) keeps the thread loaded (``thread/loaded/list`` still
-        lists it) until the client closes: memory is not given back (docs/benchmarks.md, soak).
+        The engine unloads the thread once it has had no subscriber and no running turn for
+        ``CodexConfig.unload_idle_threads_after_ms`` (by default 30 minutes, as the official
+        engine); until then it stays in memory and ``read()`` reports it loaded.
         """
         response = self._session.request("thread/unsubscribe", {"threadId": self.id})
         return api_models.ThreadUnsubscribeResponse.model_validate(response)

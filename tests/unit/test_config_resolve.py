@@ -256,6 +256,8 @@ def test_filters_in_the_home_or_the_overrides_turn_the_exclude_default_off(home:
         ({"helper_path": "/nonexistent/helper"}, ConfigurationError, "helper executable is missing"),
         ({"cwd": "/nonexistent/dir"}, ConfigurationError, "is not a directory"),
         ({"exec_server_url": "http://127.0.0.1:9"}, ConfigurationError, "ws:// or wss://"),
+        ({"unload_idle_threads_after_ms": -1}, ConfigurationError, "must be a non-negative int, got -1"),
+        ({"unload_idle_threads_after_ms": 1.5}, ConfigurationError, "unload_idle_threads_after_ms"),
     ],
 )
 def test_options_that_cannot_work_are_refused_before_any_engine_starts(
@@ -317,3 +319,9 @@ def test_where_what_the_engine_keeps_across_clients_is_kept(
     else:
         where = expected.format(cache=tmp_path / "cache", home=tmp_path / "user", default=default)
         assert options[option] == where
+
+
+@pytest.mark.parametrize(("given", "sent"), [(None, None), (0, 0), (250, 250)])
+def test_idle_thread_unloading_delay_is_passed_to_the_engine(home: Path, given: int | None, sent: int | None) -> None:
+    options = resolve(CodexConfig(codex_home=str(home), unload_idle_threads_after_ms=given)).options
+    assert options["thread_unload_delay_ms"] == sent

@@ -37,6 +37,7 @@ use tokio::sync::oneshot;
 use tokio::sync::watch;
 
 use crate::error::EngineError;
+use crate::idle_threads::UnloadingDelay;
 use crate::observers::ActiveTurns;
 use crate::observers::DeltaClock;
 use crate::observers::Observers;
@@ -190,6 +191,8 @@ impl Engine {
             },
             channel_capacity: options.channel_capacity.max(1),
         };
+        // Before the app-server starts: a thread's listener reads it when it attaches.
+        let unloading_delay = UnloadingDelay::set(&home, options.thread_unload_delay_ms);
         let handle = match in_process::start(args).await {
             Ok(handle) => handle,
             Err(err) => {
@@ -229,6 +232,7 @@ impl Engine {
             stop_rx,
             stopped_tx,
             key_home,
+            unloading_delay,
         ));
         Ok(Self {
             sender,
@@ -456,6 +460,7 @@ async fn pump(
     mut stop: oneshot::Receiver<()>,
     stopped: watch::Sender<bool>,
     key_home: Option<PathBuf>,
+    unloading_delay: UnloadingDelay,
 ) {
     loop {
         tokio::select! {
@@ -474,6 +479,7 @@ async fn pump(
         tracing::warn!("engine shutdown reported: {err}");
     }
     forget_api_key(key_home.as_deref());
+    drop(unloading_delay);
     let _ = stopped.send(true);
 }
 

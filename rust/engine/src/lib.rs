@@ -9,6 +9,7 @@ mod database_templates;
 mod engine;
 mod environments;
 mod error;
+mod idle_threads;
 mod observers;
 mod options;
 mod os_detection;

@@ -50,6 +50,10 @@ pub struct EngineOptions {
     /// every process detects it again.
     #[serde(default)]
     pub os_detection_cache: Option<PathBuf>,
+    /// How long a thread with no subscriber and no running turn stays loaded, in
+    /// milliseconds. None: the app-server's default (30 minutes).
+    #[serde(default)]
+    pub thread_unload_delay_ms: Option<u64>,
 }
 
 /// A secret that never appears in `Debug` output.
