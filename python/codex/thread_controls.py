@@ -68,7 +68,8 @@ class AsyncThreadControls:
 
         The engine unloads the thread once it has had no subscriber and no running turn for
         ``CodexConfig.unload_idle_threads_after_ms`` (by default 30 minutes, as the official
-        engine); until then it stays in memory and ``read()`` reports it loaded.
+        engine); until then it stays in memory and ``read()`` reports it loaded. Once unloaded,
+        this handle's calls raise InvalidRequestError; ``thread_resume(id)`` loads it again.
         """
         response = await self._session.request("thread/unsubscribe", {"threadId": self.id})
         return api_models.ThreadUnsubscribeResponse.model_validate(response)
@@ -134,7 +135,8 @@ class ThreadControls:
 
         The engine unloads the thread once it has had no subscriber and no running turn for
         ``CodexConfig.unload_idle_threads_after_ms`` (by default 30 minutes, as the official
-        engine); until then it stays in memory and ``read()`` reports it loaded.
+        engine); until then it stays in memory and ``read()`` reports it loaded. Once unloaded,
+        this handle's calls raise InvalidRequestError; ``thread_resume(id)`` loads it again.
         """
         response = self._session.request("thread/unsubscribe", {"threadId": self.id})
         return api_models.ThreadUnsubscribeResponse.model_validate(response)

@@ -7,7 +7,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from codex import Codex, Thread
+from codex.errors import InvalidRequestError
 from codex.testing import MockResponsesServer, RecordedRequest, responses
 from codex.tools import tool
 
@@ -62,6 +65,9 @@ def test_an_unsubscribed_idle_thread_unloads_after_the_delay_and_resumes_with_hi
 
         assert thread.unsubscribe().status == "unsubscribed"
         _wait_until_unloaded(thread)
+        # The old handle's thread is gone from the engine: a typed error, the client usable.
+        with pytest.raises(InvalidRequestError, match="thread not found"):
+            thread.run("too late")
 
         resumed = codex.thread_resume(thread.id)
         assert _status(resumed) == "idle"
