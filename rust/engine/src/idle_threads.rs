@@ -2,7 +2,8 @@
 //!
 //! The app-server unloads such a thread after a delay (30 minutes by default). A host may
 //! set another for its engine: our app-server patch keeps one per engine home, read when a
-//! thread's listener attaches. The setting lives as long as the engine that made it.
+//! thread's listener attaches. The setting lives as long as the engine that made it; two
+//! engines running on one home share one setting, the last one set, until either stops.
 
 use std::path::Path;
 use std::path::PathBuf;
