@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from codex.testing import MockResponsesServer
+from codex.tools import Tool, tool
 
 from .mock_auth import MockAuthServer
 
@@ -55,6 +56,18 @@ def client_kwargs(mock: MockResponsesServer, workspace: Path, **extra: object) -
     kwargs: dict[str, object] = {"base_url": mock.base_url, "api_key": API_KEY, "cwd": str(workspace)}
     kwargs.update(extra)
     return kwargs
+
+
+def recording_ping(calls: list[int]) -> Tool:
+    """A ``ping(n)`` tool that records each ``n`` in ``calls`` and answers ``pong <n>``."""
+
+    @tool
+    def ping(n: int) -> str:
+        """Pings."""
+        calls.append(n)
+        return f"pong {n}"
+
+    return ping
 
 
 def child_processes() -> list[tuple[int, str]]:

@@ -12,9 +12,8 @@ import pytest
 from codex import Codex, Thread
 from codex.errors import InvalidRequestError
 from codex.testing import MockResponsesServer, RecordedRequest, responses
-from codex.tools import tool
 
-from .conftest import client_kwargs
+from .conftest import client_kwargs, recording_ping
 
 #: Generous: unloading shuts the thread down and waits for its rollout to be written.
 UNLOAD_PATIENCE_S = 30.0
@@ -43,13 +42,7 @@ def test_an_unsubscribed_idle_thread_unloads_after_the_delay_and_resumes_with_hi
     codex_mock: MockResponsesServer, codex_workspace: Path
 ) -> None:
     calls: list[int] = []
-
-    @tool
-    def ping(n: int) -> str:
-        """Pings."""
-        calls.append(n)
-        return f"pong {n}"
-
+    ping = recording_ping(calls)
     codex_mock.enqueue(
         responses.text("first answer"),
         responses.function_call("ping", {"n": 7}, call_id="after-unload"),

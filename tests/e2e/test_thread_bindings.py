@@ -11,7 +11,7 @@ from codex.approvals import Allow, ApprovalRequest, CommandApprovalRequest, Deci
 from codex.testing import MockResponsesServer, RecordedRequest, responses
 from codex.tools import tool
 
-from .conftest import client_kwargs
+from .conftest import client_kwargs, recording_ping
 
 
 def _offered_tools(request: RecordedRequest) -> list[str]:
@@ -107,13 +107,7 @@ def test_thread_tools_keep_working_after_resume_unsubscribe_and_archive_in_the_s
 ) -> None:
     """Why the SDK keeps a thread's tools until the client closes: each of these can come back."""
     calls: list[int] = []
-
-    @tool
-    def ping(n: int) -> str:
-        """Pings."""
-        calls.append(n)
-        return f"pong {n}"
-
+    ping = recording_ping(calls)
     codex_mock.enqueue(
         responses.text("started"),
         responses.function_call("ping", {"n": 1}, call_id="after-resume"),
