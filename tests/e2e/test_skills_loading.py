@@ -73,12 +73,16 @@ def test_closing_a_client_after_its_skills_were_watched_warns_of_nothing(
     # bundled system skills inside it. Closing the client removes the parent's watch first,
     # which takes the inner one with it (the codex-file-watcher patch, vendor/codex/README.md).
     home = str(tmp_path / "home")
-    with (
-        MockResponsesServer() as mock,
-        caplog.at_level(logging.DEBUG, logger="codex.engine"),
-        Codex(CodexConfig(codex_home=home, **client_kwargs(mock, codex_workspace))) as client,  # type: ignore[arg-type]
-    ):
-        client.thread_start().run("hello")
+    with MockResponsesServer() as mock, caplog.at_level(logging.DEBUG, logger="codex.engine"):
+        with Codex(CodexConfig(codex_home=home, **client_kwargs(mock, codex_workspace))) as client:  # type: ignore[arg-type]
+            client.thread_start().run("hello")
+        # close() returns once the app-server has stopped; the thread's watches are removed as
+        # its state is dropped, which can end a few milliseconds later. The engine's log lines
+        # cross to Python on their own thread, and a DEBUG line that arrives after caplog has
+        # restored the logger's level is dropped, so the wait stays inside at_level.
+        deadline = time.monotonic() + 10
+        while "was no longer watched" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
     watcher = [record for record in caplog.records if record.name == "codex.engine.codex_file_watcher"]
 
     assert [record.getMessage() for record in watcher if record.levelno >= logging.WARNING] == []

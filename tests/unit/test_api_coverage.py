@@ -22,7 +22,20 @@ ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = ROOT / "tests" / "fixtures" / "official" / "public_api.json"
 HARVESTER = ROOT / "scripts" / "harvest_official_api.py"
 TABLE = ROOT / "docs" / "compatibility.md"
-OFFICIAL_PYTHON = Path(os.environ.get("CODEX_OFFICIAL_PYTHON", "/root/.cache/official-venv/bin/python"))
+
+
+def _official_python() -> Path:
+    """$CODEX_OFFICIAL_PYTHON, else the venv `benchmarks/compare_official.py --setup-official`
+    makes, else the one CONTRIBUTING.md describes."""
+    if "CODEX_OFFICIAL_PYTHON" in os.environ:
+        return Path(os.environ["CODEX_OFFICIAL_PYTHON"])
+    venvs = [Path.home() / ".cache" / "codex-embedded" / "official-venv", Path.home() / ".cache" / "official-venv"]
+    return next(
+        (venv / "bin" / "python" for venv in venvs if (venv / "bin" / "python").exists()), venvs[-1] / "bin" / "python"
+    )
+
+
+OFFICIAL_PYTHON = _official_python()
 OURS = {"openai_codex": "codex", "openai_codex.types": "codex.types"}
 #: Table statuses that excuse a missing or different name; "same" and "extended" promise it works.
 EXCUSED = {"not applicable", "differs"}
