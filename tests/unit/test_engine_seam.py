@@ -37,6 +37,9 @@ def test_an_attached_bridge_gets_the_level_and_its_records_reach_python_logging(
     # Put the real bridge (if a test loaded the extension) back afterwards.
     monkeypatch.setattr(_logging, "_bridge", _logging._bridge)
     monkeypatch.setattr(_logging, "_pushed_level", _logging._pushed_level)
+    # A pump of its own: attaching to the shared one would start its thread on this fake bridge
+    # if an earlier test's client asked for engine logs, and that thread would outlive the test.
+    monkeypatch.setattr(_logging, "engine_log_pump", _logging._EngineLogPump())
     record = (logging.INFO, "codex_core::turn", "started sk-abcdefgh123", [("n", "1")], "t1", "u1", 1.5, None, None)
     bridge = FakeBridge([record])
     caplog.set_level(logging.DEBUG, logger="codex")
