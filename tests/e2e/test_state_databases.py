@@ -8,7 +8,8 @@ reported is the first in the engine's order (state, logs, goals, memories).
 The first client of an engine build keeps a pre-migrated copy of the four databases; later
 fresh homes start from it (the same schema and migrations as a home migrated from scratch), a
 copy that does not fit the engine is replaced, a scratch copy a process left half made is
-removed, and none is kept when it is turned off.
+removed, other builds' copies that no home was seeded from for a month are removed, and none
+is kept when it is turned off.
 """
 
 from __future__ import annotations
@@ -77,9 +78,9 @@ def _wait_for_template(templates: Path) -> Path:
     """The build's template directory, once the first client made it in the background."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        made = [path for path in templates.glob("*") if not path.name.startswith(".")]
-        if made and all((made[0] / name).is_file() for name in DATABASES):
-            return made[0]
+        for made in templates.glob("*"):
+            if not made.name.startswith(".") and all((made / name).is_file() for name in DATABASES):
+                return made
         time.sleep(0.05)
     raise AssertionError(f"no pre-migrated databases appeared in {templates}: {list(templates.iterdir())}")
 
@@ -182,6 +183,38 @@ def test_scratch_left_by_a_process_that_ended_while_making_a_copy_is_removed(
         _wait_for_template(templates)
     assert not abandoned.exists()
     assert recent.exists()  # another process may still be making it
+
+
+def test_other_builds_copies_unused_for_a_month_are_removed_and_seeding_a_home_marks_a_copy_used(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates = tmp_path / "templates"
+    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(templates))
+    # Copies of two other engine builds (an upgraded install, a second virtualenv).
+    unused, in_use = templates / "0.0.1-0000000000000000", templates / "0.0.1-1111111111111111"
+    for other in (unused, in_use):
+        other.mkdir(parents=True)
+        (other / "state_5.sqlite").write_bytes(b"another build's copy")
+    over_a_month_ago = time.time() - 31 * 24 * 60 * 60
+    os.utime(unused, (over_a_month_ago, over_a_month_ago))
+    under_a_month_ago = time.time() - 29 * 24 * 60 * 60
+    os.utime(in_use, (under_a_month_ago, under_a_month_ago))
+
+    with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "first"))):  # type: ignore[arg-type]
+        template = _wait_for_template(templates)
+        deadline = time.monotonic() + 10
+        while unused.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not unused.exists()
+    assert (in_use / "state_5.sqlite").read_bytes() == b"another build's copy"
+
+    # This build's copy, last used over a month ago, seeds a fresh home and is marked used.
+    os.utime(template, (over_a_month_ago, over_a_month_ago))
+    seeded_at = time.time()
+    with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "seeded"))) as codex:  # type: ignore[arg-type]
+        assert codex.thread_start().run("hello").final_response == "Hello from the mock."
+    assert template.stat().st_mtime >= seeded_at - 1
+    assert sorted(path.name for path in (tmp_path / "seeded").glob("*.sqlite")) == sorted(DATABASES)
 
 
 def test_no_pre_migrated_databases_are_kept_when_turned_off(

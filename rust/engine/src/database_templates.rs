@@ -6,13 +6,17 @@
 //! scratch directory, by the engine's own migrations, closed cleanly) is copied into the next
 //! fresh home instead. The engine still opens and migrates the copies as it would any existing
 //! database: a copy that does not fit this engine fails there, and the home is then migrated
-//! from scratch and the copy replaced.
+//! from scratch and the copy replaced. Copies of other builds that no fresh home has used for
+//! a month (an engine upgraded or uninstalled) are removed once per process.
 
 use std::io;
 use std::path::Path;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
+use std::time::SystemTime;
 
 use codex_vendor::codex_core::config::Config;
 use codex_vendor::codex_core::init_state_db;
@@ -34,6 +38,13 @@ const BUILD_KEY: &str = env!("CODEX_EMBEDDED_DATABASE_KEY");
 
 /// Templates are made once per process at most (a second client finds the first one's).
 static MAKING: AtomicBool = AtomicBool::new(false);
+
+/// Another build's copies that no fresh home was seeded from for this long are removed: a
+/// build's copies are marked used each time they seed a home.
+const STALE_AFTER: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// The `templates` directories this process has looked through for stale copies.
+static SWEPT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// The directory that holds this build's copies, under the host's `templates` directory.
 fn template_dir(templates: &Path) -> PathBuf {
@@ -71,6 +82,17 @@ pub async fn open_state_databases(
 /// After a client started: makes this build's copies in the background if there are none.
 pub fn ensure_template(templates: Option<&Path>) {
     let Some(templates) = templates else { return };
+    let first_look = SWEPT.lock().is_ok_and(|mut swept| {
+        let first = !swept.iter().any(|seen| seen == templates);
+        if first {
+            swept.push(templates.to_path_buf());
+        }
+        first
+    });
+    if first_look {
+        let templates = templates.to_path_buf();
+        tokio::task::spawn_blocking(move || remove_stale_templates(&templates));
+    }
     let target = template_dir(templates);
     if target.is_dir() || MAKING.swap(true, Ordering::SeqCst) {
         return;
@@ -109,6 +131,12 @@ fn seed(template: &Path, home: &Path) -> bool {
             return false;
         }
     }
+    // Marks the copies used, so that other builds' clients keep them (remove_stale_templates).
+    if let Err(err) =
+        std::fs::File::open(template).and_then(|dir| dir.set_modified(SystemTime::now()))
+    {
+        tracing::debug!("cannot mark {} used: {err}", template.display());
+    }
     tracing::debug!(
         "seeded the databases of {} from {}",
         home.display(),
@@ -122,6 +150,34 @@ fn remove_databases(home: &Path) {
         let _ = std::fs::remove_file(home.join(name));
         for suffix in SIDE_FILES {
             let _ = std::fs::remove_file(home.join(format!("{name}{suffix}")));
+        }
+    }
+}
+
+/// Removes other builds' copies that no fresh home was seeded from for [`STALE_AFTER`].
+fn remove_stale_templates(templates: &Path) {
+    let Ok(entries) = std::fs::read_dir(templates) else {
+        return;
+    };
+    let ours = template_dir(templates);
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let stale = path != ours
+            && !entry.file_name().to_string_lossy().starts_with('.')
+            && entry.file_type().is_ok_and(|kind| kind.is_dir())
+            && entry
+                .metadata()
+                .and_then(|metadata| metadata.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > STALE_AFTER);
+        if stale {
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => {
+                    tracing::debug!("removed unused pre-migrated databases {}", path.display())
+                }
+                Err(err) => tracing::debug!("cannot remove {}: {err}", path.display()),
+            }
         }
     }
 }
