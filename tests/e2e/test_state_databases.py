@@ -74,6 +74,14 @@ def test_a_database_that_cannot_be_opened_is_reported_and_the_client_runs_on(
     assert f"failed to open {reported} at" in failures[0], failures[0]
 
 
+@pytest.fixture
+def templates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A templates directory of the test's own, where its clients keep pre-migrated copies."""
+    directory = tmp_path / "templates"
+    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(directory))
+    return directory
+
+
 def _wait_for_template(templates: Path) -> Path:
     """The build's template directory, once the first client made it in the background."""
     deadline = time.monotonic() + 30
@@ -97,11 +105,9 @@ def test_a_fresh_home_starts_from_the_databases_the_first_client_migrated(
     codex_mock: MockResponsesServer,
     codex_workspace: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    templates: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    templates = tmp_path / "templates"
-    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(templates))
     first_home, seeded_home = tmp_path / "first", tmp_path / "seeded"
     with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(first_home))) as codex:  # type: ignore[arg-type]
         template = _wait_for_template(templates)
@@ -143,13 +149,11 @@ def test_pre_migrated_databases_that_do_not_fit_the_engine_are_migrated_again_an
     codex_mock: MockResponsesServer,
     codex_workspace: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    templates: Path,
     caplog: pytest.LogCaptureFixture,
     damaged: str,
     damage: Callable[[Path], object],
 ) -> None:
-    templates = tmp_path / "templates"
-    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(templates))
     first_home = tmp_path / "first"
     with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(first_home))):  # type: ignore[arg-type]
         template = _wait_for_template(templates)
@@ -168,17 +172,20 @@ def test_pre_migrated_databases_that_do_not_fit_the_engine_are_migrated_again_an
         assert _schema(replaced / name) == _schema(first_home / name), name
 
 
+def _leave_copy(directory: Path, content: bytes, seconds_ago: float) -> None:
+    """A directory as another process left it in the templates directory, last changed then."""
+    directory.mkdir(parents=True)
+    (directory / "state_5.sqlite").write_bytes(content)
+    then = time.time() - seconds_ago
+    os.utime(directory, (then, then))
+
+
 def test_scratch_left_by_a_process_that_ended_while_making_a_copy_is_removed(
-    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, templates: Path
 ) -> None:
-    templates = tmp_path / "templates"
-    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(templates))
     abandoned, recent = templates / ".scratch-1-1", templates / ".scratch-2-2"
-    for scratch in (abandoned, recent):
-        scratch.mkdir(parents=True)
-        (scratch / "state_5.sqlite").write_bytes(b"half a copy")
-    an_hour_ago = time.time() - 3600
-    os.utime(abandoned, (an_hour_ago, an_hour_ago))
+    _leave_copy(abandoned, b"half a copy", seconds_ago=3600)
+    _leave_copy(recent, b"half a copy", seconds_ago=0)
     with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "home"))):  # type: ignore[arg-type]
         _wait_for_template(templates)
     assert not abandoned.exists()
@@ -186,19 +193,13 @@ def test_scratch_left_by_a_process_that_ended_while_making_a_copy_is_removed(
 
 
 def test_other_builds_copies_unused_for_a_month_are_removed_and_seeding_a_home_marks_a_copy_used(
-    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, templates: Path
 ) -> None:
-    templates = tmp_path / "templates"
-    monkeypatch.setenv("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(templates))
     # Copies of two other engine builds (an upgraded install, a second virtualenv).
     unused, in_use = templates / "0.0.1-0000000000000000", templates / "0.0.1-1111111111111111"
-    for other in (unused, in_use):
-        other.mkdir(parents=True)
-        (other / "state_5.sqlite").write_bytes(b"another build's copy")
-    over_a_month_ago = time.time() - 31 * 24 * 60 * 60
-    os.utime(unused, (over_a_month_ago, over_a_month_ago))
-    under_a_month_ago = time.time() - 29 * 24 * 60 * 60
-    os.utime(in_use, (under_a_month_ago, under_a_month_ago))
+    day = 24 * 60 * 60
+    _leave_copy(unused, b"another build's copy", seconds_ago=31 * day)
+    _leave_copy(in_use, b"another build's copy", seconds_ago=29 * day)
 
     with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "first"))):  # type: ignore[arg-type]
         template = _wait_for_template(templates)
@@ -209,6 +210,7 @@ def test_other_builds_copies_unused_for_a_month_are_removed_and_seeding_a_home_m
     assert (in_use / "state_5.sqlite").read_bytes() == b"another build's copy"
 
     # This build's copy, last used over a month ago, seeds a fresh home and is marked used.
+    over_a_month_ago = time.time() - 31 * day
     os.utime(template, (over_a_month_ago, over_a_month_ago))
     seeded_at = time.time()
     with Codex(**client_kwargs(codex_mock, codex_workspace, codex_home=str(tmp_path / "seeded"))) as codex:  # type: ignore[arg-type]

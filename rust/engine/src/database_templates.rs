@@ -165,12 +165,7 @@ fn remove_stale_templates(templates: &Path) {
         let stale = path != ours
             && !entry.file_name().to_string_lossy().starts_with('.')
             && entry.file_type().is_ok_and(|kind| kind.is_dir())
-            && entry
-                .metadata()
-                .and_then(|metadata| metadata.modified())
-                .ok()
-                .and_then(|modified| modified.elapsed().ok())
-                .is_some_and(|age| age > STALE_AFTER);
+            && unchanged_for(&entry, STALE_AFTER);
         if stale {
             match std::fs::remove_dir_all(&path) {
                 Ok(()) => {
@@ -182,12 +177,22 @@ fn remove_stale_templates(templates: &Path) {
     }
 }
 
+/// Whether `entry` was last modified longer than `age` ago (false when that cannot be read).
+fn unchanged_for(entry: &std::fs::DirEntry, age: Duration) -> bool {
+    entry
+        .metadata()
+        .and_then(|metadata| metadata.modified())
+        .ok()
+        .and_then(|modified| modified.elapsed().ok())
+        .is_some_and(|elapsed| elapsed > age)
+}
+
 /// Scratch directories are named `.scratch-<pid>-<nanoseconds>`.
 const SCRATCH_PREFIX: &str = ".scratch-";
 
 /// A scratch directory older than this was left by a process that ended while making a
 /// template (making one takes tens of milliseconds).
-const SCRATCH_ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+const SCRATCH_ABANDONED_AFTER: Duration = Duration::from_secs(600);
 
 /// Removes the scratch directories of processes that exited before their template was done.
 fn remove_abandoned_scratch(parent: &Path) {
@@ -199,12 +204,7 @@ fn remove_abandoned_scratch(parent: &Path) {
             .file_name()
             .to_string_lossy()
             .starts_with(SCRATCH_PREFIX)
-            && entry
-                .metadata()
-                .and_then(|metadata| metadata.modified())
-                .ok()
-                .and_then(|modified| modified.elapsed().ok())
-                .is_some_and(|age| age > SCRATCH_ABANDONED_AFTER);
+            && unchanged_for(&entry, SCRATCH_ABANDONED_AFTER);
         if abandoned {
             let _ = std::fs::remove_dir_all(entry.path());
         }
