@@ -303,11 +303,16 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
         def _chunked(self) -> bool:
             return self.protocol_version == "HTTP/1.1" and server.keep_alive
 
-        def _write_stream(self, data: bytes) -> None:
+        def _write_stream(self, data: bytes, *, last: bool) -> None:
             if self._chunked():
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                framed = b"%x\r\n%s\r\n" % (len(data), data) if data else b""
+                # The closing chunk goes out with the last event, as servers send it: a client
+                # that stops reading at the final event can then pool the connection at once,
+                # rather than only when the closing chunk, sent apart, came soon enough.
+                self.wfile.write(framed + b"0\r\n\r\n" if last else framed)
             else:
                 self.wfile.write(data)
+            self.wfile.flush()
 
         def _read_body(self) -> Any:
             length = int(self.headers.get("content-length") or 0)
@@ -406,15 +411,13 @@ def _make_handler(server: MockResponsesServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             try:
                 if reply.delay_s <= 0:
-                    self._write_stream(b"".join(_sse(event) for event in reply.events))
+                    self._write_stream(b"".join(_sse(event) for event in reply.events), last=True)
                 else:
-                    for event in reply.events:
+                    for index, event in enumerate(reply.events, start=1):
                         time.sleep(reply.delay_s)
-                        self._write_stream(_sse(event))
-                        self.wfile.flush()
-                if self._chunked():
-                    self.wfile.write(b"0\r\n\r\n")
-                    self.wfile.flush()
+                        self._write_stream(_sse(event), last=index == len(reply.events))
+                    if not reply.events:
+                        self._write_stream(b"", last=True)
             except (BrokenPipeError, ConnectionResetError):
                 # The engine hung up (interrupt, close): nothing left to send.
                 with server._lock:
