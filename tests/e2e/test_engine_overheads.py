@@ -154,6 +154,13 @@ def test_the_os_detection_is_kept_for_the_next_process_until_what_it_read_change
         "PATH": f"{fake_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         "CODEX_EMBEDDED_OS_DETECTION_CACHE": str(kept),
     }
+    # The upgraded lsb_release is written now and renamed into place later, as a package
+    # manager installs it. Rewritten in place right before a process ran it, it once did not run
+    # at all (its call missing from the log), probably refused by the kernel as a file still open
+    # for writing somewhere (ETXTBSY: a child forked meanwhile holds the descriptor).
+    upgrade = tmp_path / "lsb_release.upgrade"
+    upgrade.write_text(FAKE_PROBE.format(log=log).replace("13", "14"))
+    upgrade.chmod(0o755)
 
     def run_one_process() -> tuple[list[str], str]:
         before = len(codex_mock.requests)
@@ -173,8 +180,7 @@ def test_the_os_detection_is_kept_for_the_next_process_until_what_it_read_change
     assert again == user_agent
 
     # An upgrade (here: another lsb_release) is detected anew, and kept.
-    upgraded = fake_bin / "lsb_release"
-    upgraded.write_text(FAKE_PROBE.format(log=log).replace("13", "14"))
+    upgrade.replace(fake_bin / "lsb_release")
     calls, after_upgrade = run_one_process()
     assert calls[2:] == ["lsb_release -a", "getconf LONG_BIT"]
     assert "(Debian 14" in after_upgrade, after_upgrade
