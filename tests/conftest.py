@@ -40,6 +40,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_kept_dir] = kept
     os.environ.setdefault("CODEX_EMBEDDED_DATABASE_TEMPLATES", str(Path(kept) / "databases"))
     os.environ.setdefault("CODEX_EMBEDDED_OS_DETECTION_CACHE", str(Path(kept) / "os-detection.json"))
+    os.environ.setdefault("CODEX_EMBEDDED_HELPER_CHECK_CACHE", str(Path(kept) / "helper-check"))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

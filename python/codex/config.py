@@ -154,6 +154,20 @@ def os_detection_cache() -> Path | None:
     return _cache_location(OS_DETECTION_CACHE_ENV, "os-detection.json")
 
 
+#: Where the engine keeps its helper executable's check across processes ("off" or empty: nowhere).
+HELPER_CHECK_CACHE_ENV = "CODEX_EMBEDDED_HELPER_CHECK_CACHE"
+
+
+def helper_check_cache() -> Path | None:
+    """The file where the engine keeps which helper executable answered its check.
+
+    Each client's start runs the helper once to make sure it is the codex-embedded helper
+    (~2 ms of CPU in a process); a later client that finds the same file (path, inode, size,
+    mtime) skips it. None when turned off.
+    """
+    return _cache_location(HELPER_CHECK_CACHE_ENV, "helper-check")
+
+
 def _cache_location(variable: str, default_name: str) -> Path | None:
     chosen = os.environ.get(variable)
     if chosen is not None:
@@ -279,6 +293,9 @@ def resolve(config: CodexConfig) -> ResolvedConfig:
     os_detection = os_detection_cache()
     if os_detection is not None:
         options["os_detection_cache"] = str(os_detection)
+    helper_check = helper_check_cache()
+    if helper_check is not None:
+        options["helper_check_cache"] = str(helper_check)
     if config.exec_server_url is not None:
         url = config.exec_server_url.strip() if isinstance(config.exec_server_url, str) else ""
         if not (url.lower().startswith(("ws://", "wss://")) or url.lower() == "none"):

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from codex import Codex, CodexConfig
+from codex import Codex, CodexConfig, EngineStartError
 from codex.testing import MockResponsesServer
 
 from .conftest import client_kwargs, run_python_program
@@ -379,3 +379,55 @@ def test_a_threads_skill_roots_are_watched_after_its_start_answers(codex_workspa
         finally:
             client.close()
         assert not inodes & _inotify_watched_inodes()
+
+
+HELPER_SPY = """#!/bin/bash
+if [ "$1" = --codex-embedded-probe ]; then echo probe >> {log}; fi
+exec -a "$0" {helper} "$@"
+"""
+
+
+def _install_program(path: Path, text: str) -> None:
+    """Writes a program beside ``path`` and renames it into place, as a package manager does:
+    a file still open for writing somewhere cannot be run (ETXTBSY)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.chmod(0o755)
+    partial.replace(path)
+
+
+def test_the_helper_check_is_kept_for_later_clients_until_the_helper_changes(
+    codex_mock: MockResponsesServer, codex_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codex.config import bundled_helper
+
+    log = tmp_path / "probes.log"
+    helper = tmp_path / "helper"
+    _install_program(helper, HELPER_SPY.format(log=log, helper=bundled_helper()))
+    kept = tmp_path / "helper-check"
+    monkeypatch.setenv("CODEX_EMBEDDED_HELPER_CHECK_CACHE", str(kept))
+
+    def probes() -> int:
+        return len(log.read_text().splitlines()) if log.exists() else 0
+
+    def one_turn() -> None:
+        with Codex(CodexConfig(helper_path=str(helper)), **client_kwargs(codex_mock, codex_workspace)) as client:  # type: ignore[arg-type]
+            assert client.thread_start().run("hello").final_response == "Hello from the mock."
+
+    one_turn()
+    assert probes() == 1
+    assert str(helper) in kept.read_text()
+    one_turn()
+    assert probes() == 1, "the second client asked the same helper again"
+
+    # A replaced helper is asked again...
+    _install_program(helper, HELPER_SPY.format(log=log, helper=bundled_helper()) + "# upgraded\n")
+    one_turn()
+    assert probes() == 2
+    # ...and one that gives the wrong answer still stops the start, and is not kept.
+    kept_before = kept.read_text()
+    _install_program(helper, f"#!/bin/sh\necho probe >> {log}\necho somebody-else\n")
+    with pytest.raises(EngineStartError, match="is not the codex-embedded helper executable"):
+        Codex(CodexConfig(helper_path=str(helper)), **client_kwargs(codex_mock, codex_workspace))  # type: ignore[arg-type]
+    assert probes() == 3
+    assert kept.read_text() == kept_before

@@ -100,7 +100,13 @@ impl Engine {
             Some(helper) => {
                 let (paths, helper) = helper_paths(helper, &home)?;
                 // Answered while the configuration builds; checked before the app-server starts.
-                (paths, Some(tokio::spawn(probe_helper(helper))))
+                let kept = options.helper_check_cache.clone();
+                (
+                    paths,
+                    Some(tokio::spawn(crate::helper_check::check_helper(
+                        helper, kept,
+                    ))),
+                )
             }
             None => (Arg0DispatchPaths::default(), None),
         };
@@ -543,7 +549,7 @@ fn dispatch(router: &Router, observers: &Observers, event: InProcessServerEvent)
 
 /// Verifies the helper and gives it the file name the sandbox dispatch keys on.
 /// The engine re-executes the helper for sandboxed work: its paths, and the sandbox alias
-/// (a link in the home) pointing at it. Returns the canonical helper path for [`probe_helper`].
+/// (a link in the home) pointing at it. Returns the canonical helper path for [`crate::helper_check::check_helper`].
 fn helper_paths(helper: &Path, home: &Path) -> Result<(Arg0DispatchPaths, PathBuf), EngineError> {
     let helper = helper.canonicalize().map_err(|err| {
         EngineError::startup(&format!("helper executable {}", helper.display()), err)
@@ -566,24 +572,4 @@ fn helper_paths(helper: &Path, home: &Path) -> Result<(Arg0DispatchPaths, PathBu
         main_execve_wrapper_exe: None,
     };
     Ok((paths, helper))
-}
-
-/// The engine never checks the helper's path itself; a wrong one fails much later with
-/// garbage output, so the helper is asked who it is.
-async fn probe_helper(helper: PathBuf) -> Result<(), EngineError> {
-    let output = tokio::process::Command::new(&helper)
-        .arg("--codex-embedded-probe")
-        .output()
-        .await
-        .map_err(|err| {
-            EngineError::startup(&format!("cannot run helper {}", helper.display()), err)
-        })?;
-    let answer = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() || !answer.starts_with("codex-embedded-helper ") {
-        return Err(EngineError::Startup(format!(
-            "{} is not the codex-embedded helper executable",
-            helper.display()
-        )));
-    }
-    Ok(())
 }

@@ -9,6 +9,7 @@ mod database_templates;
 mod engine;
 mod environments;
 mod error;
+mod helper_check;
 mod idle_threads;
 mod observers;
 mod options;

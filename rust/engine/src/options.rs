@@ -50,6 +50,10 @@ pub struct EngineOptions {
     /// every process detects it again.
     #[serde(default)]
     pub os_detection_cache: Option<PathBuf>,
+    /// Where the answer of the helper executable's check is kept across clients and processes
+    /// (a file). None: every client asks the helper again.
+    #[serde(default)]
+    pub helper_check_cache: Option<PathBuf>,
     /// How long a thread with no subscriber and no running turn stays loaded, in
     /// milliseconds. None: the app-server's default (30 minutes).
     #[serde(default)]
