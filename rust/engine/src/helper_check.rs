@@ -22,7 +22,7 @@ pub(crate) async fn check_helper(
     }
     ask(&helper).await?;
     if let (Some(kept), Some(identity)) = (kept, identity)
-        && let Err(err) = keep(&kept, &identity)
+        && let Err(err) = crate::os_detection::replace_file(&kept, identity.as_bytes())
     {
         tracing::debug!("cannot keep the helper check in {}: {err}", kept.display());
     }
@@ -65,20 +65,6 @@ fn identity(helper: &Path) -> Option<String> {
     #[cfg(not(unix))]
     let file = format!("{} {:?}", metadata.len(), metadata.modified().ok()?);
     Some(format!("{} {file}\n", helper.display()))
-}
-
-fn keep(kept: &Path, identity: &str) -> std::io::Result<()> {
-    if let Some(parent) = kept.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    // Written beside and renamed, so a concurrent reader sees the old answer or the new one.
-    let mut partial = kept.as_os_str().to_owned();
-    partial.push(format!(".{}.partial", std::process::id()));
-    let partial = PathBuf::from(partial);
-    std::fs::write(&partial, identity)?;
-    std::fs::rename(&partial, kept).inspect_err(|_| {
-        let _ = std::fs::remove_file(&partial);
-    })
 }
 
 #[cfg(test)]

@@ -103,14 +103,19 @@ fn store(path: &Path, fingerprint: String, info: os_info::Info) -> std::io::Resu
         info,
     };
     let text = serde_json::to_vec_pretty(&kept).map_err(std::io::Error::other)?;
+    replace_file(path, &text)
+}
+
+/// Writes `contents` beside `path` and renames it into place (creating the parent), so a
+/// concurrent reader, in this process or another, sees the old file or the new one.
+pub(crate) fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    // Written beside and renamed, so a concurrent reader sees the old file or the new one.
     let mut partial = path.as_os_str().to_owned();
     partial.push(format!(".{}.partial", std::process::id()));
     let partial = PathBuf::from(partial);
-    std::fs::write(&partial, text)?;
+    std::fs::write(&partial, contents)?;
     std::fs::rename(&partial, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&partial);
     })
